@@ -31,13 +31,14 @@ export interface ParseAddressOptions {
   readonly defaultScheme?: Scheme;
 }
 
-const SHORTHANDS: Readonly<Record<string, string>> = {
-  $4: '127.0.0.1',
-  $6: '::1',
-  $n: 'localhost',
-  '*4': '0.0.0.0',
-  '*6': '::',
-};
+// A Map, so that a host such as "__proto__" is not looked up on Object.prototype.
+const SHORTHANDS: ReadonlyMap<string, string> = new Map([
+  ['$4', '127.0.0.1'],
+  ['$6', '::1'],
+  ['$n', 'localhost'],
+  ['*4', '0.0.0.0'],
+  ['*6', '::'],
+]);
 
 const EXAMPLES: Readonly<Record<Scheme, string>> = {
   tcp: 'tcp/127.0.0.1:4043',
@@ -108,6 +109,10 @@ function parseBody(text: string, scheme: Scheme, body: string, url: boolean): Ad
       throw badAddress(text, `unexpected "${rest}" after the IPv6 address`, scheme);
     }
   } else {
+    const authority = body.split('/', 1)[0] ?? '';
+    if (authority.indexOf(':') !== authority.lastIndexOf(':')) {
+      throw badAddress(text, 'an IPv6 address must be written in brackets', scheme);
+    }
     const end = body.search(/[:/]/);
     host = parseHost(text, scheme, end < 0 ? body : body.slice(0, end));
     rest = end < 0 ? '' : body.slice(end);
@@ -117,9 +122,6 @@ function parseBody(text: string, scheme: Scheme, body: string, url: boolean): Ad
   if (rest.startsWith(':')) {
     const slash = rest.indexOf('/');
     const digits = slash < 0 ? rest.slice(1) : rest.slice(1, slash);
-    if (digits.includes(':')) {
-      throw badAddress(text, 'an IPv6 address must be written in brackets', scheme);
-    }
     port = parsePort(text, scheme, digits);
     rest = slash < 0 ? '' : rest.slice(slash);
   } else if (scheme === 'tcp' || scheme === 'udp') {
@@ -134,7 +136,7 @@ function parseBody(text: string, scheme: Scheme, body: string, url: boolean): Ad
 
 function parseHost(text: string, scheme: Scheme, raw: string): string {
   if (raw === '') throw badAddress(text, 'the host is missing', scheme);
-  const shorthand = SHORTHANDS[raw];
+  const shorthand = SHORTHANDS.get(raw);
   if (shorthand !== undefined) return shorthand;
   if (raw.startsWith('$') || raw.startsWith('*')) {
     throw badAddress(text, `unknown host shorthand "${raw}": use $4, $6, $n, *4 or *6`, scheme);
@@ -223,7 +225,10 @@ export function formatAddress(address: Address): string {
 }
 
 /** Several addresses, comma-separated or as an array, in failover order. */
-export function parseAddressList(text: string | readonly string[], opts: ParseAddressOptions = {}): Address[] {
+export function parseAddressList(
+  text: string | readonly string[],
+  opts: ParseAddressOptions = {},
+): Address[] {
   const items = typeof text === 'string' ? text.split(',') : text;
   const list: Address[] = [];
   for (const item of items) {

@@ -109,7 +109,8 @@ export class ManualClock implements Clock {
   #earliest(): ManualTimer | undefined {
     let first: ManualTimer | undefined;
     for (const timer of this.#timers) {
-      if (!first || timer.due < first.due || (timer.due === first.due && timer.seq < first.seq)) first = timer;
+      if (!first || timer.due < first.due || (timer.due === first.due && timer.seq < first.seq))
+        first = timer;
     }
     return first;
   }

@@ -108,7 +108,10 @@ function missing(name: string, command: string | undefined, shape: string): Logw
 }
 
 function bad(name: string, command: string | undefined, shape: string, value: string): LogwireError {
-  return new LogwireError('LW_ERR_BAD_PARAM', `${where(name, command)} must be ${shape}, got ${shown(value)}`);
+  return new LogwireError(
+    'LW_ERR_BAD_PARAM',
+    `${where(name, command)} must be ${shape}, got ${shown(value)}`,
+  );
 }
 
 /** The raw value, or undefined; `typeof` guards against plain objects' inherited members. */
@@ -170,11 +173,8 @@ export const getOptionalBoolean: (params: Params, name: string, command?: string
 
 /** `sec[.fraction]` (see parseTimestamp); timestampToMs converts the result. */
 export const getTimestamp: (params: Params, name: string, command?: string) => Timestamp = timestamp.get;
-export const getOptionalTimestamp: (
-  params: Params,
-  name: string,
-  command?: string,
-) => Timestamp | undefined = timestamp.optional;
+export const getOptionalTimestamp: (params: Params, name: string, command?: string) => Timestamp | undefined =
+  timestamp.optional;
 
 /** A comma list; the empty value is [] (see parseList). */
 export const getList: (params: Params, name: string, command?: string) => string[] = list.get;

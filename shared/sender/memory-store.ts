@@ -41,6 +41,8 @@ export class MemoryStore implements BatchStore {
 
   reserve(count: number): number {
     checkReserveCount(count);
+    if (this.#closed)
+      throw new LogwireError('LW_ERR_CLOSED', 'cannot reserve numbers: the memory store is closed');
     const first = this.#nextSeq;
     this.#nextSeq += count;
     return first;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogwireError } from '../errors.js';
+import { errorCode, ignoreMissing } from './spool-fs.js';
 
 export const LOCK_FILE = 'lock';
 
@@ -86,12 +87,4 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return errorCode(error) !== 'ESRCH';
   }
-}
-
-export function errorCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
-
-export function ignoreMissing(error: unknown): void {
-  if (errorCode(error) !== 'ENOENT') throw error;
 }

@@ -1,0 +1,259 @@
+/**
+ * The collector daemon: wiring only. After start-up the dispatcher drives everything.
+ *
+ *   listener ─▶ link ─▶ messenger ─▶ dispatcher ─▶ session (REGISTER/EVENTS) ─▶ writer ─▶ ACK
+ *      │                                 └─▶ control (LOG · STOP · STATUS · RELOAD · HELP · ALIVE)
+ *      └─ ndjson listener ─▶ ndjson intake ─▶ writer
+ */
+
+import { mkdir } from 'node:fs/promises';
+import { Dispatcher } from '../shared/dispatcher/dispatcher.js';
+import { installStandardHandlers } from '../shared/dispatcher/standard-handlers.js';
+import { LogwireError } from '../shared/errors.js';
+import { formatAddress } from '../shared/net/address.js';
+import type { Link } from '../shared/net/link.js';
+import { type Listener, listen } from '../shared/net/listener.js';
+import { Messenger } from '../shared/net/messenger.js';
+import { DEFINITIONS } from '../shared/protocol/definitions.js';
+import { message } from '../shared/protocol/message.js';
+import { Checkpoint } from './checkpoint.js';
+import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from './config-types.js';
+import { installControlHandlers } from './control.js';
+import { createCounters } from './counters.js';
+import { acceptNdjson } from './ndjson-intake.js';
+import { OutputSet } from './outputs/output-set.js';
+import { PathTemplate } from './outputs/path-template.js';
+import { Session } from './session.js';
+import type { CollectorContext, SessionHost } from './session-host.js';
+import { acceptUdpEvents } from './udp-intake.js';
+import { Writer, type WriterSettings } from './writer.js';
+
+export interface StartOptions {
+  readonly log: CollectorLog;
+  /** Re-reads the configuration for RELOAD. Without it RELOAD is refused. */
+  readonly reload?: () => Promise<CollectorConfig>;
+}
+
+function writerSettings(config: CollectorConfig): WriterSettings {
+  return {
+    template: PathTemplate.parse(config.path),
+    format: config.format,
+    validate: config.validate,
+    durability: config.durability,
+  };
+}
+
+export async function startCollector(initial: CollectorConfig, options: StartOptions): Promise<Collector> {
+  const { log } = options;
+  let config = initial;
+  await mkdir(config.output, { recursive: true, mode: config.dirMode });
+  const checkpoint = await Checkpoint.open(config.state, { durability: config.durability, sourceTtl: config.sourceTtl });
+  let outputs: OutputSet | undefined;
+  const listeners: Listener[] = [];
+  try {
+    const recovery = await checkpoint.recover(config.output);
+    if (recovery.truncated.length > 0) log.warn('cut unacknowledged tails after a crash', { files: recovery.truncated });
+    outputs = await OutputSet.open({
+      dir: config.output,
+      fileMode: config.fileMode,
+      dirMode: config.dirMode,
+      maxOpenFiles: config.maxOpenFiles,
+      fileIdleClose: config.fileIdleClose,
+      durability: config.durability,
+      exclude: [config.state],
+    });
+  } catch (error) {
+    await checkpoint.close();
+    throw error;
+  }
+  const counters = createCounters();
+  const sessions = new Map<string, Session>();
+  const links = new Set<Link>();
+  let paused = false;
+  let stopping: Promise<void> | undefined;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+  const startedAt = Date.now();
+  const onError = (error: unknown): void => {
+    log.error(error instanceof Error ? error.message : String(error));
+  };
+
+  const writer = new Writer(writerSettings(config), {
+    outputs,
+    checkpoint,
+    counters,
+    onError,
+    // Backpressure (issue #5): PAUSE every session when outputs fall behind, UNPAUSE at half.
+    onQueued: (bytes) => {
+      const limit = config.pauseAbove;
+      if (!paused && bytes > limit) setPaused(true);
+      else if (paused && bytes <= limit / 2) setPaused(false);
+    },
+  });
+
+  function setPaused(on: boolean): void {
+    paused = on;
+    if (on) counters.pauses += 1;
+    for (const session of sessions.values()) {
+      if (session.state === 'ready') session.messenger.send(message(on ? 'PAUSE' : 'UNPAUSE'));
+    }
+  }
+
+  const host: SessionHost = {
+    config: () => config,
+    writer,
+    checkpoint,
+    counters,
+    sessions,
+    paused: () => paused,
+    log,
+  };
+
+  const dispatcher = new Dispatcher<CollectorContext>({
+    definitions: DEFINITIONS,
+    onError,
+    onInvalid: (_error, msg, ctx) => {
+      counters.protocolErrors += 1;
+      // §4: a refused REGISTER closes; an EVENTS that cannot be read cannot be acknowledged.
+      if ((msg.command === 'REGISTER' || msg.command === 'EVENTS') && ctx.session !== undefined) {
+        ctx.session.messenger.close();
+      }
+    },
+    ...(config.trace
+      ? { trace: (entry) => log.trace('received', { ...entry }) }
+      : {}),
+  });
+  installStandardHandlers(dispatcher);
+  dispatcher.on('REGISTER', (msg, ctx) => {
+    if (ctx.session === undefined) return; // no session over UDP (§7)
+    ctx.session.register(msg, ctx);
+  });
+  dispatcher.on('EVENTS', (msg, ctx) => {
+    if (ctx.session === undefined) acceptUdpEvents(msg, host);
+    else ctx.session.events(msg, ctx);
+  });
+  installControlHandlers(dispatcher, {
+    reopen: () => reopen(),
+    reload: async () => {
+      if (options.reload === undefined) return 'no_config_source';
+      try {
+        const next = await options.reload();
+        writer.settings = writerSettings(next);
+        config = next;
+        log.info('configuration reloaded (listeners are kept as they are)');
+        return undefined;
+      } catch (error) {
+        onError(error);
+        return 'bad_config';
+      }
+    },
+    stop: (reason) => stop(reason),
+    status: () => status(),
+    secretCode: () => config.secretCode,
+    onError,
+  });
+
+  function onLink(listener: ListenerConfig, link: Link): void {
+    if (stopping !== undefined) return link.destroy();
+    links.add(link);
+    link.once('close', () => links.delete(link));
+    if (link.peer.transport === 'ndjson') return acceptNdjson(link, listener.service, host);
+    counters.connections += 1;
+    const udp = link.peer.transport === 'udp';
+    const messenger = new Messenger(link, {
+      limits: { maxLine: config.maxLine, maxBody: config.maxBody },
+      onSend: (msg) => dispatcher.noteSent(msg),
+      replies: !udp,
+    });
+    const session = udp ? undefined : new Session(messenger, host);
+    const ctx: CollectorContext = {
+      peer: link.peer,
+      session,
+      reply: udp ? () => {} : (msg) => void messenger.send(msg),
+    };
+    messenger.on('message', (msg) => dispatcher.dispatch(msg, ctx));
+    messenger.on('discarded', (msg) => {
+      if (session !== undefined && msg.command === 'EVENTS') session.discarded(msg);
+      else counters.rejected += Number(msg.params.count ?? 0);
+    });
+    messenger.on('protocolError', (error) => {
+      counters.protocolErrors += 1;
+      if (udp) counters.datagramsDropped += 1;
+      log.warn(`protocol error from ${link.peer.transport}/${link.peer.remote}: ${error.message}`);
+    });
+    messenger.once('close', () => session?.closed());
+  }
+
+  try {
+    for (const listener of config.listeners) {
+      listeners.push(
+        await listen(
+          listener.address,
+          {
+            maxConnections: config.maxConnections,
+            idleTimeout: config.idleTimeout,
+            handshakeTimeout: config.handshakeTimeout,
+            ...(listener.tls === undefined ? {} : { tls: listener.tls }),
+            ...(listener.unix === undefined ? {} : { unix: listener.unix }),
+            ...(listener.address.scheme === 'ws' || listener.address.scheme === 'wss'
+              ? { ws: { path: listener.address.path ?? '/' } }
+              : {}),
+          },
+          (link) => onLink(listener, link),
+        ),
+      );
+    }
+  } catch (error) {
+    await Promise.allSettled(listeners.map((l) => l.close()));
+    await outputs.close();
+    await checkpoint.close();
+    throw error instanceof LogwireError ? error : new LogwireError('LW_ERR_LISTEN', String(error), { cause: error });
+  }
+
+  async function reopen(): Promise<void> {
+    // Between ticks, so no batch is split across the old and the new file.
+    await writer.idle();
+    await outputs!.reopenAll();
+    log.info('reopened output files');
+  }
+
+  function status(): Record<string, string | number> {
+    return {
+      state: stopping === undefined ? (paused ? 'paused' : 'running') : 'stopping',
+      uptime_ms: Date.now() - startedAt,
+      listeners: listeners.length,
+      links: links.size,
+      sources: checkpoint.sources(),
+      queued_bytes: writer.queuedBytes,
+      ...counters,
+    };
+  }
+
+  function stop(reason: string): Promise<void> {
+    stopping ??= (async () => {
+      log.info(`stopping (${reason}): draining`);
+      await Promise.allSettled(listeners.map((l) => l.close({ keepLinks: true })));
+      for (const session of sessions.values()) session.drain();
+      await writer.idle();
+      // Acks go out on the next turn; then every connection ends after its queued writes.
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const link of links) link.close();
+      await outputs!.close();
+      await checkpoint.save();
+      await checkpoint.close();
+      log.info('stopped');
+      resolveDone();
+    })();
+    return stopping;
+  }
+
+  return {
+    addresses: listeners.map((l) => formatAddress(l.address)),
+    stop,
+    done,
+    reopen,
+    status,
+  };
+}

@@ -1,0 +1,30 @@
+/** The collector's counters, reported by STATUS (never a token or secret). */
+export interface CollectorCounters {
+  connections: number;
+  sessions: number;
+  batches: number;
+  /** Records written to an output file. */
+  written: number;
+  /** Records at or below their source's mark: acknowledged, not written again (§4). */
+  retransmitted: number;
+  /** Records sent to _rejected.log (bad shape, bad batch, body over max_body). */
+  rejected: number;
+  /** Datagrams dropped as unreadable (§7). */
+  datagramsDropped: number;
+  protocolErrors: number;
+  pauses: number;
+}
+
+export function createCounters(): CollectorCounters {
+  return {
+    connections: 0,
+    sessions: 0,
+    batches: 0,
+    written: 0,
+    retransmitted: 0,
+    rejected: 0,
+    datagramsDropped: 0,
+    protocolErrors: 0,
+    pauses: 0,
+  };
+}

@@ -1,0 +1,24 @@
+/** What sessions and control handlers see of the running collector. */
+
+import type { DispatchContext } from '../shared/dispatcher/context.js';
+import type { Checkpoint } from './checkpoint.js';
+import type { CollectorConfig, CollectorLog } from './config-types.js';
+import type { CollectorCounters } from './counters.js';
+import type { Session } from './session.js';
+import type { Writer } from './writer.js';
+
+export interface SessionHost {
+  readonly config: () => CollectorConfig;
+  readonly writer: Writer;
+  readonly checkpoint: Checkpoint;
+  readonly counters: CollectorCounters;
+  /** The live session of each source. */
+  readonly sessions: Map<string, Session>;
+  readonly paused: () => boolean;
+  readonly log: CollectorLog;
+}
+
+/** The dispatcher's context in the collector: a stream session, or none for UDP. */
+export interface CollectorContext extends DispatchContext {
+  readonly session: Session | undefined;
+}

@@ -1,0 +1,162 @@
+/**
+ * One stream connection's session (PROTOCOL.md §4), server side:
+ *
+ *   new ──REGISTER ok──▶ registering ──barrier: older session's batches written──▶ ready
+ *    │                                                                  │  EVENTS → writer → ACK
+ *    └─EVENTS─▶ INVALID not_registered, close          superseded ◀─────┤ (a newer REGISTER won)
+ *                                                       draining ◀─────┘ (STOP: no more EVENTS)
+ *
+ * ACKs are cumulative and coalesced: each commit of the writer answers with the source's mark,
+ * sent at most once per turn of the event loop (well within ack_delay).
+ */
+
+import type { Messenger } from '../shared/net/messenger.js';
+import { getInteger } from '../shared/protocol/accessors.js';
+import { type Message, message } from '../shared/protocol/message.js';
+import type { CollectorContext, SessionHost } from './session-host.js';
+import type { Route } from './write-job.js';
+
+type SessionState = 'new' | 'registering' | 'ready' | 'superseded' | 'draining';
+
+export class Session {
+  readonly messenger: Messenger;
+  private readonly host: SessionHost;
+  state: SessionState = 'new';
+  route: Route | undefined;
+  private ackDue = 0;
+  private ackSent = 0;
+  private ackScheduled = false;
+  /** Batches handed to the writer and not yet answered. */
+  inFlight = 0;
+
+  constructor(messenger: Messenger, host: SessionHost) {
+    this.messenger = messenger;
+    this.host = host;
+  }
+
+  register(msg: Message, ctx: CollectorContext): void {
+    const { config } = this.host;
+    if (this.state !== 'new') return this.refuse(ctx, 'INVALID', 'already_registered');
+    if (msg.params.version !== '1') return this.refuse(ctx, 'INVALID', 'bad_version');
+    if (config().token !== undefined && msg.params.token !== config().token) {
+      return this.refuse(ctx, 'UNAUTHORIZED', 'bad_token');
+    }
+    const source = msg.params.source!;
+    const next = getInteger(msg.params, 'next', 'REGISTER');
+    const first = msg.params.first === undefined ? next : getInteger(msg.params, 'first', 'REGISTER');
+    if (next < 1 || first < 1) return this.refuse(ctx, 'INVALID', 'bad_next');
+    if (first > next) return this.refuse(ctx, 'INVALID', 'first_after_next');
+    if (!this.host.checkpoint.knows(source) && this.host.checkpoint.sources() >= config().maxSources) {
+      return this.refuse(ctx, 'INVALID', 'too_many_sources');
+    }
+    this.state = 'registering';
+    this.route = { source, service: msg.params.service!, host: msg.params.host! };
+    // The older session of this source stops here: what it already sent goes on to the writer
+    // ahead of the barrier; anything it sends after is not read (the newer session wins).
+    const older = this.host.sessions.get(source);
+    if (older !== undefined && older !== this) older.supersede();
+    this.host.sessions.set(source, this);
+    this.host.writer.submit({
+      kind: 'barrier',
+      run: () => this.ready(source, next, first),
+    });
+  }
+
+  private ready(source: string, next: number, first: number): void {
+    if (this.state !== 'registering') return;
+    const { checkpoint } = this.host;
+    const last = checkpoint.mark(source);
+    if (last >= next) {
+      // §4: a reset numbering or a reused id; resending would look like retransmissions.
+      this.host.sessions.delete(source);
+      this.refuse(undefined, 'INVALID', 'sequence_behind');
+      return;
+    }
+    // §4: records below `first` were acknowledged by another collector: not a loss.
+    if (first - 1 > last) checkpoint.setMark(source, first - 1, Date.now());
+    this.state = 'ready';
+    this.host.counters.sessions += 1;
+    this.ackSent = last;
+    this.messenger.send(message('READY', { version: 1, last, max_body: this.host.config().maxBody }));
+    if (this.host.paused()) this.messenger.send(message('PAUSE'));
+  }
+
+  events(msg: Message, ctx: CollectorContext): void {
+    if (this.state === 'new' || this.state === 'registering') {
+      // Pipelining EVENTS behind REGISTER before READY breaks §4.3 just the same.
+      return this.refuse(ctx, 'INVALID', 'not_registered', 'EVENTS');
+    }
+    if (this.state !== 'ready') return; // superseded or draining: not read (§4, §5 STOP)
+    this.submit(msg, msg.body);
+  }
+
+  /** A batch whose body was over max_body: acknowledged, its records counted rejected (§6). */
+  discarded(msg: Message): void {
+    if (this.state === 'ready') this.submit(msg, undefined);
+  }
+
+  private submit(msg: Message, body: Buffer | undefined): void {
+    const seq = getInteger(msg.params, 'seq', 'EVENTS');
+    const count = getInteger(msg.params, 'count', 'EVENTS');
+    this.inFlight += 1;
+    this.host.counters.batches += 1;
+    this.host.writer.submit({
+      kind: 'batch',
+      route: this.route!,
+      seq,
+      count,
+      body,
+      mode: 'session',
+      done: (mark) => {
+        this.inFlight -= 1;
+        this.ack(mark);
+      },
+      fail: () => {
+        this.inFlight -= 1;
+        this.messenger.destroy();
+      },
+    });
+  }
+
+  private ack(mark: number): void {
+    if (mark > this.ackDue) this.ackDue = mark;
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      if (this.ackDue > this.ackSent && !this.messenger.closed) {
+        this.ackSent = this.ackDue;
+        this.messenger.send(message('ACK', { seq: this.ackDue }));
+      }
+    });
+  }
+
+  /** A newer session of the same source won: stop reading, close once answered. */
+  supersede(): void {
+    this.state = 'superseded';
+    this.host.writer.submit({ kind: 'barrier', run: () => setImmediate(() => this.messenger.close()) });
+  }
+
+  /** STOP/QUIT: read no more EVENTS; what was read is still written and acknowledged. */
+  drain(): void {
+    if (this.state === 'ready' || this.state === 'new') this.state = 'draining';
+  }
+
+  closed(): void {
+    if (this.route !== undefined && this.host.sessions.get(this.route.source) === this) {
+      this.host.sessions.delete(this.route.source);
+    }
+  }
+
+  private refuse(
+    ctx: CollectorContext | undefined,
+    command: 'INVALID' | 'UNAUTHORIZED',
+    reason: string,
+    about = 'REGISTER',
+  ): void {
+    const reply = message(command, command === 'INVALID' ? { command: about, reason } : { reason });
+    if (ctx === undefined) this.messenger.send(reply);
+    else ctx.reply(reply);
+    this.messenger.close();
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * EVENTS over UDP (PROTOCOL.md §7): no session, no ACK, no reply. The datagram names its
+ * source, service and host; every batch is written, and its numbers feed only a loss counter
+ * kept apart from the high-water marks that sessions move.
+ */
+
+import { isName } from '../shared/protocol/accessors.js';
+import type { Message } from '../shared/protocol/message.js';
+import type { SessionHost } from './session-host.js';
+
+export function acceptUdpEvents(msg: Message, host: SessionHost): void {
+  const { source, service, host: hostname, seq, count } = msg.params;
+  if (!isName(source ?? '') || !isName(service ?? '') || !isName(hostname ?? '') || msg.body === undefined) {
+    host.counters.datagramsDropped += 1;
+    return;
+  }
+  host.counters.batches += 1;
+  host.writer.submit({
+    kind: 'batch',
+    route: { source: source!, service: service!, host: hostname! },
+    seq: Number(seq),
+    count: Number(count),
+    body: msg.body,
+    mode: 'udp',
+    done: () => {},
+    fail: () => {},
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * What a session hands the writer: one EVENTS batch (or a barrier), in the order received.
+ * The writer answers through `done` once the batch is written and checkpointed.
+ */
+
+/** Names of the stream a batch belongs to (PROTOCOL.md §4 REGISTER, or §7 UDP fields). */
+export interface Route {
+  readonly source: string;
+  readonly service: string;
+  readonly host: string;
+}
+
+export interface BatchJob {
+  readonly kind: 'batch';
+  readonly route: Route;
+  readonly seq: number;
+  readonly count: number;
+  /** Undefined when the body was over max_body and discarded (§6): all count records rejected. */
+  readonly body: Buffer | undefined;
+  /**
+   * 'session': numbers move the high-water mark and retransmissions are skipped (§4).
+   * 'udp': every batch is written; numbers only feed a loss counter (§7).
+   * 'ndjson': no numbers at all (§10).
+   */
+  readonly mode: 'session' | 'udp' | 'ndjson';
+  /** Called after the write is durable per the durability setting: `mark` is the source's mark. */
+  readonly done: (mark: number) => void;
+  /** Called when the write failed: nothing was acknowledged, the session should close. */
+  readonly fail: (error: unknown) => void;
+}
+
+/** Runs after every job submitted before it is written (READY waits on one, §4). */
+export interface BarrierJob {
+  readonly kind: 'barrier';
+  readonly run: () => void;
+}
+
+export type WriteJob = BatchJob | BarrierJob;
+
+/** Bytes a job holds in memory until written: what backpressure counts. */
+export function jobBytes(job: WriteJob): number {
+  return job.kind === 'batch' && job.body !== undefined ? job.body.length : 0;
+}

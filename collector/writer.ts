@@ -1,0 +1,205 @@
+/**
+ * The writer: every accepted batch goes through here, one tick at a time, in arrival order.
+ *
+ *   submit(job) ─▶ queue ─▶ tick: route + check records ─▶ writev per file ─▶ [fsync]
+ *                                   ─▶ checkpoint (marks + file lengths) ─▶ done(mark) ─▶ ACK
+ *
+ * One checkpoint per tick is the group commit: ACKs leave only once the marks that cover
+ * them are saved, so a restart (even after kill -9) cuts back exactly the unacknowledged tail
+ * (docs/collector.md). Barriers run after everything before them is committed: READY waits on
+ * one, so the mark it reports includes every batch the older session had sent (§4).
+ */
+
+import type { Checkpoint } from './checkpoint.js';
+import type { Durability, OutputFormat, Validation } from './config-types.js';
+import type { CollectorCounters } from './counters.js';
+import type { OutputSet } from './outputs/output-set.js';
+import { jsonChunks } from './outputs/json-format.js';
+import type { PathTemplate } from './outputs/path-template.js';
+import { formatRejected, REJECTED_PATH } from './outputs/rejected-file.js';
+import { formatText } from './outputs/text-format.js';
+import { checkRecord, splitBatch } from './record-check.js';
+import { type BatchJob, jobBytes, type WriteJob } from './write-job.js';
+
+export interface WriterSettings {
+  readonly template: PathTemplate;
+  readonly format: OutputFormat;
+  readonly validate: Validation;
+  readonly durability: Durability;
+}
+
+export interface WriterDeps {
+  readonly outputs: OutputSet;
+  readonly checkpoint: Checkpoint;
+  readonly counters: CollectorCounters;
+  readonly onError: (error: unknown) => void;
+  /** Told whenever queued bytes change, for PAUSE/UNPAUSE (backpressure). */
+  readonly onQueued?: (bytes: number) => void;
+  readonly now?: () => number;
+}
+
+/** How long to wait before retrying a failed checkpoint; acks wait with it. */
+const CHECKPOINT_RETRY_MS = 200;
+
+export class Writer {
+  settings: WriterSettings;
+  private readonly deps: WriterDeps;
+  private queue: WriteJob[] = [];
+  private running = false;
+  private idleWaiters: Array<() => void> = [];
+  queuedBytes = 0;
+
+  constructor(settings: WriterSettings, deps: WriterDeps) {
+    this.settings = settings;
+    this.deps = deps;
+  }
+
+  submit(job: WriteJob): void {
+    this.queue.push(job);
+    this.queuedBytes += jobBytes(job);
+    this.deps.onQueued?.(this.queuedBytes);
+    if (!this.running) {
+      this.running = true;
+      setImmediate(() => void this.drain());
+    }
+  }
+
+  /** Resolves once everything submitted so far is written and acknowledged. */
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const barrier = this.queue.findIndex((job) => job.kind === 'barrier');
+      const group = barrier === -1 ? this.queue.splice(0) : this.queue.splice(0, barrier + 1);
+      const batches = group.filter((job): job is BatchJob => job.kind === 'batch');
+      if (batches.length > 0) await this.commit(batches);
+      for (const job of group) {
+        if (job.kind === 'barrier') job.run();
+        this.queuedBytes -= jobBytes(job);
+      }
+      this.deps.onQueued?.(this.queuedBytes);
+    }
+    this.running = false;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Writes one group of batches, saves one checkpoint, then answers each. */
+  private async commit(batches: readonly BatchJob[]): Promise<void> {
+    const now = (this.deps.now ?? Date.now)();
+    const { checkpoint, counters } = this.deps;
+    const files = new Map<string, Buffer[]>();
+    const marks: Array<[BatchJob, number]> = [];
+    const add = (path: string, chunks: readonly Buffer[]): void => {
+      if (chunks.length === 0) return;
+      const list = files.get(path);
+      if (list === undefined) files.set(path, [...chunks]);
+      else list.push(...chunks);
+    };
+    // Marks move in memory as batches are routed, so a later batch of the same source in this
+    // group sees the earlier one; they are saved below before any ACK leaves.
+    const before = new Map<string, number>();
+    for (const job of batches) {
+      if (job.mode === 'session' && !before.has(job.route.source)) {
+        before.set(job.route.source, checkpoint.mark(job.route.source));
+      }
+      const path = this.route(job, now);
+      if (path === undefined) continue;
+      const skip = this.skipped(job);
+      if (skip >= job.count && job.mode === 'session') {
+        counters.retransmitted += job.count;
+        marks.push([job, checkpoint.mark(job.route.source)]);
+        continue;
+      }
+      const { good, rejected } = this.accept(job, skip, now);
+      add(path, good);
+      add(REJECTED_PATH, rejected);
+      if (job.mode === 'session') {
+        counters.retransmitted += skip;
+        checkpoint.setMark(job.route.source, job.seq + job.count - 1, now);
+      } else if (job.mode === 'udp') {
+        checkpoint.noteUdp(job.route.source, job.seq, job.count, now);
+      }
+      marks.push([job, checkpoint.mark(job.route.source)]);
+    }
+    try {
+      await this.writeFiles(files);
+    } catch (error) {
+      // Nothing of this group is acknowledged: marks go back, sessions close, clients resend.
+      for (const [source, mark] of before) checkpoint.setMark(source, mark, now);
+      this.deps.onError(error);
+      for (const job of batches) job.fail(error);
+      return;
+    }
+    for (;;) {
+      try {
+        await checkpoint.save();
+        break;
+      } catch (error) {
+        // Acks wait until the marks that cover them are saved; meanwhile input backs up (PAUSE).
+        this.deps.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_RETRY_MS));
+      }
+    }
+    for (const [job, mark] of marks) job.done(mark);
+  }
+
+  /** Records of a session batch at or below the source's mark are retransmissions (§4). */
+  private skipped(job: BatchJob): number {
+    if (job.mode !== 'session') return 0;
+    const mark = this.deps.checkpoint.mark(job.route.source);
+    if (job.seq > mark + 1) this.deps.checkpoint.noteGap(job.route.source, job.seq - mark - 1);
+    return Math.max(0, Math.min(job.count, mark + 1 - job.seq));
+  }
+
+  private route(job: BatchJob, now: number): string | undefined {
+    try {
+      return this.settings.template.expand(job.route, now);
+    } catch (error) {
+      this.deps.onError(error);
+      return REJECTED_PATH;
+    }
+  }
+
+  /** Splits and checks a batch: chunks for its file, and lines for _rejected.log. */
+  private accept(job: BatchJob, skip: number, now: number): { good: Buffer[]; rejected: Buffer[] } {
+    const { counters } = this.deps;
+    const source = job.route.source;
+    const reject = (reason: string, record: Buffer, records: number): Buffer => {
+      counters.rejected += records;
+      return Buffer.from(formatRejected({ time: now, reason, source, record }));
+    };
+    if (job.body === undefined) {
+      return { good: [], rejected: [reject('body_too_large', Buffer.alloc(0), job.count - skip)] };
+    }
+    const split = splitBatch(job.body, job.count);
+    if (!split.ok) return { good: [], rejected: [reject(split.reason, job.body, job.count - skip)] };
+    const lines = skip === 0 ? split.lines : split.lines.slice(skip);
+    const rejected: Buffer[] = [];
+    let good: Buffer[] = [];
+    for (const line of lines) {
+      const reason = checkRecord(line, this.settings.validate);
+      if (reason === undefined) good.push(line);
+      else rejected.push(reject(reason, line, 1));
+    }
+    counters.written += good.length;
+    if (this.settings.format === 'json') return { good: jsonChunks(job.body, good), rejected };
+    good = good.flatMap((line) => {
+      const text = formatText(line, job.route.service, job.route.host, now);
+      if (text !== undefined) return [Buffer.from(text)];
+      counters.written -= 1;
+      rejected.push(reject('not_an_object', line, 1));
+      return [];
+    });
+    return { good, rejected };
+  }
+
+  private async writeFiles(files: Map<string, Buffer[]>): Promise<void> {
+    const { outputs } = this.deps;
+    await Promise.all([...files].map(([path, chunks]) => outputs.write(path, chunks)));
+    if (this.settings.durability === 'fsync') await outputs.fsyncAll();
+    this.deps.checkpoint.noteOutputs(outputs.lengths());
+  }
+}

@@ -1,0 +1,81 @@
+import { debuglog } from 'node:util';
+import type { Address } from './address.js';
+import type { Messenger } from './messenger.js';
+
+/**
+ * The permanent client's one state and its named transitions (STYLE.md "State you can see",
+ * issue #3). REGISTER and READY belong to the sender above; here 'connecting' lasts until the
+ * handshake hook resolves.
+ *
+ *              retry                ready                 pause
+ *   disconnected ───▶ connecting ─────────▶ connected ─────────▶ paused
+ *        ▲  ▲            │ fail               │  ▲   resume       │
+ *        │  └────────────┘                    │  └────────────────┘
+ *        └──────────────────── lose ──────────┴────────────────────┘
+ *   close: any state but closed ──▶ closed
+ */
+
+export type ClientState = 'connecting' | 'connected' | 'disconnected' | 'paused' | 'closed';
+
+/** What a 'status' event carries: the new state and what goes with it. */
+export type ClientStatus =
+  | { readonly state: 'connecting'; readonly address: Address }
+  | { readonly state: 'connected'; readonly address: Address; readonly messenger: Messenger }
+  /** `retryIn`: ms until the next attempt; `error` is absent when the peer closed cleanly. */
+  | { readonly state: 'disconnected'; readonly error?: Error; readonly retryIn: number }
+  | { readonly state: 'paused' }
+  | { readonly state: 'closed' };
+
+/** Every allowed move: the states it leaves from and the state it reaches. */
+export const TRANSITIONS = {
+  retry: { from: ['disconnected'], to: 'connecting' },
+  ready: { from: ['connecting'], to: 'connected' },
+  fail: { from: ['connecting'], to: 'disconnected' },
+  lose: { from: ['connected', 'paused'], to: 'disconnected' },
+  pause: { from: ['connected'], to: 'paused' },
+  resume: { from: ['paused'], to: 'connected' },
+  close: { from: ['connecting', 'connected', 'disconnected', 'paused'], to: 'closed' },
+} as const satisfies Record<string, { from: readonly ClientState[]; to: ClientState }>;
+
+export type Transition = keyof typeof TRANSITIONS;
+
+/** The status a transition emits: the member of the union for the state it reaches. */
+export type StatusAfter<T extends Transition> = Extract<ClientStatus, { state: (typeof TRANSITIONS)[T]['to'] }>;
+
+const debug = debuglog('logwire');
+
+// Tests and development builds learn of a bad move at once; production keeps running.
+const STRICT = process.env.NODE_ENV === 'test' || process.env.NODE_ENV === 'development';
+
+/** Holds the state; `apply` is the only way to change it. */
+export class ClientStateMachine {
+  #state: ClientState;
+
+  constructor(initial: ClientState) {
+    this.#state = initial;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** True when `transition` may be applied now. */
+  can(transition: Transition): boolean {
+    return (TRANSITIONS[transition].from as readonly ClientState[]).includes(this.#state);
+  }
+
+  /**
+   * Moves to the transition's target state and returns true; an illegal move changes nothing and
+   * returns false (in test and development builds it throws, since it is a bug in the client).
+   */
+  apply(transition: Transition): boolean {
+    if (!this.can(transition)) {
+      const problem = `permanent client: illegal transition "${transition}" from "${this.#state}"`;
+      if (STRICT) throw new Error(problem);
+      debug(problem);
+      return false;
+    }
+    this.#state = TRANSITIONS[transition].to;
+    return true;
+  }
+}

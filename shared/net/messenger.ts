@@ -1,0 +1,116 @@
+/**
+ * A Messenger is a link plus the codec: messages out, messages in. It is the same for every
+ * transport; only the framing differs ('stream' goes through the frame decoder, 'message'
+ * decodes each frame alone). Errors in what the peer sent are answered here with the reply
+ * the codec owes (INVALID …); a fatal one closes the link after that reply.
+ */
+
+import { EventEmitter } from 'node:events';
+import type { ProtocolError } from '../errors.js';
+import { decodeDatagram } from '../protocol/datagram.js';
+import { encodeMessage, encodeMessageToBuffer } from '../protocol/encode.js';
+import { FrameDecoder } from '../protocol/frame-decoder.js';
+import type { FrameLimits } from '../protocol/limits.js';
+import { type Message, params } from '../protocol/message.js';
+import type { Link } from './link.js';
+import type { PeerInfo } from './peer.js';
+
+export interface MessengerOptions {
+  readonly limits?: Partial<FrameLimits>;
+  /** Called for every message sent (message coverage, tracing). */
+  readonly onSend?: (msg: Message) => void;
+  /** False for links that must never answer (UDP: no reflection). Default true. */
+  readonly replies?: boolean;
+}
+
+export interface MessengerEvents {
+  message: [msg: Message];
+  /** A message whose body was over the limit: skipped, framing intact (PROTOCOL.md §6). */
+  discarded: [msg: Message, bodyBytes: number];
+  /** Something the peer sent broke the protocol; already answered when a reply was owed. */
+  protocolError: [error: ProtocolError];
+  drain: [];
+  close: [error: Error | undefined];
+}
+
+export class Messenger extends EventEmitter<MessengerEvents> {
+  readonly link: Link;
+  private readonly options: MessengerOptions;
+  private readonly decoder: FrameDecoder | undefined;
+  private readonly limits: Partial<FrameLimits>;
+  /** Messages received and sent, for STATUS and dead-peer detection. */
+  received = 0;
+  sent = 0;
+  lastReceivedAt = 0;
+
+  constructor(link: Link, options: MessengerOptions = {}) {
+    super();
+    this.link = link;
+    this.options = options;
+    this.limits = options.limits ?? {};
+    if (link.framing === 'stream') {
+      this.decoder = new FrameDecoder(this.limits, {
+        message: (msg) => this.receive(msg),
+        error: (err) => this.onProtocolError(err),
+        discarded: (msg, bytes) => this.emit('discarded', msg, bytes),
+      });
+    }
+    link.on('data', (chunk) => this.onData(chunk));
+    link.on('drain', () => this.emit('drain'));
+    link.once('close', (error) => this.emit('close', error));
+  }
+
+  get peer(): PeerInfo {
+    return this.link.peer;
+  }
+
+  get closed(): boolean {
+    return this.link.closed;
+  }
+
+  /** Sends one message. False means the link is full: wait for 'drain' before sending more. */
+  send(msg: Message): boolean {
+    if (this.link.closed) return false;
+    this.sent += 1;
+    this.options.onSend?.(msg);
+    return this.link.write(this.link.framing === 'stream' ? encodeMessage(msg) : [encodeMessageToBuffer(msg)]);
+  }
+
+  close(): void {
+    this.link.close();
+  }
+
+  destroy(error?: Error): void {
+    this.link.destroy(error);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.decoder !== undefined) {
+      this.decoder.push(chunk);
+      return;
+    }
+    if (chunk.length === 0) return; // PROTOCOL.md §7: empty datagrams are ignored
+    let msg: Message;
+    try {
+      msg = decodeDatagram(chunk, this.limits);
+    } catch (err) {
+      this.onProtocolError(err as ProtocolError);
+      return;
+    }
+    this.receive(msg);
+  }
+
+  private receive(msg: Message): void {
+    this.received += 1;
+    this.lastReceivedAt = Date.now();
+    this.emit('message', msg);
+  }
+
+  private onProtocolError(err: ProtocolError): void {
+    if (err.reply !== undefined && this.options.replies !== false) {
+      this.send({ command: err.reply.command, params: params(err.reply.params) });
+    }
+    this.emit('protocolError', err);
+    if (err.fatal) this.link.close();
+  }
+}

@@ -1,0 +1,271 @@
+import { type Clock, systemClock, type TimerHandle } from '../net/clock.js';
+import { DEFAULT_MAX_BODY } from '../protocol/limits.js';
+
+/**
+ * Collects record lines into batch bodies (PROTOCOL.md §3: K LF-terminated lines), cut by
+ * record count, byte size or delay. Input arrives in any chunking (pino's worker hands over
+ * many lines per chunk, a line may be split across two, an in-process logger writes one line
+ * per call), as strings or Buffers. Everything is written into one staging slab, lines are
+ * found with `indexOf(LF)`, and a cut copies the batch into one Buffer of exactly its size:
+ * one allocation per batch, never one per record (ARCHITECTURE.md "Habits").
+ *
+ *   push(chunk) ─▶ slab: [ start … complete | partial line … used ]
+ *                          └─ cut ─▶ sink.batch(body, count)
+ *
+ * Empty lines are not records and are skipped. A line longer than `maxRecordBytes` is never
+ * kept whole in memory: it goes, piece by piece, to `sink.oversize` and is not batched.
+ */
+
+export interface BatchLimits {
+  /** Most records in one batch. */
+  readonly maxRecords: number;
+  /** Most body bytes in one batch; a single longer record makes a batch alone. */
+  readonly maxBytes: number;
+  /** Most ms the first record of a batch waits for more; 0 cuts at the end of every push. */
+  readonly maxDelay: number;
+}
+
+export interface BatcherSink {
+  /** A cut batch: `count` whole lines, each ending with LF. The body is the batcher's no more. */
+  batch(body: Buffer, count: number): void;
+  /**
+   * A piece of a record longer than `maxRecordBytes` (a view, valid during the call only);
+   * `end` is true on its last piece. The record is dropped: count it, write it to fallback.
+   */
+  oversize?(piece: Buffer, end: boolean): void;
+}
+
+export interface BatcherOptions extends BatchLimits {
+  /** Longest record kept; longer ones go to `sink.oversize`. Default DEFAULT_MAX_BODY. */
+  readonly maxRecordBytes?: number;
+  readonly clock?: Clock;
+}
+
+const LF = 0x0a;
+const MIN_SLAB = 64 * 1024;
+
+export class Batcher {
+  readonly #limits: BatchLimits;
+  readonly #maxRecordBytes: number;
+  readonly #sink: BatcherSink;
+  readonly #clock: Clock;
+  #slab: Buffer;
+  /** Where the current batch starts in the slab. */
+  #start = 0;
+  /** End of the last whole line of the current batch. */
+  #complete = 0;
+  /** End of the bytes written. */
+  #used = 0;
+  /** Records in the current batch. */
+  #count = 0;
+  /** True while the rest of an oversize record is being skipped up to its LF. */
+  #skipping = false;
+  #timer: TimerHandle | undefined;
+  #ended = false;
+
+  constructor(options: BatcherOptions, sink: BatcherSink) {
+    this.#limits = { maxRecords: options.maxRecords, maxBytes: options.maxBytes, maxDelay: options.maxDelay };
+    this.#maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_BODY;
+    this.#sink = sink;
+    this.#clock = options.clock ?? systemClock;
+    this.#slab = Buffer.allocUnsafe(Math.max(MIN_SLAB, Math.min(options.maxBytes * 2, 4 * 1024 * 1024)));
+  }
+
+  /** Records waiting in the current, not yet cut, batch. */
+  get pendingRecords(): number {
+    return this.#count;
+  }
+
+  /** Bytes held: the current batch and any partial line. */
+  get pendingBytes(): number {
+    return this.#used - this.#start;
+  }
+
+  /** Takes a chunk of input. Throws nothing; after `end` it does nothing. */
+  push(chunk: string | Buffer): void {
+    if (this.#ended || chunk.length === 0) return;
+    let from: number;
+    if (typeof chunk === 'string') {
+      // A UTF-16 unit is at most 3 UTF-8 bytes: skip the exact count when that much room is there.
+      const room = this.#slab.length - this.#used;
+      this.#reserve(chunk.length * 3 <= room ? chunk.length * 3 : Buffer.byteLength(chunk, 'utf8'));
+      from = this.#used;
+      this.#used += this.#slab.utf8Write(chunk, this.#used);
+    } else {
+      this.#reserve(chunk.length);
+      from = this.#used;
+      chunk.copy(this.#slab, this.#used);
+      this.#used += chunk.length;
+    }
+    this.#scan(from);
+    if (this.#count > 0) {
+      if (this.#limits.maxDelay === 0) this.cut();
+      else if (this.#timer === undefined)
+        this.#timer = this.#clock.setTimeout(() => this.#onTimer(), this.#limits.maxDelay);
+    }
+  }
+
+  /** Cuts the current batch now, if it holds any record (a partial line stays). */
+  cut(): void {
+    this.#clearTimer();
+    if (this.#count === 0) return;
+    const body = Buffer.allocUnsafe(this.#complete - this.#start);
+    this.#slab.copy(body, 0, this.#start, this.#complete);
+    const count = this.#count;
+    this.#start = this.#complete;
+    this.#count = 0;
+    this.#sink.batch(body, count);
+  }
+
+  /** The input is over: a last line without LF is ended with one, and everything is cut. */
+  end(): void {
+    if (this.#ended) return;
+    if (this.#skipping) {
+      this.#sink.oversize?.(Buffer.from('\n'), true);
+      this.#skipping = false;
+    } else if (this.#used > this.#complete) {
+      this.push('\n');
+    }
+    this.#ended = true;
+    this.cut();
+  }
+
+  /** Scans the bytes from `from` to `used` for line ends. */
+  #scan(from: number): void {
+    let at = from;
+    while (at < this.#used) {
+      const lf = this.#slab.indexOf(LF, at);
+      if (lf === -1 || lf >= this.#used) break;
+      at = lf + 1;
+      if (this.#skipping) {
+        this.#endOversize(lf);
+        at = this.#complete;
+        continue;
+      }
+      const length = lf + 1 - this.#complete;
+      if (length === 1) {
+        this.#skipEmptyLine();
+        continue;
+      }
+      if (length > this.#maxRecordBytes) {
+        this.#dropLine(lf);
+        at = this.#complete;
+        continue;
+      }
+      if (this.#count > 0 && lf + 1 - this.#start > this.#limits.maxBytes) this.cut();
+      this.#complete = lf + 1;
+      this.#count += 1;
+      if (this.#count >= this.#limits.maxRecords || this.#complete - this.#start >= this.#limits.maxBytes) {
+        this.cut();
+      }
+    }
+    if (this.#skipping) {
+      // The whole rest belongs to the oversize record: hand it over, keep none of it.
+      if (this.#used > this.#complete) this.#sink.oversize?.(this.#slab.subarray(this.#complete, this.#used), false);
+      this.#used = this.#complete;
+    } else if (this.#used - this.#complete > this.#maxRecordBytes) {
+      this.#startOversize();
+    }
+  }
+
+  /** An empty line is no record: a batch never holds one, so cut before it and step over it. */
+  #skipEmptyLine(): void {
+    this.cut();
+    this.#complete += 1;
+    this.#start = this.#complete;
+  }
+
+  /** A whole line over the record limit, lying in the slab up to `lf`. */
+  #dropLine(lf: number): void {
+    this.cut();
+    this.#sink.oversize?.(this.#slab.subarray(this.#complete, lf + 1), true);
+    this.#complete = lf + 1;
+    this.#start = this.#complete;
+  }
+
+  /** A partial line already over the limit: hand over what there is and skip to its LF. */
+  #startOversize(): void {
+    this.cut();
+    this.#sink.oversize?.(this.#slab.subarray(this.#complete, this.#used), false);
+    this.#used = this.#complete;
+    this.#start = this.#complete;
+    this.#skipping = true;
+  }
+
+  #endOversize(lf: number): void {
+    this.#sink.oversize?.(this.#slab.subarray(this.#complete, lf + 1), true);
+    this.#complete = lf + 1;
+    this.#start = this.#complete;
+    this.#skipping = false;
+  }
+
+  /**
+   * Makes room for `bytes` more after `used`. Bytes before `start` are spent; they are moved out
+   * only here, once per chunk, so cutting many batches from one big chunk never moves the rest.
+   */
+  #reserve(bytes: number): void {
+    if (this.#used + bytes <= this.#slab.length) return;
+    const live = this.#used - this.#start;
+    const needed = live + bytes;
+    let target = this.#slab;
+    if (needed > this.#slab.length) target = Buffer.allocUnsafe(Math.max(needed, this.#slab.length * 2));
+    this.#slab.copy(target, 0, this.#start, this.#used);
+    this.#slab = target;
+    this.#complete -= this.#start;
+    this.#used = live;
+    this.#start = 0;
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.cut();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** What `recut` makes of an unnumbered body: bodies within a limit, and the records over it. */
+export interface Recut {
+  readonly batches: { readonly body: Buffer; readonly count: number }[];
+  /** Records alone longer than the limit (views into the input body). */
+  readonly oversize: Buffer[];
+}
+
+/**
+ * Cuts a body of whole lines into bodies of at most `maxBytes` each (views, no copy). Only for
+ * batches not yet numbered (PROTOCOL.md §3 forbids re-cutting a numbered one): used when a
+ * collector's `max_body` turns out smaller than the batches already cut, or for a datagram.
+ */
+export function recut(body: Buffer, maxBytes: number): Recut {
+  const batches: { body: Buffer; count: number }[] = [];
+  const oversize: Buffer[] = [];
+  let start = 0;
+  let end = 0;
+  let count = 0;
+  const flush = (): void => {
+    if (count > 0) batches.push({ body: body.subarray(start, end), count });
+    start = end;
+    count = 0;
+  };
+  while (end < body.length) {
+    let lf = body.indexOf(LF, end);
+    if (lf === -1) lf = body.length - 1;
+    const lineEnd = lf + 1;
+    if (lineEnd - end > maxBytes) {
+      flush();
+      oversize.push(body.subarray(end, lineEnd));
+      end = lineEnd;
+      start = end;
+      continue;
+    }
+    if (count > 0 && lineEnd - start > maxBytes) flush();
+    end = lineEnd;
+    count += 1;
+  }
+  flush();
+  return { batches, oversize };
+}

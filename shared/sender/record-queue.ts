@@ -1,0 +1,175 @@
+/**
+ * Batches cut but not yet numbered, waiting for the sender to commit them (PROTOCOL.md §3: a
+ * record gets its number only once it is committed to delivery, so drops happen here, before
+ * numbering, and nowhere after). Bounded by `maxBytes`; what happens when full is the overflow
+ * policy (INTERFACES.md "The appender's options"):
+ *
+ *   drop-oldest  make room by dropping the oldest waiting batches (the default)
+ *   drop-newest  drop the batch that does not fit
+ *   block        take it anyway and report "full" until the sender makes room: the writer
+ *                stops reading its input (the one opt-in that may block the app)
+ *
+ * Drops are whole batches and are counted in records. A batch larger than `maxBytes` alone is
+ * dropped under every policy: it could never fit.
+ */
+
+export const OVERFLOW_POLICIES = ['drop-oldest', 'drop-newest', 'block'] as const;
+export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
+
+/** An unnumbered batch: `count` whole LF-terminated records. */
+export interface PendingBatch {
+  readonly body: Buffer;
+  readonly count: number;
+}
+
+export interface RecordQueueOptions {
+  readonly maxBytes: number;
+  readonly overflow: OverflowPolicy;
+  /** Called for each dropped batch, so its records can go to the fallback. */
+  readonly onDrop?: (batch: PendingBatch) => void;
+  /** Called when a full queue (policy 'block') has room again. */
+  readonly onRoom?: () => void;
+}
+
+export class RecordQueue {
+  readonly maxBytes: number;
+  readonly overflow: OverflowPolicy;
+  readonly #onDrop: ((batch: PendingBatch) => void) | undefined;
+  readonly #onRoom: (() => void) | undefined;
+  // An array with a moving head, so shifting is O(1).
+  #items: (PendingBatch | undefined)[] = [];
+  #head = 0;
+  #bytes = 0;
+  #records = 0;
+  #dropped = 0;
+  #wasFull = false;
+
+  constructor(options: RecordQueueOptions) {
+    this.maxBytes = options.maxBytes;
+    this.overflow = options.overflow;
+    this.#onDrop = options.onDrop;
+    this.#onRoom = options.onRoom;
+  }
+
+  /** Body bytes waiting. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Records waiting. */
+  get records(): number {
+    return this.#records;
+  }
+
+  /** Batches waiting. */
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** Records dropped by the overflow policy so far. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** True when the queue holds `maxBytes` or more (only 'block' lets it get there). */
+  get full(): boolean {
+    return this.#bytes >= this.maxBytes;
+  }
+
+  /**
+   * Adds a batch at the back, applying the overflow policy. Returns false when the queue is
+   * full afterwards (policy 'block'): stop reading input until `onRoom`.
+   */
+  push(body: Buffer, count: number): boolean {
+    const batch: PendingBatch = { body, count };
+    const size = body.length;
+    if (size > this.maxBytes) {
+      this.#drop(batch);
+      return !this.full;
+    }
+    if (this.#bytes + size > this.maxBytes) {
+      if (this.overflow === 'drop-newest') {
+        this.#drop(batch);
+        return true;
+      }
+      if (this.overflow === 'drop-oldest') {
+        while (this.#bytes + size > this.maxBytes) {
+          const oldest = this.#take();
+          if (oldest === undefined) break;
+          this.#drop(oldest);
+        }
+      }
+    }
+    this.#items.push(batch);
+    this.#bytes += size;
+    this.#records += count;
+    if (this.full) {
+      this.#wasFull = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** Puts a batch back at the front (one taken by `shift` and not committed). Never drops. */
+  unshift(batch: PendingBatch): void {
+    if (this.#head > 0) {
+      this.#head -= 1;
+      this.#items[this.#head] = batch;
+    } else {
+      this.#items.unshift(batch);
+    }
+    this.#bytes += batch.body.length;
+    this.#records += batch.count;
+  }
+
+  /** The oldest batch, left in place. */
+  peek(): PendingBatch | undefined {
+    return this.#items[this.#head];
+  }
+
+  /** Takes the oldest batch. */
+  shift(): PendingBatch | undefined {
+    const batch = this.#take();
+    if (batch !== undefined && this.#wasFull && !this.full) {
+      this.#wasFull = false;
+      this.#onRoom?.();
+    }
+    return batch;
+  }
+
+  /** Takes every waiting batch, oldest first (at close, to report or spool them). */
+  drain(): PendingBatch[] {
+    const all = this.#items.slice(this.#head) as PendingBatch[];
+    this.#items = [];
+    this.#head = 0;
+    this.#bytes = 0;
+    this.#records = 0;
+    if (this.#wasFull) {
+      this.#wasFull = false;
+      this.#onRoom?.();
+    }
+    return all;
+  }
+
+  #take(): PendingBatch | undefined {
+    const batch = this.#items[this.#head];
+    if (batch === undefined) return undefined;
+    this.#items[this.#head] = undefined;
+    this.#head += 1;
+    this.#bytes -= batch.body.length;
+    this.#records -= batch.count;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return batch;
+  }
+
+  #drop(batch: PendingBatch): void {
+    this.#dropped += batch.count;
+    this.#onDrop?.(batch);
+  }
+}
