@@ -43,9 +43,13 @@ export class StateLock {
     const fail = (error: unknown): LogwireError =>
       error instanceof LogwireError
         ? error
-        : new LogwireError('LW_ERR_CHECKPOINT', `cannot lock the state directory ${stateDir}: ${String(error)}`, {
-            cause: error,
-          });
+        : new LogwireError(
+            'LW_ERR_CHECKPOINT',
+            `cannot lock the state directory ${stateDir}: ${String(error)}`,
+            {
+              cause: error,
+            },
+          );
     try {
       await writeFile(draft, content, { flag: 'wx', mode: 0o644 });
     } catch (error) {

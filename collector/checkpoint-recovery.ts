@@ -102,7 +102,8 @@ async function recoverOne(root: string, path: string, mark: OutputMark, fsync: b
   try {
     // Identity from the descriptor we would cut through, not from the path: no swap in between.
     const stat = await handle.stat({ bigint: true });
-    if (!stat.isFile() || String(stat.dev) !== mark.dev || String(stat.ino) !== mark.ino) return { kind: 'replaced' };
+    if (!stat.isFile() || String(stat.dev) !== mark.dev || String(stat.ino) !== mark.ino)
+      return { kind: 'replaced' };
     const size = Number(stat.size);
     if (size === mark.size) return { kind: 'same' };
     if (size < mark.size) return { kind: 'shorter', size };

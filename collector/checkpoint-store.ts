@@ -79,7 +79,13 @@ export class CheckpointStore {
   private constructor(
     dir: string,
     options: CheckpointStoreOptions,
-    loaded: { state: CheckpointState; gen: number; journal: FileHandle; journalBytes: number; snapshotBytes: number },
+    loaded: {
+      state: CheckpointState;
+      gen: number;
+      journal: FileHandle;
+      journalBytes: number;
+      snapshotBytes: number;
+    },
   ) {
     this.#dir = dir;
     this.#fsync = options.durability === 'fsync';
@@ -107,7 +113,11 @@ export class CheckpointStore {
     }
     const journalText = (await readOptional(journalPath)) ?? Buffer.alloc(0);
     let valid = 0;
-    for (let from = 0, lf = journalText.indexOf(10); lf !== -1; from = lf + 1, lf = journalText.indexOf(10, from)) {
+    for (
+      let from = 0, lf = journalText.indexOf(10);
+      lf !== -1;
+      from = lf + 1, lf = journalText.indexOf(10, from)
+    ) {
       const line = parseRecord(journalText.toString('utf8', from, lf), journalPath, false);
       if (line.gen > gen) corrupt(journalPath, `generation ${line.gen} is newer than the snapshot's ${gen}`);
       // Older lines were folded into the snapshot by a compaction that could not empty the journal.
@@ -130,7 +140,9 @@ export class CheckpointStore {
   async commit(delta: CheckpointDelta): Promise<void> {
     if (this.#broken !== undefined) throw this.#broken;
     if (delta.sources.size === 0 && delta.outputs.size === 0) return;
-    const line = Buffer.from(`${JSON.stringify(serialize(this.#gen, delta.sources, delta.outputs, false))}\n`);
+    const line = Buffer.from(
+      `${JSON.stringify(serialize(this.#gen, delta.sources, delta.outputs, false))}\n`,
+    );
     if (this.#journalBytes + line.length > Math.max(this.#compactAt, 4 * this.#snapshotBytes)) {
       await this.#compact(delta);
     } else {
@@ -164,9 +176,14 @@ export class CheckpointStore {
   }
 
   async #compact(delta: CheckpointDelta): Promise<void> {
-    const next: CheckpointState = { sources: new Map(this.state.sources), outputs: new Map(this.state.outputs) };
+    const next: CheckpointState = {
+      sources: new Map(this.state.sources),
+      outputs: new Map(this.state.outputs),
+    };
     applyDelta(next, delta);
-    const snapshot = Buffer.from(`${JSON.stringify(serialize(this.#gen + 1, next.sources, next.outputs, true))}\n`);
+    const snapshot = Buffer.from(
+      `${JSON.stringify(serialize(this.#gen + 1, next.sources, next.outputs, true))}\n`,
+    );
     const path = join(this.#dir, SNAPSHOT_FILE);
     const tmp = `${path}.tmp`;
     try {
@@ -231,7 +248,8 @@ function parseRecord(text: string, file: string, snapshot: boolean): { gen: numb
     corrupt(file, `not JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   if (!isObject(value)) return corrupt(file, 'not an object');
-  if (snapshot && value.version !== VERSION) corrupt(file, `version ${String(value.version)} is not ${VERSION}`);
+  if (snapshot && value.version !== VERSION)
+    corrupt(file, `version ${String(value.version)} is not ${VERSION}`);
   const gen = value.gen;
   if (!isCount(gen)) return corrupt(file, 'gen is not a number');
   const sources = value.sources;
@@ -246,8 +264,20 @@ function parseRecord(text: string, file: string, snapshot: boolean): { gen: numb
   }
   for (const [path, t] of Object.entries(outputs)) {
     if (t === null && !snapshot) delta.outputs.set(path, null);
-    else if (Array.isArray(t) && t.length === 4 && isDigits(t[0]) && isDigits(t[1]) && isCount(t[2]) && isCount(t[3])) {
-      delta.outputs.set(path, { dev: t[0] as string, ino: t[1] as string, size: t[2] as number, seen: t[3] as number });
+    else if (
+      Array.isArray(t) &&
+      t.length === 4 &&
+      isDigits(t[0]) &&
+      isDigits(t[1]) &&
+      isCount(t[2]) &&
+      isCount(t[3])
+    ) {
+      delta.outputs.set(path, {
+        dev: t[0] as string,
+        ino: t[1] as string,
+        size: t[2] as number,
+        seen: t[3] as number,
+      });
     } else corrupt(file, `output ${JSON.stringify(path)} is malformed`);
   }
   return { gen: gen as number, delta };

@@ -43,6 +43,10 @@ function writerSettings(config: CollectorConfig): WriterSettings {
   };
 }
 
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (upper) => `_${upper.toLowerCase()}`);
+}
+
 export async function startCollector(initial: CollectorConfig, options: StartOptions): Promise<Collector> {
   const { log } = options;
   let config = initial;
@@ -61,6 +65,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       fileIdleClose: config.fileIdleClose,
       durability: config.durability,
       exclude: [config.state],
+      // A new file's identity is saved before its first byte, so recovery can cut it (checkpoint.ts).
+      onOpen: (file) => checkpoint.noteOpened(file),
     });
   } catch (error) {
     await checkpoint.close();
@@ -227,7 +233,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       links: links.size,
       sources: checkpoint.sources(),
       queued_bytes: writer.queuedBytes,
-      ...counters,
+      udp_lost: checkpoint.udpLost,
+      ...Object.fromEntries(Object.entries(counters).map(([name, value]) => [snakeCase(name), value])),
     };
   }
 

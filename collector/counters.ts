@@ -7,6 +7,8 @@ export interface CollectorCounters {
   written: number;
   /** Records at or below their source's mark: acknowledged, not written again (§4). */
   retransmitted: number;
+  /** Records a sender skipped (S > mark + 1): counted as lost by the sender (§4). */
+  gaps: number;
   /** Records sent to _rejected.log (bad shape, bad batch, body over max_body). */
   rejected: number;
   /** Datagrams dropped as unreadable (§7). */
@@ -22,6 +24,7 @@ export function createCounters(): CollectorCounters {
     batches: 0,
     written: 0,
     retransmitted: 0,
+    gaps: 0,
     rejected: 0,
     datagramsDropped: 0,
     protocolErrors: 0,

@@ -127,7 +127,12 @@ export class Writer {
     try {
       await this.writeFiles(files);
     } catch (error) {
-      // Nothing of this group is acknowledged: marks go back, sessions close, clients resend.
+      // Nothing of this group is acknowledged: files that did take their part are cut back to
+      // the last checkpoint, marks go back, sessions close, and clients resend.
+      const { outputs } = this.deps;
+      await outputs
+        .cutBack(outputs.lengths().flatMap((file) => checkpoint.savedOutput(file.path) ?? []))
+        .catch((cutError: unknown) => this.deps.onError(cutError));
       for (const [source, mark] of before) checkpoint.setMark(source, mark, now);
       this.deps.onError(error);
       for (const job of batches) job.fail(error);
@@ -150,7 +155,10 @@ export class Writer {
   private skipped(job: BatchJob): number {
     if (job.mode !== 'session') return 0;
     const mark = this.deps.checkpoint.mark(job.route.source);
-    if (job.seq > mark + 1) this.deps.checkpoint.noteGap(job.route.source, job.seq - mark - 1);
+    if (job.seq > mark + 1) {
+      this.deps.checkpoint.noteGap(job.route.source, job.seq - mark - 1);
+      this.deps.counters.gaps += job.seq - mark - 1;
+    }
     return Math.max(0, Math.min(job.count, mark + 1 - job.seq));
   }
 

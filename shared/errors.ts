@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   LW_ERR_IDLE_TIMEOUT: 'a connection sent nothing for longer than its idle timeout',
   LW_ERR_CLOSED: 'an operation on something already closed',
   LW_ERR_PEER_SILENT: 'the peer sent nothing within the heartbeat timeout after ALIVE',
+  LW_ERR_ACK_TIMEOUT: 'batches were in flight and no acknowledgement came within ackTimeout',
+  LW_ERR_REFUSED: 'the collector refused REGISTER (UNAUTHORIZED or INVALID command=REGISTER)',
   LW_ERR_QUEUE_FULL: 'a bounded queue is full',
   LW_ERR_LISTEN: 'a listener cannot be bound',
   LW_ERR_SPOOL: 'the spool cannot be read or written',

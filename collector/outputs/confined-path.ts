@@ -1,5 +1,5 @@
-import { chmod, mkdir, realpath } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { chmod, mkdir, open, realpath } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
 import { LogwireError } from '../../shared/errors.js';
 
 /**
@@ -22,6 +22,8 @@ export interface ConfineOptions {
   readonly dirMode?: number;
   /** Real paths that outputs must stay out of (the state directory when it is under the output). */
   readonly exclude?: readonly string[];
+  /** Flush each created directory's entry to the device (durability = fsync). */
+  readonly sync?: boolean;
 }
 
 /**
@@ -58,10 +60,12 @@ export async function confinePath(
   if (missing.length > 0) {
     if (options.dirMode === undefined) return undefined;
     for (const name of missing) {
+      const above = real;
       real = join(real, name);
       try {
         await mkdir(real, { mode: options.dirMode });
         await chmod(real, options.dirMode);
+        if (options.sync === true) await syncDirectory(above);
       } catch (error) {
         if (errorCode(error) !== 'EEXIST') throw outputError(rel, 'create the directories of', error);
       }
@@ -78,11 +82,6 @@ export async function confinePath(
   return join(real, basename(wanted));
 }
 
-/** The path of `abs` relative to the output directory, for messages and the checkpoint. */
-export function relativeTo(rootReal: string, abs: string): string {
-  return relative(rootReal, abs);
-}
-
 /** LW_ERR_OUTPUT saying what was being done to which output. */
 export function outputError(rel: string, doing: string, error: unknown): LogwireError {
   if (error instanceof LogwireError) return error;
@@ -95,4 +94,14 @@ export function outputError(rel: string, doing: string, error: unknown): Logwire
 /** The `code` of a Node.js system error (ENOENT, EEXIST…). */
 export function errorCode(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
+/** Flushes a directory's entries (a created file or directory) to the device. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { LogwireError } from '../../shared/errors.js';
-import { confinePath, errorCode, outputError } from './confined-path.js';
+import type { Durability } from '../config-types.js';
+import { confinePath, errorCode, outputError, syncDirectory } from './confined-path.js';
 
 /**
  * One open output file: O_APPEND, so each write lands at the end even after logrotate's
@@ -38,6 +40,8 @@ export interface OutputFileOptions {
   readonly dirMode?: number;
   /** Real directories no output may be opened in (the state directory). */
   readonly exclude?: readonly string[];
+  /** With `fsync`, a created file's (and directory's) entry is flushed too: a power loss keeps it. */
+  readonly durability?: Durability;
   /** Test seam: how bytes reach the file (default FileHandle.writev). */
   readonly writev?: WritevFn;
 }
@@ -74,7 +78,8 @@ export class OutputFile implements FileIdentity {
     const fileMode = options.fileMode ?? DEFAULT_FILE_MODE;
     const dirMode = options.dirMode ?? DEFAULT_DIR_MODE;
     const exclude = options.exclude ?? [];
-    const abs = (await confinePath(rootReal, rel, { dirMode, exclude })) as string;
+    const sync = options.durability === 'fsync';
+    const abs = (await confinePath(rootReal, rel, { dirMode, exclude, sync })) as string;
     let handle: FileHandle | undefined;
     let created = false;
     try {
@@ -89,15 +94,22 @@ export class OutputFile implements FileIdentity {
         handle = await open(abs, APPEND_FLAGS, fileMode);
       } catch (error) {
         if (errorCode(error) === 'ELOOP') {
-          throw new LogwireError('LW_ERR_PATH_ESCAPE', `output ${JSON.stringify(rel)} is a symlink; not opened`);
+          throw new LogwireError(
+            'LW_ERR_PATH_ESCAPE',
+            `output ${JSON.stringify(rel)} is a symlink; not opened`,
+          );
         }
         throw outputError(rel, 'open', error);
       }
     }
     try {
-      if (created) await handle.chmod(fileMode);
+      if (created) {
+        await handle.chmod(fileMode);
+        if (sync) await syncDirectory(dirname(abs));
+      }
       const stat = await handle.stat({ bigint: true });
-      if (!stat.isFile()) throw new LogwireError('LW_ERR_OUTPUT', `output ${JSON.stringify(rel)} is not a regular file`);
+      if (!stat.isFile())
+        throw new LogwireError('LW_ERR_OUTPUT', `output ${JSON.stringify(rel)} is not a regular file`);
       const id = { dev: String(stat.dev), ino: String(stat.ino) };
       return new OutputFile(rel, handle, id, Number(stat.size), options.writev ?? systemWritev);
     } catch (error) {
@@ -112,7 +124,8 @@ export class OutputFile implements FileIdentity {
    * with LW_ERR_OUTPUT (whose message says so if even the cut failed).
    */
   async write(chunks: readonly Buffer[]): Promise<number> {
-    if (this.#closed) throw new LogwireError('LW_ERR_CLOSED', `output ${JSON.stringify(this.path)} is closed`);
+    if (this.#closed)
+      throw new LogwireError('LW_ERR_CLOSED', `output ${JSON.stringify(this.path)} is closed`);
     let total = 0;
     for (const chunk of chunks) total += chunk.length;
     let before: number;
@@ -135,6 +148,16 @@ export class OutputFile implements FileIdentity {
       throw await this.#cutBack(before, written, error);
     }
     return before + total;
+  }
+
+  /** Cuts the file back to `size` if it is longer (never lengthens it: that would add zeros). */
+  async cutTo(size: number): Promise<void> {
+    if (this.#closed) return;
+    try {
+      if ((await this.#handle.stat()).size > size) await this.#handle.truncate(size);
+    } catch (error) {
+      throw outputError(this.path, `cut back to ${size} bytes`, error);
+    }
   }
 
   /** Flushes written data (and the length) to the device. */
@@ -161,13 +184,24 @@ export class OutputFile implements FileIdentity {
       // Only ever shorten: if the file shrank meanwhile (copytruncate), a cut would add zeros.
       if (now > before) await this.#handle.truncate(before);
       else if (now < before && written > 0) {
-        return new LogwireError('LW_ERR_OUTPUT', `${what}; the file shrank meanwhile, ${written} bytes of a partial batch may remain`, { cause });
+        return new LogwireError(
+          'LW_ERR_OUTPUT',
+          `${what}; the file shrank meanwhile, ${written} bytes of a partial batch may remain`,
+          { cause },
+        );
       }
-      return new LogwireError('LW_ERR_OUTPUT', `${what}; the file was cut back to ${before} bytes`, { cause });
+      return new LogwireError('LW_ERR_OUTPUT', `${what}; the file was cut back to ${before} bytes`, {
+        cause,
+      });
     } catch (cutError) {
       const cutReason = cutError instanceof Error ? cutError.message : String(cutError);
-      const left = written > 0 ? `${written} bytes of a partial batch remain after byte ${before}` : 'no bytes were written';
-      return new LogwireError('LW_ERR_OUTPUT', `${what}; cutting it back failed (${cutReason}): ${left}`, { cause });
+      const left =
+        written > 0
+          ? `${written} bytes of a partial batch remain after byte ${before}`
+          : 'no bytes were written';
+      return new LogwireError('LW_ERR_OUTPUT', `${what}; cutting it back failed (${cutReason}): ${left}`, {
+        cause,
+      });
     }
   }
 }

@@ -1,6 +1,6 @@
 import { mkdir, realpath } from 'node:fs/promises';
-import type { Durability } from '../config-types.js';
 import { LogwireError } from '../../shared/errors.js';
+import type { Durability } from '../config-types.js';
 import { outputError } from './confined-path.js';
 import {
   DEFAULT_DIR_MODE,
@@ -93,6 +93,8 @@ export class OutputSet {
   readonly #sweep: unknown;
   readonly #exclude: readonly string[];
   #closed = false;
+  /** The latest state of each file written since the last `lengths()`. */
+  #written = new Map<string, OutputFileState>();
   /** A sync that failed while a file was retired, reported by the next fsyncAll. */
   #syncFailure: LogwireError | undefined;
 
@@ -143,7 +145,9 @@ export class OutputSet {
       try {
         const size = await file.write(chunks);
         entry.dirty = true;
-        return { path, dev: file.dev, ino: file.ino, size };
+        const state: OutputFileState = { path, dev: file.dev, ino: file.ino, size };
+        this.#written.set(path, state);
+        return state;
       } catch (error) {
         // A broken descriptor (EBADF, EIO) is not reused: the next write opens the path anew.
         entry.file = undefined;
@@ -151,6 +155,38 @@ export class OutputSet {
         throw error;
       }
     });
+  }
+
+  /**
+   * The identity and length of every file written since the last call, after its latest write
+   * (for `Checkpoint.noteOutputs`); clears the list.
+   */
+  lengths(): OutputFileState[] {
+    const states = [...this.#written.values()];
+    this.#written = new Map();
+    return states;
+  }
+
+  /**
+   * Cuts each open file named in `states` back to that length, when it is still that file
+   * (dev, ino): after a tick fails, its writes that did land are cut back to the checkpoint
+   * (`Checkpoint.savedOutput`), so the records the clients resend are written once. A file
+   * closed meanwhile is skipped (the cut then happens at the next start's recovery).
+   */
+  async cutBack(states: Iterable<OutputFileState>): Promise<void> {
+    const cuts: Promise<void>[] = [];
+    for (const state of states) {
+      const entry = this.#entries.get(state.path);
+      if (entry === undefined) continue;
+      cuts.push(
+        this.#enqueue(entry, async () => {
+          const file = entry.file;
+          if (file !== undefined && file.dev === state.dev && file.ino === state.ino)
+            await file.cutTo(state.size);
+        }),
+      );
+    }
+    await Promise.all(cuts);
   }
 
   /**
@@ -282,6 +318,7 @@ export class OutputSet {
       fileMode: this.#options.fileMode ?? DEFAULT_FILE_MODE,
       dirMode: this.#options.dirMode ?? DEFAULT_DIR_MODE,
       exclude: this.#exclude,
+      ...(this.#options.durability === undefined ? {} : { durability: this.#options.durability }),
       ...(this.#options.writev === undefined ? {} : { writev: this.#options.writev }),
     });
     try {
@@ -306,5 +343,8 @@ function positiveInteger(value: number, key: string): number {
 
 function nonNegative(value: number, key: string): number {
   if (Number.isFinite(value) && value >= 0) return value;
-  throw new LogwireError('LW_ERR_BAD_OPTION', `${key} must be a duration in ms, 0 or more (got ${String(value)})`);
+  throw new LogwireError(
+    'LW_ERR_BAD_OPTION',
+    `${key} must be a duration in ms, 0 or more (got ${String(value)})`,
+  );
 }

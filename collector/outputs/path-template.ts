@@ -71,7 +71,8 @@ export class PathTemplate {
     // Placeholders expand to names starting with a letter or digit, so only literal text can
     // make a segment that starts with a dot: `..` would escape, `.state` would hit the state.
     for (const segment of literalText.split('/')) {
-      if (segment.startsWith('.')) refuse(`segment ${JSON.stringify(segment)}: '..', '.' and hidden names are not allowed`);
+      if (segment.startsWith('.'))
+        refuse(`segment ${JSON.stringify(segment)}: '..', '.' and hidden names are not allowed`);
     }
     if (normalize(literalText) === REJECTED_PATH) refuse(`${REJECTED_PATH} is the rejected-records file`);
     return new PathTemplate(template, parts);

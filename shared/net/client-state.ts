@@ -40,7 +40,10 @@ export const TRANSITIONS = {
 export type Transition = keyof typeof TRANSITIONS;
 
 /** The status a transition emits: the member of the union for the state it reaches. */
-export type StatusAfter<T extends Transition> = Extract<ClientStatus, { state: (typeof TRANSITIONS)[T]['to'] }>;
+export type StatusAfter<T extends Transition> = Extract<
+  ClientStatus,
+  { state: (typeof TRANSITIONS)[T]['to'] }
+>;
 
 const debug = debuglog('logwire');
 

@@ -90,7 +90,7 @@ export class Batcher {
       const room = this.#slab.length - this.#used;
       this.#reserve(chunk.length * 3 <= room ? chunk.length * 3 : Buffer.byteLength(chunk, 'utf8'));
       from = this.#used;
-      this.#used += this.#slab.utf8Write(chunk, this.#used);
+      this.#used += this.#slab.write(chunk, this.#used);
     } else {
       this.#reserve(chunk.length);
       from = this.#used;
@@ -161,7 +161,8 @@ export class Batcher {
     }
     if (this.#skipping) {
       // The whole rest belongs to the oversize record: hand it over, keep none of it.
-      if (this.#used > this.#complete) this.#sink.oversize?.(this.#slab.subarray(this.#complete, this.#used), false);
+      if (this.#used > this.#complete)
+        this.#sink.oversize?.(this.#slab.subarray(this.#complete, this.#used), false);
       this.#used = this.#complete;
     } else if (this.#used - this.#complete > this.#maxRecordBytes) {
       this.#startOversize();

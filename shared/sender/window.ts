@@ -58,6 +58,11 @@ export class Window {
     return this.#items.length - this.#sent;
   }
 
+  /** The oldest batch held (in flight when `inFlight` > 0), if any. */
+  get first(): Batch | undefined {
+    return this.#items[this.#head];
+  }
+
   /** The number after the last record held, or undefined when empty. */
   get end(): number | undefined {
     const last = this.#items[this.#items.length - 1];

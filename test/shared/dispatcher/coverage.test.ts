@@ -38,7 +38,7 @@ describe('Coverage', () => {
   it('is fed by dispatchers by default (defaultCoverage)', () => {
     const before = defaultCoverage.counts().HELP?.received ?? 0;
     new Dispatcher().dispatch(message('HELP'), {
-      peer: { transport: 'udp', local: true, secure: false },
+      peer: { transport: 'udp', remote: '127.0.0.1:5000', local: true, secure: false },
       reply: () => {},
     });
     expect(defaultCoverage.counts().HELP?.received).toBe(before + 1);

@@ -8,7 +8,7 @@ function context(): DispatchContext & { sent: Message[] } {
   const sent: Message[] = [];
   return {
     sent,
-    peer: { transport: 'unix', local: true, secure: false },
+    peer: { transport: 'unix', remote: '/run/x.sock', local: true, secure: false },
     reply: (msg) => void sent.push(msg),
   };
 }

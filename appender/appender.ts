@@ -1,0 +1,468 @@
+import { Writable } from 'node:stream';
+import { formatAddress } from '../shared/net/address.js';
+import { type Clock, createSystemClock, systemClock } from '../shared/net/clock.js';
+import type { ClientStatus, ConnectFn } from '../shared/net/permanent-client.js';
+import type { BatchStore } from '../shared/sender/batch-store.js';
+import { Batcher } from '../shared/sender/batcher.js';
+import { createFallback, type Fallback } from '../shared/sender/fallback.js';
+import { MemoryStore } from '../shared/sender/memory-store.js';
+import { RecordQueue } from '../shared/sender/record-queue.js';
+import { Sender } from '../shared/sender/sender.js';
+import { newSourceId } from '../shared/sender/source-id.js';
+import { openSpoolStore } from '../shared/sender/spool-store.js';
+import { UdpSender, udpBodyRoom } from '../shared/sender/udp-sender.js';
+import { formatCloseReport, writeStderr } from './close-report.js';
+import { NdjsonSender } from './ndjson.js';
+import { type AppenderOptions, parseAppenderOptions, scriptName, toName } from './options.js';
+
+/**
+ * The pino transport stream (issue #4). pino's worker (or an in-process logger) writes chunks of
+ * record lines; they flow, without a per-record allocation, through
+ *
+ *   write ─▶ batcher ─▶ record queue ─▶ sender (session §4 | UDP §7 | NDJSON §10) ─▶ collector
+ *            (cut)      (bounded,        (numbering, store/spool, window, acks)
+ *                        drops counted)
+ *
+ * What pino needs of it (docs/appender.md, PINO-NOTES): it is returned before any connection;
+ * it keeps reading its input even while the collector is down (only the queue's policy bounds
+ * memory); it never emits 'error'; `flush(cb)` calls back once what was written is acknowledged
+ * or spooled; and at end it waits, within `closeTimeout`, until everything is acknowledged or
+ * spooled, reports the rest on stderr with a count, and only then emits 'close'.
+ *
+ * pino-abstract-transport's `build` is not used: it splits every chunk into one string per line
+ * and JSON-parses each (even with `parse: 'lines'`), which costs more than all the rest of the
+ * appender's per-record work together. The stream is a plain Writable, as pino-socket's is.
+ */
+
+/** Live counters, in records. */
+export interface AppenderCounters {
+  /** Put on the wire (resends included). */
+  readonly sent: number;
+  /** Acknowledged by a collector (a session only). */
+  readonly acknowledged: number;
+  /** Held now: waiting, in flight or in the spool, not yet acknowledged. */
+  readonly queued: number;
+  /** Dropped: queue overflow, too large, or undelivered at close. */
+  readonly dropped: number;
+  /** Written to the spool. */
+  readonly spooled: number;
+  /** Connections after the first. */
+  readonly reconnects: number;
+}
+
+/** In-process hooks, for tests and embedding; options stay plain data. */
+export interface AppenderDeps {
+  /** Timers of the batcher and the connection; default real timers that do not hold the process. */
+  readonly clock?: Clock;
+  /** Opens links; default the real transports. */
+  readonly connect?: ConnectFn;
+  /** Where the close report and warnings go; default a synchronous write to fd 2. */
+  readonly stderr?: (line: string) => void;
+}
+
+/** What the appender needs of each way of sending. */
+interface Shipper {
+  start(service: string): void;
+  wake(): void;
+  stop(): Promise<void>;
+  readonly connected: boolean;
+  readonly reconnects: number;
+  on(event: 'progress', listener: () => void): unknown;
+  on(event: 'status', listener: (status: ClientStatus) => void): unknown;
+}
+
+interface StoreChoice {
+  readonly store: BatchStore;
+  readonly durable: boolean;
+  readonly source: string;
+  readonly renew: () => Promise<string>;
+}
+
+/** How long stopping the connection and the store may take after closeTimeout. */
+const TEARDOWN_MS = 800;
+
+type WriteCallback = (error?: Error | null) => void;
+
+/**
+ * Creates the appender: checks the options (throws LW_ERR_BAD_OPTION), opens the spool when one
+ * is set, and resolves with the stream at once: connecting happens in the background.
+ */
+export async function createAppender(input: unknown, deps: AppenderDeps = {}): Promise<Appender> {
+  const options = parseAppenderOptions(input);
+  const stderr = deps.stderr ?? writeStderr;
+  const store = options.delivery === 'session' ? await chooseStore(options, stderr) : undefined;
+  return new Appender(options, store, deps);
+}
+
+/** The spool when one is set and can be locked; otherwise memory, under a fresh source id. */
+async function chooseStore(options: AppenderOptions, stderr: (line: string) => void): Promise<StoreChoice> {
+  const prefix = options.source ?? options.host;
+  const spool = options.spool;
+  if (spool !== undefined) {
+    try {
+      const store = await openSpoolStore(spool.dir, {
+        maxBytes: spool.maxBytes,
+        fsync: spool.fsync,
+        sourcePrefix: prefix,
+      });
+      return { store, durable: true, source: store.sourceId, renew: () => store.renewSourceId() };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      stderr(`logwire appender: running without the spool: ${reason}\n`);
+    }
+  }
+  return {
+    store: new MemoryStore(),
+    durable: false,
+    source: newSourceId(prefix),
+    renew: async () => newSourceId(prefix),
+  };
+}
+
+export class Appender extends Writable {
+  readonly options: AppenderOptions;
+  readonly #deps: AppenderDeps;
+  readonly #stderr: (line: string) => void;
+  readonly #batcher: Batcher;
+  readonly #queue: RecordQueue;
+  readonly #fallback: Fallback;
+  readonly #shipper: Shipper;
+  readonly #sender: Sender | undefined;
+  readonly #udp: UdpSender | undefined;
+  readonly #ndjson: NdjsonSender | undefined;
+  readonly #durable: boolean;
+  #service: string | undefined;
+  /** Records that entered the record queue. */
+  #accepted = 0;
+  #tooLarge = 0;
+  #undelivered = 0;
+  #blocked: WriteCallback | undefined;
+  readonly #waiters = new Set<() => void>();
+  #lastError: string | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: AppenderOptions, choice: StoreChoice | undefined, deps: AppenderDeps = {}) {
+    super({ decodeStrings: false, emitClose: true, autoDestroy: true });
+    this.options = options;
+    this.#deps = deps;
+    this.#stderr = deps.stderr ?? writeStderr;
+    this.#fallback = createFallback(options.fallback);
+    this.#durable = choice?.durable ?? false;
+    this.#queue = new RecordQueue({
+      maxBytes: options.queue.maxBytes,
+      overflow: options.queue.overflow,
+      onDrop: (batch) => this.#fallback.write(batch.body),
+      onRoom: () => this.#release(),
+    });
+    const clock = deps.clock ?? createSystemClock({ unref: true });
+    const udp = options.delivery === 'udp';
+    const room = udpBodyRoom(options.udp.maxDatagram);
+    this.#batcher = new Batcher(
+      {
+        ...options.batch,
+        maxBytes: udp ? Math.min(options.batch.maxBytes, room) : options.batch.maxBytes,
+        ...(udp ? { maxRecordBytes: room } : {}),
+        clock,
+      },
+      {
+        batch: (body, count) => this.#onBatch(body, count),
+        oversize: (piece, end) => {
+          this.#fallback.write(piece);
+          if (end) this.#tooLarge += 1;
+        },
+      },
+    );
+    const client = {
+      clock,
+      backoff: options.backoff,
+      connectTimeout: options.connectTimeout,
+      closeGrace: TEARDOWN_MS,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(deps.connect === undefined ? {} : { connect: deps.connect }),
+    };
+    const rateLimit = options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit };
+    if (options.delivery === 'session' && choice !== undefined) {
+      this.#sender = new Sender({
+        addresses: options.addresses,
+        store: choice.store,
+        durable: choice.durable,
+        queue: this.#queue,
+        source: choice.source,
+        renewSource: choice.renew,
+        host: options.host,
+        pid: process.pid,
+        window: options.window,
+        ackTimeout: options.ackTimeout,
+        registerTimeout: options.connectTimeout,
+        fallback: this.#fallback,
+        ...rateLimit,
+        ...(options.token === undefined ? {} : { token: options.token }),
+        client: {
+          ...client,
+          ...(options.heartbeat === 0
+            ? {}
+            : { heartbeat: { idle: options.heartbeat, timeout: options.heartbeat } }),
+        },
+      });
+      this.#shipper = this.#sender;
+    } else if (udp) {
+      this.#udp = new UdpSender({
+        addresses: options.addresses,
+        queue: this.#queue,
+        source: newSourceId(options.source ?? options.host),
+        host: options.host,
+        maxDatagram: options.udp.maxDatagram,
+        fallback: this.#fallback,
+        client,
+        ...rateLimit,
+      });
+      this.#shipper = this.#udp;
+    } else {
+      this.#ndjson = new NdjsonSender({
+        addresses: options.addresses,
+        queue: this.#queue,
+        client,
+        ...rateLimit,
+      });
+      this.#shipper = this.#ndjson;
+    }
+    this.#shipper.on('progress', () => this.#check());
+    this.#shipper.on('status', (status) => {
+      if (status.state === 'disconnected' && status.error !== undefined)
+        this.#lastError = status.error.message;
+      this.#check();
+    });
+    // Without a service option, REGISTER waits for the first record's name (even to ship a spool).
+    if (options.service !== undefined) this.#startShipper(options.service);
+  }
+
+  /** A snapshot of the counters. */
+  get counters(): AppenderCounters {
+    const sender = this.#sender?.counters;
+    const shipperSent = sender?.sent ?? this.#udp?.counters.sent ?? this.#ndjson?.counters.sent ?? 0;
+    return Object.freeze({
+      sent: shipperSent,
+      acknowledged: sender?.acknowledged ?? 0,
+      queued: this.#queue.records + this.#batcher.pendingRecords + (this.#sender?.unacknowledged ?? 0),
+      dropped: this.#dropped() + this.#undelivered,
+      spooled: sender?.spooled ?? 0,
+      reconnects: this.#shipper.reconnects,
+    });
+  }
+
+  /** The service name, once known. */
+  get service(): string | undefined {
+    return this.#service;
+  }
+
+  /** The source id of the current session numbering (a session) or of the datagrams (UDP). */
+  get source(): string | undefined {
+    return this.#sender?.source ?? this.#udp?.source;
+  }
+
+  /**
+   * Calls back once every record written so far is acknowledged or spooled (dropped ones
+   * included), or after closeTimeout when the collector cannot be reached: it never fails, since
+   * an error would end pino's worker.
+   */
+  flush(cb?: WriteCallback): void {
+    this.#batcher.cut();
+    const target = this.#accepted;
+    this.#shipper.wake();
+    void this.#waitFor(() => this.#settled() >= target, this.options.closeTimeout).then(() => cb?.(null));
+  }
+
+  /** Writes after end are not an error here (it would be fatal to the worker): dropped, counted. */
+  override write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    if (this.writableEnded || this.destroyed) {
+      this.#dropLate(chunk);
+      const done = typeof encoding === 'function' ? encoding : cb;
+      if (typeof done === 'function') queueMicrotask(() => done(null));
+      return false;
+    }
+    return (super.write as (...args: unknown[]) => boolean).call(this, chunk, encoding, cb);
+  }
+
+  /** Ends: a write blocked by the 'block' policy is let through so that closing can start. */
+  override end(...args: unknown[]): this {
+    this.#release();
+    return (super.end as (...a: unknown[]) => this).apply(this, args);
+  }
+
+  override _write(chunk: string | Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
+    this.#batcher.push(chunk);
+    this.#afterWrite(cb);
+  }
+
+  override _writev(chunks: { chunk: string | Buffer }[], cb: WriteCallback): void {
+    for (const { chunk } of chunks) this.#batcher.push(chunk);
+    this.#afterWrite(cb);
+  }
+
+  override _final(cb: WriteCallback): void {
+    void this.#shutdown().then(() => cb(null));
+  }
+
+  override _destroy(_error: Error | null, cb: WriteCallback): void {
+    // Never pass an error on: an 'error' event would end pino's worker.
+    void this.#shutdown().then(() => cb(null));
+  }
+
+  #afterWrite(cb: WriteCallback): void {
+    if (this.options.queue.overflow === 'block' && this.#queue.full) this.#blocked = cb;
+    else cb(null);
+  }
+
+  #release(): void {
+    const blocked = this.#blocked;
+    this.#blocked = undefined;
+    blocked?.(null);
+  }
+
+  #onBatch(body: Buffer, count: number): void {
+    if (this.#service === undefined) this.#startShipper(serviceOf(body));
+    this.#accepted += count;
+    this.#queue.push(body, count);
+    this.#shipper.wake();
+    this.#check();
+  }
+
+  #startShipper(service: string): void {
+    this.#service = service;
+    this.#shipper.start(service);
+  }
+
+  #dropped(): number {
+    const shipperDropped =
+      this.#sender?.counters.dropped ?? this.#udp?.counters.dropped ?? this.#ndjson?.counters.dropped ?? 0;
+    return this.#queue.dropped + this.#tooLarge + shipperDropped;
+  }
+
+  /** Records accepted that are done with: acknowledged, spooled, sent (UDP, NDJSON) or dropped. */
+  #settled(): number {
+    const sender = this.#sender;
+    const dropped = this.#queue.dropped + (sender?.counters.dropped ?? 0);
+    if (sender === undefined) return dropped + (this.#udp?.counters.sent ?? this.#ndjson?.counters.sent ?? 0);
+    return dropped + (this.#durable ? sender.counters.spooled : sender.counters.acknowledged);
+  }
+
+  /** True when closing has nothing left to wait for. */
+  #drained(): boolean {
+    if (this.#queue.records > 0 || this.#batcher.pendingRecords > 0) return false;
+    const sender = this.#sender;
+    if (sender === undefined) return true;
+    if (sender.appending > 0) return false;
+    // Spooled is safe; waiting for acks is worth it only while a session is up.
+    return sender.unacknowledged === 0 || (this.#durable && !sender.connected);
+  }
+
+  #waitFor(done: () => boolean, ms: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
+    const clock = this.#deps.clock ?? systemClock;
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (done()) finish(true);
+      };
+      const finish = (ok: boolean): void => {
+        this.#waiters.delete(check);
+        clock.clearTimeout(timer);
+        resolve(ok);
+      };
+      const timer = clock.setTimeout(() => finish(false), ms);
+      this.#waiters.add(check);
+    });
+  }
+
+  #check(): void {
+    for (const waiter of this.#waiters) waiter();
+  }
+
+  #shutdown(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    try {
+      this.#batcher.end();
+      const sender = this.#sender;
+      // Records from an earlier run's spool, and no record in this one to name the service.
+      if (this.#service === undefined && (this.#queue.records > 0 || (sender?.unacknowledged ?? 0) > 0)) {
+        this.#startShipper(scriptName());
+      }
+      this.#shipper.wake();
+      await this.#waitFor(() => this.#drained(), this.options.closeTimeout);
+      const peer = this.#describePeer();
+      await withTimeout(this.#shipper.stop(), TEARDOWN_MS);
+      const left = this.#queue.drain();
+      const unacked = sender !== undefined && !this.#durable ? sender.unacked() : [];
+      for (const batch of [...unacked, ...left]) {
+        this.#undelivered += batch.count;
+        this.#fallback.write(batch.body);
+      }
+      this.#fallback.close();
+      const line = formatCloseReport({
+        undelivered: this.#undelivered,
+        overflow: this.#queue.dropped,
+        tooLarge: this.#tooLarge + (sender?.counters.dropped ?? this.#udp?.counters.dropped ?? 0),
+        leftInSpool: this.#durable ? (sender?.unacknowledged ?? 0) : 0,
+        closeTimeout: this.options.closeTimeout,
+        fallback: this.#fallbackName(),
+        peer,
+        spoolDir: this.options.spool?.dir,
+      });
+      if (line !== undefined) this.#stderr(line);
+    } catch (error) {
+      // Closing must end with 'close', whatever went wrong: say what, once.
+      this.#stderr(`logwire appender: closing failed: ${(error as Error).message}\n`);
+    }
+  }
+
+  #describePeer(): string {
+    const address = this.options.addresses.map(formatAddress).join(',');
+    if (this.#shipper.connected) return `collector ${address} connected`;
+    return `collector ${address} not connected${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`;
+  }
+
+  #fallbackName(): string | undefined {
+    const fallback = this.options.fallback;
+    if (fallback === undefined) return undefined;
+    return fallback === 'stderr' ? 'stderr' : fallback.path;
+  }
+
+  #dropLate(chunk: unknown): void {
+    const body = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : undefined;
+    if (body === undefined) return;
+    let records = 0;
+    for (let at = body.indexOf(10); at !== -1; at = body.indexOf(10, at + 1)) records += 1;
+    this.#undelivered += records;
+    this.#fallback.write(body);
+  }
+}
+
+/** The service name: the first record's `name`, else the main script's name (issue #4). */
+function serviceOf(body: Buffer): string {
+  const end = body.indexOf(10);
+  try {
+    const record: unknown = JSON.parse(body.toString('utf8', 0, end === -1 ? body.length : end));
+    if (typeof record === 'object' && record !== null && 'name' in record) {
+      const name = (record as { name: unknown }).name;
+      if (typeof name === 'string' && name !== '') return toName(name);
+    }
+  } catch {
+    // Not JSON: the record check at the collector will say so.
+  }
+  return scriptName();
+}
+
+/** Waits for `promise` at most `ms`; its failure only ends the wait. */
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    promise.then(done, done);
+  });
+}

@@ -1,0 +1,56 @@
+import { writeSync } from 'node:fs';
+
+/**
+ * The one line the appender writes on stderr at close when anything was dropped or could not be
+ * delivered (issue #4: never silently gone). Written with a synchronous write to fd 2: pino's
+ * worker exits right after the stream's 'close', before an asynchronous write would get out.
+ */
+
+export interface CloseReport {
+  /** Records neither acknowledged nor spooled when closing gave up. */
+  readonly undelivered: number;
+  /** Records dropped earlier: queue overflow, too large for a body or a datagram. */
+  readonly overflow: number;
+  readonly tooLarge: number;
+  /** Records left in the spool, to be shipped by the next start. */
+  readonly leftInSpool: number;
+  readonly closeTimeout: number;
+  /** Where dropped records were written, if anywhere ("stderr", a path). */
+  readonly fallback: string | undefined;
+  /** The collector's address and state, or the last connection error. */
+  readonly peer: string;
+  readonly spoolDir: string | undefined;
+}
+
+/** The report line with its LF, or undefined when there is nothing to say. */
+export function formatCloseReport(report: CloseReport): string | undefined {
+  const parts: string[] = [];
+  if (report.undelivered > 0) {
+    parts.push(
+      `${report.undelivered} records not acknowledged within closeTimeout (${report.closeTimeout} ms; ${report.peer})` +
+        (report.fallback === undefined ? ' are lost' : ` were written to fallback ${report.fallback}`),
+    );
+  }
+  const dropped = report.overflow + report.tooLarge;
+  if (dropped > 0) {
+    parts.push(
+      `${dropped} records were dropped (${report.overflow} by the queue's overflow policy, ` +
+        `${report.tooLarge} too large)${report.fallback === undefined ? '' : ` to fallback ${report.fallback}`}`,
+    );
+  }
+  if (report.leftInSpool > 0) {
+    parts.push(
+      `${report.leftInSpool} records stay in spool ${report.spoolDir} for the next start (${report.peer})`,
+    );
+  }
+  return parts.length === 0 ? undefined : `logwire appender: ${parts.join('; ')}\n`;
+}
+
+/** Writes a line to fd 2 at once; never throws. */
+export function writeStderr(line: string): void {
+  try {
+    writeSync(2, line);
+  } catch {
+    // stderr closed or non-blocking and full: nothing else to tell it with.
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * `logwire collector`: loads the configuration, starts the daemon, prints one
+ * `listening <address>` line per bound listener on stderr (tests read ports from it), and turns
+ * process signals into the collector's own operations:
+ *
+ *   SIGTERM, SIGINT   drain and exit 0 (a second one while draining exits 1 at once)
+ *   SIGHUP, SIGUSR1   reopen every output file (logrotate)
+ *   STOP / QUIT       received by the collector: `done` resolves, exit 0
+ *
+ * Exit codes (INTERFACES.md): 0 drained cleanly, 1 bad configuration or arguments, 2 a
+ * listener cannot be bound.
+ */
+
+import type { Command } from 'commander';
+import { LogwireError } from '../../shared/errors.js';
+import type { startCollector } from '../collector.js';
+import { type ConfigInput, loadConfig } from '../config.js';
+import type { Collector, CollectorConfig, CollectorLog } from '../config-types.js';
+import { createCollectorLog } from '../log.js';
+
+export interface CollectorFlags {
+  readonly config?: string;
+  readonly listen?: readonly string[];
+  readonly output?: string;
+  readonly state?: string;
+  readonly trace?: boolean;
+}
+
+/** The process around the collector: injected by tests, the real one by default. */
+export interface CollectorDeps {
+  readonly start?: typeof startCollector;
+  readonly stderr?: NodeJS.WritableStream;
+  readonly signals?: Pick<NodeJS.Process, 'on' | 'off'>;
+  /** Immediate exit, for the second SIGTERM/SIGINT. */
+  readonly exit?: (code: number) => void;
+  readonly cwd?: string;
+}
+
+/** 1 is also a failed drain, or a second stop signal cutting the drain short. */
+export const COLLECTOR_EXIT = Object.freeze({ OK: 0, FAILED: 1, LISTEN: 2 });
+
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const REOPEN_SIGNALS = ['SIGHUP', 'SIGUSR1'] as const;
+
+/** Runs the collector until it has stopped; resolves with the exit code. */
+export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = {}): Promise<number> {
+  const stderr = deps.stderr ?? process.stderr;
+  const cwd = deps.cwd ?? process.cwd();
+  const input: ConfigInput = {
+    ...(flags.config === undefined ? {} : { file: flags.config }),
+    flags: { listen: flags.listen, output: flags.output, state: flags.state, trace: flags.trace },
+  };
+  let config: CollectorConfig;
+  try {
+    config = await loadConfig(input, cwd);
+  } catch (err) {
+    stderr.write(`logwire collector: ${messageOf(err)}\n`);
+    return COLLECTOR_EXIT.FAILED;
+  }
+  const log = createCollectorLog({ trace: config.trace, stream: stderr });
+  let collector: Collector;
+  try {
+    // RELOAD re-reads the same file with the same flags; a bad one is refused by the collector.
+    // Loaded here, so that `logwire signal` (run by logrotate) does not load the whole daemon.
+    const start = deps.start ?? (await import('../collector.js')).startCollector;
+    collector = await start(config, { log, reload: () => loadConfig(input, cwd) });
+  } catch (err) {
+    stderr.write(`logwire collector: ${messageOf(err)}\n`);
+    return err instanceof LogwireError && err.code === 'LW_ERR_LISTEN'
+      ? COLLECTOR_EXIT.LISTEN
+      : COLLECTOR_EXIT.FAILED;
+  }
+  for (const address of collector.addresses) stderr.write(`listening ${address}\n`);
+  return superviseUntilDone(collector, log, deps);
+}
+
+function superviseUntilDone(collector: Collector, log: CollectorLog, deps: CollectorDeps): Promise<number> {
+  const signals = deps.signals ?? process;
+  const exit = deps.exit ?? ((code: number) => process.exit(code));
+  return new Promise<number>((resolve) => {
+    let draining = false;
+    let finished = false;
+    const finish = (code: number): void => {
+      if (finished) return;
+      finished = true;
+      for (const name of STOP_SIGNALS) signals.off(name, onStop);
+      for (const name of REOPEN_SIGNALS) signals.off(name, onReopen);
+      resolve(code);
+    };
+    const onStop = (signal: NodeJS.Signals): void => {
+      if (draining) {
+        // A second SIGTERM/SIGINT while draining: the operator wants out now. Exit 1 at once,
+        // since what was still draining may be unwritten (its senders will resend it).
+        log.warn('second stop signal while draining: exiting now', { signal });
+        exit(COLLECTOR_EXIT.FAILED);
+        return;
+      }
+      draining = true;
+      log.info('draining', { signal });
+      collector.stop(signal).then(
+        () => finish(COLLECTOR_EXIT.OK),
+        (err: unknown) => {
+          log.error('stop failed', { err });
+          finish(COLLECTOR_EXIT.FAILED);
+        },
+      );
+    };
+    const onReopen = (signal: NodeJS.Signals): void => {
+      collector.reopen().then(
+        () => log.info('output files reopened', { signal }),
+        (err: unknown) => log.error('reopening output files failed', { signal, err }),
+      );
+    };
+    for (const name of STOP_SIGNALS) signals.on(name, onStop);
+    for (const name of REOPEN_SIGNALS) signals.on(name, onReopen);
+    collector.done.then(
+      () => finish(COLLECTOR_EXIT.OK),
+      (err: unknown) => {
+        log.error('collector failed', { err });
+        finish(COLLECTOR_EXIT.FAILED);
+      },
+    );
+  });
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Adds `logwire collector` to the program; the action exits with the collector's code. */
+export function addCollectorCommand(program: Command): Command {
+  return program
+    .command('collector')
+    .description('run the log collector (docs/collector.md)')
+    .option('--config <file>', 'TOML configuration file')
+    .option(
+      '--listen <address>',
+      'listen on ADDRESS (repeatable); replaces the default tcp/127.0.0.1:4043 and udp/127.0.0.1:4043',
+      collect,
+      [],
+    )
+    .option('--output <dir>', 'output directory (default ./logs)')
+    .option('--state <dir>', 'state directory (default <output>/.state)')
+    .option('--trace', 'log every received message (never record bodies)')
+    .action(async (opts: CollectorFlags) => {
+      process.exit(await runCollector(opts));
+    });
+}

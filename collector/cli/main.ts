@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * The `logwire` command: assembles the subcommands (STYLE.md: entry points only assemble).
+ * Usage errors exit 1 (INTERFACES.md), help and --version exit 0.
+ */
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { addCollectorCommand } from './collector-command.js';
+import { addSignalCommand } from './signal-command.js';
+
+/** logwire's version: package.json sits two folders up in the source, three in dist/. */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'logwire' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not here: look one folder up
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+const program = new Command('logwire')
+  .description('a pino transport and log collector that never lose a record')
+  .version(packageVersion())
+  // Subcommands made by .command() inherit this: commander throws instead of exiting.
+  .exitOverride();
+addCollectorCommand(program);
+addSignalCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) {
+    process.stderr.write(`logwire: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  // Help and --version are exit code 0; every usage error is 1, whatever commander's own code.
+  process.exit(err.exitCode === 0 ? 0 : 1);
+}

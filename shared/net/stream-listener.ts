@@ -1,0 +1,263 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { WebSocketServer } from 'ws';
+import { LogwireError } from '../errors.js';
+import { activatedDescriptor } from './activation.js';
+import { type Address, formatAddress } from './address.js';
+import type { TimerHandle } from './clock.js';
+import { watchIdle } from './idle-watch.js';
+import type { Link } from './link.js';
+import type { Listener, ResolvedListenOptions } from './listener.js';
+import { listenFailure } from './listener.js';
+import { peerOf } from './links/peer-of.js';
+import { SocketLink } from './links/socket-link.js';
+import { WS_SUBPROTOCOL, WsLink } from './links/ws-link.js';
+import type { Transport } from './peer.js';
+import { bindPrivately, claimUnixPath, resolveGroup, setUnixPermissions } from './unix-socket.js';
+
+/**
+ * Every stream scheme over one plain net.Server, so a systemd descriptor, a Unix path and a
+ * TCP port all work the same way and the connection limit counts raw sockets:
+ *
+ *   accept ─▶ tcp, unix, ndjson ───────────────────────────────▶ SocketLink
+ *          ─▶ tls  ─▶ tls.Server (never listening) ─────────────▶ SocketLink
+ *          ─▶ ws   ─▶ http.Server (never listening) ─▶ upgrade ─▶ WsLink
+ *          ─▶ wss  ─▶ tls.Server ─▶ http.Server ─────▶ upgrade ─▶ WsLink
+ */
+export async function listenStream(
+  address: Address,
+  options: ResolvedListenOptions,
+  onLink: (link: Link) => void,
+): Promise<Listener> {
+  const listener = new StreamListener(address, options, onLink);
+  await listener.start();
+  return listener;
+}
+
+class StreamListener implements Listener {
+  readonly #given: Address;
+  readonly #options: ResolvedListenOptions;
+  readonly #onLink: (link: Link) => void;
+  readonly #where: string;
+  readonly #transport: Transport;
+  readonly #server: Server;
+  readonly #tls: TlsServer | undefined;
+  readonly #http: HttpServer | undefined;
+  readonly #wss: WebSocketServer | undefined;
+  readonly #raw = new Set<Socket>();
+  readonly #links = new Set<Link>();
+  /** Streams between accept (or TLS) and the WebSocket upgrade, with their deadline. */
+  readonly #upgrading = new Map<Socket, TimerHandle>();
+  #address: Address;
+  #unixPath: string | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(address: Address, options: ResolvedListenOptions, onLink: (link: Link) => void) {
+    this.#given = address;
+    this.#address = address;
+    this.#options = options;
+    this.#onLink = onLink;
+    this.#where = `listen ${formatAddress(address)}`;
+    this.#transport = address.scheme;
+    this.#server = createServer((raw) => this.#accept(raw));
+    const scheme = address.scheme;
+    if (scheme === 'tls' || scheme === 'wss') this.#tls = this.#createTls();
+    if (scheme === 'ws' || scheme === 'wss') {
+      this.#http = this.#createHttp();
+      this.#wss = new WebSocketServer({
+        noServer: true,
+        clientTracking: false,
+        perMessageDeflate: false,
+        maxPayload: options.wsMaxPayload,
+        handleProtocols: (offered) => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+      });
+    }
+  }
+
+  get address(): Address {
+    return this.#address;
+  }
+
+  get connections(): number {
+    return this.#raw.size;
+  }
+
+  async start(): Promise<void> {
+    const { activation, scheme, path, host, port } = this.#given;
+    if (activation !== undefined) {
+      const fd = activatedDescriptor(this.#given, this.#options.env, process.pid);
+      // An inherited descriptor is a "handle" to net ({ fd }), not a listen option.
+      await this.#bind(() => this.#server.listen({ fd }, this.#options.backlog), false);
+    } else if (scheme === 'unix') {
+      const socketPath = path ?? '';
+      const group = this.#options.unixGroup;
+      const gid = group === undefined ? undefined : await resolveGroup(group, this.#where);
+      await claimUnixPath(socketPath, this.#where);
+      await this.#bind(() => this.#server.listen({ path: socketPath, backlog: this.#options.backlog }), true);
+      try {
+        await setUnixPermissions(socketPath, this.#options.unixMode, gid, this.#where);
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+    } else {
+      await this.#bind(() => this.#server.listen({ host, port, backlog: this.#options.backlog }), false);
+    }
+    // Accept errors (EMFILE…) come as 'error' on a listening server; the next accept may work.
+    this.#server.on('error', () => {});
+    this.#address = this.#realAddress();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      const serverClosed = new Promise<void>((done) => this.#server.close(() => done()));
+      for (const link of this.#links) link.destroy();
+      for (const raw of this.#raw) raw.destroy();
+      this.#http?.close(() => {});
+      // net counts a socket gone before its 'close' is emitted: wait for those too.
+      const sockets = [...this.#raw].map((raw) => new Promise<void>((done) => raw.once('close', () => done())));
+      void Promise.all([serverClosed, ...sockets]).then(() => resolve());
+    });
+    return this.#closing;
+  }
+
+  #bind(listen: () => void, privately: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        this.#server.off('listening', onListening);
+        reject(listenFailure(this.#given, err));
+      };
+      const onListening = (): void => {
+        this.#server.off('error', onError);
+        resolve();
+      };
+      this.#server.once('error', onError);
+      this.#server.once('listening', onListening);
+      try {
+        if (privately) bindPrivately(listen);
+        else listen();
+      } catch (err) {
+        this.#server.off('error', onError).off('listening', onListening);
+        reject(listenFailure(this.#given, err));
+      }
+    });
+  }
+
+  #realAddress(): Address {
+    const bound = this.#server.address();
+    const { scheme } = this.#given;
+    if (typeof bound === 'string') {
+      this.#unixPath = bound === '' ? (this.#given.path ?? 'unix') : bound;
+      return scheme === 'unix' && bound !== '' ? Object.freeze({ scheme, path: bound }) : this.#given;
+    }
+    if (bound === null) return this.#given;
+    const wsPath = scheme === 'ws' || scheme === 'wss' ? this.#options.wsPath : undefined;
+    return Object.freeze({
+      scheme,
+      host: bound.address,
+      port: bound.port,
+      ...(wsPath === undefined ? {} : { path: wsPath }),
+    });
+  }
+
+  #accept(raw: Socket): void {
+    if (this.#closing !== undefined || this.#raw.size >= this.#options.maxConnections) {
+      raw.destroy();
+      return;
+    }
+    this.#raw.add(raw);
+    raw.on('error', () => {}); // during a handshake nobody else listens; a link reports its own
+    raw.once('close', () => this.#raw.delete(raw));
+    const scheme = this.#given.scheme;
+    if (this.#tls !== undefined) this.#tls.emit('connection', raw);
+    else if (this.#http !== undefined) this.#toHttp(raw);
+    else this.#adopt(new SocketLink(raw, this.#peer(raw, scheme), this.#linkOptions()));
+  }
+
+  #createTls(): TlsServer {
+    const tls = this.#options.tls!;
+    let server: TlsServer;
+    try {
+      server = createTlsServer({
+        cert: tls.cert,
+        key: tls.key,
+        ca: tls.ca as string | Buffer | (string | Buffer)[] | undefined,
+        requestCert: tls.requestCert ?? false,
+        rejectUnauthorized: tls.requestCert ?? false,
+        handshakeTimeout: this.#options.handshakeTimeout,
+      });
+    } catch (err) {
+      throw new LogwireError('LW_ERR_BAD_OPTION', `${this.#where}: tls.cert or tls.key: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (this.#closing !== undefined) socket.destroy();
+      else if (this.#http !== undefined) this.#toHttp(socket);
+      else this.#adopt(new SocketLink(socket, this.#peer(socket, 'tls'), this.#linkOptions()));
+    });
+    // A failed or timed-out handshake (handshakeTimeout): that connection ends, nothing else.
+    server.on('tlsClientError', (_err, socket) => socket.destroy());
+    return server;
+  }
+
+  #createHttp(): HttpServer {
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(426, { Connection: 'close', Upgrade: 'websocket' });
+      res.end(`a logwire WebSocket listener: upgrade with subprotocol ${WS_SUBPROTOCOL}\n`);
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#upgrade(req, socket, head));
+    server.on('clientError', (_err, socket: Socket) => socket.destroy());
+    return server;
+  }
+
+  #toHttp(stream: Socket): void {
+    const { clock, handshakeTimeout } = this.#options;
+    const timer = clock.setTimeout(() => stream.destroy(), handshakeTimeout);
+    this.#upgrading.set(stream, timer);
+    stream.once('close', () => this.#endUpgrade(stream));
+    this.#http!.emit('connection', stream);
+  }
+
+  #endUpgrade(stream: Socket): void {
+    const timer = this.#upgrading.get(stream);
+    if (timer === undefined) return;
+    this.#options.clock.clearTimeout(timer);
+    this.#upgrading.delete(stream);
+  }
+
+  #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const wanted = this.#options.wsPath;
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (this.#closing !== undefined || (wanted !== undefined && path !== wanted)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.#wss!.handleUpgrade(req, socket, head, (ws) => {
+      this.#endUpgrade(socket);
+      const peer = this.#peer(socket, this.#transport, req.headers.origin !== undefined);
+      this.#adopt(new WsLink(ws, peer, this.#linkOptions()));
+    });
+  }
+
+  #peer(socket: Socket, transport: Transport, browser = false) {
+    return peerOf(socket, transport, { path: this.#unixPath, browser });
+  }
+
+  #linkOptions() {
+    return { closeGrace: this.#options.closeGrace, clock: this.#options.clock };
+  }
+
+  #adopt(link: Link): void {
+    if (this.#closing !== undefined) {
+      link.destroy();
+      return;
+    }
+    this.#links.add(link);
+    link.once('close', () => this.#links.delete(link));
+    this.#onLink(link);
+    const idle = this.#options.idleTimeout;
+    if (idle !== undefined) watchIdle(link, idle, this.#options.clock);
+  }
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { formatRejected, REJECTED_PATH } from '../../../collector/outputs/rejected-file.js';
+
+describe('formatRejected', () => {
+  it('writes one JSON line with the record as a string', () => {
+    const line = formatRejected({
+      time: 5,
+      reason: 'not_an_object',
+      source: 'a1',
+      record: Buffer.from('[1,"x"]'),
+    });
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.indexOf('\n')).toBe(line.length - 1);
+    expect(JSON.parse(line)).toEqual({ time: 5, reason: 'not_an_object', source: 'a1', record: '[1,"x"]' });
+  });
+
+  it('keeps a multi-line body on one line', () => {
+    const line = formatRejected({
+      time: 1,
+      reason: 'too_few_lines',
+      source: 's',
+      record: Buffer.from('{}\n{}\n'),
+    });
+    expect(line.split('\n')).toHaveLength(2);
+    expect(JSON.parse(line).record).toBe('{}\n{}\n');
+  });
+
+  it('uses base64 for bytes that are not UTF-8', () => {
+    const record = Buffer.from([0x7b, 0xff, 0x7d]);
+    expect(JSON.parse(formatRejected({ time: 1, reason: 'invalid_utf8', source: 's', record }))).toEqual({
+      time: 1,
+      reason: 'invalid_utf8',
+      source: 's',
+      record: record.toString('base64'),
+      encoding: 'base64',
+    });
+  });
+
+  it('names the file so that no service can collide with it', () => {
+    expect(REJECTED_PATH).toBe('_rejected.log');
+  });
+});
