@@ -32,6 +32,8 @@ export const DEFAULT_HEARTBEAT = 30_000;
 export const DEFAULT_CLOSE_TIMEOUT = 8000;
 /** pino waits this long for the transport's 'close' at exit, then gives up silently. */
 export const PINO_EXIT_WAIT = 10_000;
+/** closeTimeout's ceiling: pino's wait, less a second to stop the connection and the spool. */
+export const MAX_CLOSE_TIMEOUT = PINO_EXIT_WAIT - 1000;
 /** 8 KiB: several records per datagram, far from the 64 KiB limit, few IP fragments. */
 export const DEFAULT_MAX_DATAGRAM = 8192;
 /** The largest UDP payload over IPv4 (65535 − 8 − 20). */
@@ -208,11 +210,15 @@ export function parseAppenderOptions(input: unknown): AppenderOptions {
   const batch = parseBatch(fields.batch);
   const queue = parseQueue(fields.queue, batch);
   const udp = parseUdp(fields.udp);
+  const spool = parseSpool(fields.spool);
+  if (spool !== undefined && spool.maxBytes < batch.maxBytes) {
+    throw bad('spool.maxBytes', `(${spool.maxBytes}) must be at least batch.maxBytes (${batch.maxBytes})`);
+  }
   const closeTimeout = duration(
     fields.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
     'closeTimeout',
     0,
-    PINO_EXIT_WAIT - 1,
+    MAX_CLOSE_TIMEOUT,
   );
   return Object.freeze({
     addresses: Object.freeze(addresses),
@@ -226,7 +232,7 @@ export function parseAppenderOptions(input: unknown): AppenderOptions {
     batch,
     window: size(fields.window ?? DEFAULT_WINDOW, 'window'),
     queue,
-    spool: parseSpool(fields.spool),
+    spool,
     backoff: parseBackoffOption(fields.backoff),
     connectTimeout: duration(fields.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, 'connectTimeout', 1),
     ackTimeout: duration(fields.ackTimeout ?? DEFAULT_ACK_TIMEOUT, 'ackTimeout'),

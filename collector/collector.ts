@@ -51,12 +51,16 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const { log } = options;
   let config = initial;
   await mkdir(config.output, { recursive: true, mode: config.dirMode });
-  const checkpoint = await Checkpoint.open(config.state, { durability: config.durability, sourceTtl: config.sourceTtl });
+  const checkpoint = await Checkpoint.open(config.state, {
+    durability: config.durability,
+    sourceTtl: config.sourceTtl,
+  });
   let outputs: OutputSet | undefined;
   const listeners: Listener[] = [];
   try {
     const recovery = await checkpoint.recover(config.output);
-    if (recovery.truncated.length > 0) log.warn('cut unacknowledged tails after a crash', { files: recovery.truncated });
+    if (recovery.truncated.length > 0)
+      log.warn('cut unacknowledged tails after a crash', { files: recovery.truncated });
     outputs = await OutputSet.open({
       dir: config.output,
       fileMode: config.fileMode,
@@ -127,9 +131,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
         ctx.session.messenger.close();
       }
     },
-    ...(config.trace
-      ? { trace: (entry) => log.trace('received', { ...entry }) }
-      : {}),
+    ...(config.trace ? { trace: (entry) => log.trace('received', { ...entry }) } : {}),
   });
   installStandardHandlers(dispatcher);
   dispatcher.on('REGISTER', (msg, ctx) => {
@@ -162,10 +164,16 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   });
 
   function onLink(listener: ListenerConfig, link: Link): void {
-    if (stopping !== undefined) return link.destroy();
+    if (stopping !== undefined) {
+      link.destroy();
+      return;
+    }
     links.add(link);
     link.once('close', () => links.delete(link));
-    if (link.peer.transport === 'ndjson') return acceptNdjson(link, listener.service, host);
+    if (link.peer.transport === 'ndjson') {
+      acceptNdjson(link, listener.service, host);
+      return;
+    }
     counters.connections += 1;
     const udp = link.peer.transport === 'udp';
     const messenger = new Messenger(link, {
@@ -215,7 +223,9 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     await Promise.allSettled(listeners.map((l) => l.close()));
     await outputs.close();
     await checkpoint.close();
-    throw error instanceof LogwireError ? error : new LogwireError('LW_ERR_LISTEN', String(error), { cause: error });
+    throw error instanceof LogwireError
+      ? error
+      : new LogwireError('LW_ERR_LISTEN', String(error), { cause: error });
   }
 
   async function reopen(): Promise<void> {
@@ -241,12 +251,17 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   function stop(reason: string): Promise<void> {
     stopping ??= (async () => {
       log.info(`stopping (${reason}): draining`);
-      await Promise.allSettled(listeners.map((l) => l.close({ keepLinks: true })));
+      // From here new links are refused (onLink); sessions read no more EVENTS.
       for (const session of sessions.values()) session.drain();
       await writer.idle();
-      // Acks go out on the next turn; then every connection ends after its queued writes.
+      // Acks go out on the next turn; then every link ends once its queued writes are flushed.
       await new Promise((resolve) => setImmediate(resolve));
+      const ended = [...links].map(
+        (link) => new Promise<void>((resolve) => link.once('close', () => resolve())),
+      );
       for (const link of links) link.close();
+      await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      await Promise.allSettled(listeners.map((l) => l.close()));
       await outputs!.close();
       await checkpoint.save();
       await checkpoint.close();

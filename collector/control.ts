@@ -26,7 +26,10 @@ export function authorized(msg: Message, ctx: CollectorContext, secretCode: stri
   return ctx.peer.secure && secretCode !== undefined && msg.params.secret_code === secretCode;
 }
 
-export function installControlHandlers(dispatcher: Dispatcher<CollectorContext>, actions: ControlActions): void {
+export function installControlHandlers(
+  dispatcher: Dispatcher<CollectorContext>,
+  actions: ControlActions,
+): void {
   const guarded = (command: string, run: (msg: Message, ctx: CollectorContext) => Promise<void>): void => {
     dispatcher.on(command, (msg, ctx) => {
       if (!authorized(msg, ctx, actions.secretCode())) {

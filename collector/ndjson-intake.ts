@@ -12,7 +12,8 @@ const LF = 0x0a;
 
 export function acceptNdjson(link: Link, service: string, host: SessionHost): void {
   const source = `ndjson-${link.peer.remote.replace(/[^A-Za-z0-9._-]/g, '_')}`.slice(0, 64);
-  const peerHost = (link.peer.remote.split(':')[0] || 'unknown').replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
+  const peerHost =
+    (link.peer.remote.split(':')[0] || 'unknown').replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
   const route = { source, service, host: /^[A-Za-z0-9]/.test(peerHost) ? peerHost : `h${peerHost}` };
   let partial: Buffer[] = [];
   let partialBytes = 0;
@@ -45,9 +46,21 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
       count += 1;
       longest = Math.max(longest, lf - from);
     }
-    if (longest > host.config().maxBody) return tooLong();
+    if (longest > host.config().maxBody) {
+      tooLong();
+      return;
+    }
     host.counters.batches += 1;
-    host.writer.submit({ kind: 'batch', route, seq: 0, count, body, mode: 'ndjson', done: () => {}, fail: () => {} });
+    host.writer.submit({
+      kind: 'batch',
+      route,
+      seq: 0,
+      count,
+      body,
+      mode: 'ndjson',
+      done: () => {},
+      fail: () => {},
+    });
   }
 
   function tooLong(): void {

@@ -35,20 +35,14 @@ export class Session {
   }
 
   register(msg: Message, ctx: CollectorContext): void {
-    const { config } = this.host;
-    if (this.state !== 'new') return this.refuse(ctx, 'INVALID', 'already_registered');
-    if (msg.params.version !== '1') return this.refuse(ctx, 'INVALID', 'bad_version');
-    if (config().token !== undefined && msg.params.token !== config().token) {
-      return this.refuse(ctx, 'UNAUTHORIZED', 'bad_token');
+    const problem = this.registrationProblem(msg);
+    if (problem !== undefined) {
+      this.refuse(ctx, problem[0], problem[1]);
+      return;
     }
     const source = msg.params.source!;
     const next = getInteger(msg.params, 'next', 'REGISTER');
     const first = msg.params.first === undefined ? next : getInteger(msg.params, 'first', 'REGISTER');
-    if (next < 1 || first < 1) return this.refuse(ctx, 'INVALID', 'bad_next');
-    if (first > next) return this.refuse(ctx, 'INVALID', 'first_after_next');
-    if (!this.host.checkpoint.knows(source) && this.host.checkpoint.sources() >= config().maxSources) {
-      return this.refuse(ctx, 'INVALID', 'too_many_sources');
-    }
     this.state = 'registering';
     this.route = { source, service: msg.params.service!, host: msg.params.host! };
     // The older session of this source stops here: what it already sent goes on to the writer
@@ -60,6 +54,22 @@ export class Session {
       kind: 'barrier',
       run: () => this.ready(source, next, first),
     });
+  }
+
+  /** Why this REGISTER is refused, if it is (§4.2); names and types were checked by definitions. */
+  private registrationProblem(msg: Message): ['INVALID' | 'UNAUTHORIZED', string] | undefined {
+    const config = this.host.config();
+    if (this.state !== 'new') return ['INVALID', 'already_registered'];
+    if (msg.params.version !== '1') return ['INVALID', 'bad_version'];
+    if (config.token !== undefined && msg.params.token !== config.token) return ['UNAUTHORIZED', 'bad_token'];
+    const next = getInteger(msg.params, 'next', 'REGISTER');
+    const first = msg.params.first === undefined ? next : getInteger(msg.params, 'first', 'REGISTER');
+    if (first > next) return ['INVALID', 'first_after_next'];
+    const source = msg.params.source!;
+    if (!this.host.checkpoint.knows(source) && this.host.checkpoint.sources() >= config.maxSources) {
+      return ['INVALID', 'too_many_sources'];
+    }
+    return undefined;
   }
 
   private ready(source: string, next: number, first: number): void {
@@ -84,7 +94,8 @@ export class Session {
   events(msg: Message, ctx: CollectorContext): void {
     if (this.state === 'new' || this.state === 'registering') {
       // Pipelining EVENTS behind REGISTER before READY breaks §4.3 just the same.
-      return this.refuse(ctx, 'INVALID', 'not_registered', 'EVENTS');
+      this.refuse(ctx, 'INVALID', 'not_registered', 'EVENTS');
+      return;
     }
     if (this.state !== 'ready') return; // superseded or draining: not read (§4, §5 STOP)
     this.submit(msg, msg.body);

@@ -13,8 +13,8 @@
 import type { Checkpoint } from './checkpoint.js';
 import type { Durability, OutputFormat, Validation } from './config-types.js';
 import type { CollectorCounters } from './counters.js';
-import type { OutputSet } from './outputs/output-set.js';
 import { jsonChunks } from './outputs/json-format.js';
+import type { OutputSet } from './outputs/output-set.js';
 import type { PathTemplate } from './outputs/path-template.js';
 import { formatRejected, REJECTED_PATH } from './outputs/rejected-file.js';
 import { formatText } from './outputs/text-format.js';

@@ -70,11 +70,18 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
       ? COLLECTOR_EXIT.LISTEN
       : COLLECTOR_EXIT.FAILED;
   }
-  for (const address of collector.addresses) stderr.write(`listening ${address}\n`);
-  return superviseUntilDone(collector, log, deps);
+  return superviseUntilDone(collector, log, deps, () => {
+    // Only once the signal handlers are in place: a test (or systemd) may signal right after.
+    for (const address of collector.addresses) stderr.write(`listening ${address}\n`);
+  });
 }
 
-function superviseUntilDone(collector: Collector, log: CollectorLog, deps: CollectorDeps): Promise<number> {
+function superviseUntilDone(
+  collector: Collector,
+  log: CollectorLog,
+  deps: CollectorDeps,
+  onSupervised: () => void,
+): Promise<number> {
   const signals = deps.signals ?? process;
   const exit = deps.exit ?? ((code: number) => process.exit(code));
   return new Promise<number>((resolve) => {
@@ -113,6 +120,7 @@ function superviseUntilDone(collector: Collector, log: CollectorLog, deps: Colle
     };
     for (const name of STOP_SIGNALS) signals.on(name, onStop);
     for (const name of REOPEN_SIGNALS) signals.on(name, onReopen);
+    onSupervised();
     collector.done.then(
       () => finish(COLLECTOR_EXIT.OK),
       (err: unknown) => {

@@ -65,7 +65,7 @@ describe('collector sessions (PROTOCOL.md §4)', () => {
     await c.next((m) => m.command === 'ACK' && m.params.seq === '5');
     c.close();
     const again = await client();
-    const ready = await register(again, 'src-b', 4, { first: 3 });
+    const ready = await register(again, 'src-b', 8, { first: 3 });
     expect(ready.params.last).toBe('5');
     // A client that overlaps: resends 3..7 although the collector has up to 5.
     again.send(message('EVENTS', { seq: 3, count: 5 }, recordsBody(3, 5)));
@@ -131,7 +131,11 @@ describe('collector sessions (PROTOCOL.md §4)', () => {
     await c.next((m) => m.command === 'ACK' && m.params.seq === '2');
     expect(await numbersIn(join(dir, 'logs', 'svc.log'))).toEqual([1]);
     const rejected = await readFile(join(dir, 'logs', '_rejected.log'), 'utf8');
-    expect(JSON.parse(rejected)).toMatchObject({ reason: 'not_an_object', source: 'src-e', record: 'not json' });
+    expect(JSON.parse(rejected)).toMatchObject({
+      reason: 'not_an_object',
+      source: 'src-e',
+      record: 'not json',
+    });
   });
 });
 
@@ -140,7 +144,9 @@ describe('control commands (PROTOCOL.md §5)', () => {
     const c = await client();
     c.send(message('HELP'));
     const help = await c.next((m) => m.command === 'COMMANDS');
-    expect(help.params.list!.split(',')).toEqual(expect.arrayContaining(['LOG', 'STOP', 'STATUS', 'REGISTER']));
+    expect(help.params.list!.split(',')).toEqual(
+      expect.arrayContaining(['LOG', 'STOP', 'STATUS', 'REGISTER']),
+    );
     c.send(message('ACK', { seq: 1 }));
     c.send(message('FROBNICATE'));
     const unknown = await c.next((m) => m.command === 'UNKNOWN');

@@ -4,12 +4,22 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { once } from 'node:events';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const PACKED_BIN = join(ROOT, '.tmp', 'packed-app', 'node_modules', 'logwire', 'dist', 'collector', 'cli', 'main.js');
+const PACKED_BIN = join(
+  ROOT,
+  '.tmp',
+  'packed-app',
+  'node_modules',
+  'logwire',
+  'dist',
+  'collector',
+  'cli',
+  'main.js',
+);
 const BUILT_BIN = join(ROOT, 'dist', 'collector', 'cli', 'main.js');
 
 /** The CLI as users get it: from the packed install when present, else the build. */

@@ -153,7 +153,10 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
   #accept(socket: Socket): void {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
-    const link = new SocketLink(socket, peerOf(socket, this.path === undefined ? 'tcp' : 'unix', { path: this.path }));
+    const link = new SocketLink(
+      socket,
+      peerOf(socket, this.path === undefined ? 'tcp' : 'unix', { path: this.path }),
+    );
     const session: Session = { messenger: new Messenger(link), source: undefined };
     this.#sessions.add(session);
     session.messenger.on('message', (msg) => this.#onMessage(session, msg));
@@ -212,7 +215,8 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
     const count = Number(msg.params.count);
     const body = msg.body ?? Buffer.alloc(0);
     const lines = body.toString('utf8').split('\n');
-    if (lines.pop() !== '' || lines.length !== count) throw new Error(`bad batch seq=${seq}: not ${count} lines`);
+    if (lines.pop() !== '' || lines.length !== count)
+      throw new Error(`bad batch seq=${seq}: not ${count} lines`);
     const received = this.received.get(source) ?? [];
     this.received.set(source, received);
     let mark = this.marks.get(source) ?? 0;
@@ -284,4 +288,40 @@ export class FakeUdpCollector extends EventEmitter<{ change: [] }> {
   close(): Promise<void> {
     return new Promise((resolve) => this.#socket.close(() => resolve()));
   }
+}
+
+/** Anything with events to re-check a condition on. */
+interface Watchable {
+  on(event: string, listener: () => void): unknown;
+  off(event: string, listener: () => void): unknown;
+}
+
+/**
+ * Resolves when `done()` holds, re-checked whenever one of `sources` emits one of `events`;
+ * rejects after `ms` naming `what`. No sleeping: only events move it.
+ */
+export function until(
+  done: () => boolean,
+  sources: readonly Watchable[],
+  what: string,
+  ms = 10_000,
+  events: readonly string[] = ['change', 'progress', 'status'],
+): Promise<void> {
+  if (done()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!done()) return;
+      finish();
+      resolve();
+    };
+    const finish = (): void => {
+      clearTimeout(timer);
+      for (const source of sources) for (const event of events) source.off(event, check);
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, ms);
+    for (const source of sources) for (const event of events) source.on(event, check);
+  });
 }

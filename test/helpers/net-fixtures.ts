@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,10 @@ export class LinkInbox {
 }
 
 /** Records every message a messenger receives from now on; `count(n)` waits until n arrived. */
-export function recordMessages(messenger: Messenger): { messages: Message[]; count(n: number): Promise<Message[]> } {
+export function recordMessages(messenger: Messenger): {
+  messages: Message[];
+  count(n: number): Promise<Message[]>;
+} {
   const messages: Message[] = [];
   const waiters = new Set<() => void>();
   messenger.on('message', (msg) => {
@@ -121,9 +124,13 @@ export async function unansweringPort(): Promise<{ port: number; stop: () => voi
     process.stdout.write(s.address().port + '\\n');
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   });`;
-  const child: ChildProcess = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await within(
-    new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())))),
+    new Promise<number>((resolve) =>
+      child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+    ),
     'the unanswering listener',
   );
   const { connect } = await import('node:net');

@@ -3,8 +3,8 @@
  * and collects what comes back through the real frame decoder.
  */
 
-import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { encodeMessage } from '../../shared/protocol/encode.js';
 import { FrameDecoder } from '../../shared/protocol/frame-decoder.js';
 import type { Message } from '../../shared/protocol/message.js';

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { message, type Message } from '../../shared/protocol/message.js';
+import { type Message, message } from '../../shared/protocol/message.js';
 
 /** `count` pino-like records numbered from `seq`, as one EVENTS body. */
 export function recordsBody(seq: number, count: number, extra = ''): Buffer {
   let text = '';
-  for (let n = seq; n < seq + count; n++) text += `{"level":30,"time":1795390800670,"n":${n},"msg":"record ${n}"${extra}}\n`;
+  for (let n = seq; n < seq + count; n++)
+    text += `{"level":30,"time":1795390800670,"n":${n},"msg":"record ${n}"${extra}}\n`;
   return Buffer.from(text);
 }
 

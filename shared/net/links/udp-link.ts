@@ -8,9 +8,9 @@ export const UDP_HIGH_WATER_MARK = 256 * 1024;
 /**
  * The client side of UDP: a connected dgram socket as a Link with 'message' framing, one
  * protocol message per datagram (PROTOCOL.md §7). Nothing is ever owed in answer, and the
- * kernel delivers only the connected peer's datagrams. A send that fails (the collector's
- * port is closed: ECONNREFUSED from an ICMP answer) loses that datagram, as UDP may, and is
- * counted in `droppedDatagrams`; it does not close the link.
+ * kernel delivers only the connected peer's datagrams. A failed send, or the collector's port
+ * being closed (ECONNREFUSED from an ICMP answer), loses datagrams as UDP may: they are
+ * counted (`droppedDatagrams`, `refused`), and the link stays open.
  */
 export class UdpLink extends LinkBase {
   readonly framing = 'message';
@@ -19,13 +19,22 @@ export class UdpLink extends LinkBase {
   #needDrain = false;
   #error: Error | undefined;
   #socketClosed = false;
+  /** Datagrams whose send failed (EMSGSIZE, ENOBUFS…). */
   droppedDatagrams = 0;
+  /** ICMP "port unreachable" answers: nobody listened at the time; the datagrams were lost. */
+  refused = 0;
   lastSendError: Error | undefined;
 
   constructor(socket: Socket, peer: PeerInfo) {
     super(peer);
     this.#socket = socket;
-    socket.on('error', (err) => {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // The kernel reports an ICMP "port unreachable" on a connected socket's next call.
+      if (err.code === 'ECONNREFUSED') {
+        this.refused += 1;
+        this.lastSendError = err;
+        return;
+      }
       this.#error ??= err;
       this.#closeSocket();
     });

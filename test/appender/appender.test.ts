@@ -1,0 +1,307 @@
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Appender, type AppenderDeps, createAppender } from '../../appender/appender.js';
+import logwireAppender from '../../appender/index.js';
+import { FakeCollector, FakeUdpCollector, until } from '../helpers/fake-collector.js';
+
+/** What pino writes for `logger.info({ i }, 'm')`, without the fields that vary. */
+const seqOf = (line: string): number => (JSON.parse(line) as { i: number }).i;
+
+describe('appender', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  async function collector(options?: { path?: string; maxBody?: number }): Promise<FakeCollector> {
+    const fake = await FakeCollector.start(options);
+    cleanup.push(() => fake.stop());
+    return fake;
+  }
+
+  async function tempDir(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'logwire-appender-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  async function appender(options: Record<string, unknown>, deps: AppenderDeps = {}) {
+    const stderr: string[] = [];
+    const stream = await createAppender(
+      { backoff: [20], batch: { maxDelay: 2 }, closeTimeout: 2000, ...options },
+      { stderr: (text) => stderr.push(text), ...deps },
+    );
+    cleanup.push(() => close(stream));
+    return { stream, stderr, logger: pino({ base: undefined, timestamp: false }, stream) };
+  }
+
+  function close(stream: Appender): Promise<void> {
+    if (stream.closed) return Promise.resolve();
+    const closed = once(stream, 'close').then(() => {});
+    stream.end();
+    return closed;
+  }
+
+  const logMany = (logger: pino.Logger, from: number, to: number): void => {
+    for (let i = from; i < to; i++) logger.info({ i }, 'm');
+  };
+
+  const inOrder = (lines: string[], from: number, to: number): void => {
+    expect(lines).toHaveLength(to - from);
+    for (let k = 0; k < lines.length; k++) if (seqOf(lines[k]!) !== from + k) expect(seqOf(lines[k]!)).toBe(from + k);
+  };
+
+  it('delivers 100,000 records exactly once and in order over TCP', async () => {
+    const fake = await collector();
+    const { stream, logger, stderr } = await appender({ address: fake.address, service: 'bulk' });
+    logMany(logger, 0, 100_000);
+    await close(stream);
+    inOrder(fake.lines(), 0, 100_000);
+    expect(stream.counters).toMatchObject({ acknowledged: 100_000, dropped: 0, queued: 0 });
+    expect(fake.gaps).toBe(0);
+    expect(stderr).toEqual([]);
+  });
+
+  it('delivers 100,000 records exactly once and in order over a Unix socket', async () => {
+    const fake = await collector({ path: join(await tempDir(), 'c.sock') });
+    const { stream, logger } = await appender({ address: fake.address, service: 'bulk' });
+    logMany(logger, 0, 100_000);
+    await close(stream);
+    inOrder(fake.lines(), 0, 100_000);
+  });
+
+  it('loses and duplicates nothing when the collector restarts mid-stream', async () => {
+    const fake = await collector();
+    const { stream, logger } = await appender({ address: fake.address, service: 'restart', window: 64 * 1024 });
+    let restarted = false;
+    fake.on('events', () => {
+      if (!restarted && fake.written.length > 30_000) {
+        restarted = true;
+        void fake.restart();
+      }
+    });
+    logMany(logger, 0, 100_000);
+    await until(() => stream.counters.acknowledged === 100_000, [fake, stream], 'every ack', 20_000);
+    await close(stream);
+    expect(restarted).toBe(true);
+    inOrder(fake.lines(), 0, 100_000);
+    expect(fake.gaps).toBe(0);
+    expect(stream.counters.reconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports the unacknowledged count on stderr at close when the collector never acks', async () => {
+    const fake = await collector();
+    fake.acking = false;
+    const { stream, logger, stderr } = await appender({ address: fake.address, service: 's', closeTimeout: 200 });
+    logMany(logger, 0, 500);
+    await fake.waitFor(() => fake.written.length === 500);
+    await close(stream);
+    expect(stderr).toHaveLength(1);
+    expect(stderr[0]).toMatch(/^logwire appender: 500 records not acknowledged within closeTimeout \(200 ms; collector tcp\/127\.0\.0\.1:\d+ connected\) are lost\n$/);
+    expect(stream.counters.dropped).toBe(500);
+  });
+
+  it('writes what it could not deliver to the fallback file at close', async () => {
+    const fake = await collector();
+    fake.acking = false;
+    const fallback = join(await tempDir(), 'dropped.ndjson');
+    const { stream, logger, stderr } = await appender({ address: fake.address, service: 's', closeTimeout: 100, fallback });
+    logMany(logger, 0, 50);
+    await fake.waitFor(() => fake.written.length === 50);
+    await close(stream);
+    const lines = (await readFile(fallback, 'utf8')).split('\n').slice(0, -1);
+    inOrder(lines, 0, 50);
+    expect(stderr[0]).toContain(`were written to fallback ${fallback}`);
+  });
+
+  it('holds records while paused and sends them after UNPAUSE', async () => {
+    const fake = await collector();
+    const { stream, logger } = await appender({ address: fake.address, service: 'p' });
+    logMany(logger, 0, 10);
+    await until(() => stream.counters.acknowledged === 10, [fake, stream], 'first acks');
+    fake.pause();
+    await fake.waitFor(() => true);
+    await until(() => stream.counters.acknowledged === 10 && fake.sessions === 1, [fake], 'settled');
+    const pausedAt = fake.written.length;
+    // The pause reaches the appender with the next message; log once it has.
+    await new Promise((resolve) => setImmediate(resolve));
+    logMany(logger, 10, 1010);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.counters.queued).toBeGreaterThan(0);
+    fake.unpause();
+    await until(() => stream.counters.acknowledged === 1010, [fake, stream], 'acks after UNPAUSE');
+    expect(pausedAt).toBe(10);
+    expect(stream.counters.dropped).toBe(0);
+    inOrder(fake.lines(), 0, 1010);
+  });
+
+  it('registers under a fresh source id after sequence_behind', async () => {
+    const fake = await collector();
+    fake.sequenceBehindOnce = true;
+    const { stream, logger } = await appender({ address: fake.address, service: 'sb', source: 'web' });
+    logMany(logger, 0, 100);
+    await until(() => stream.counters.acknowledged === 100, [fake, stream], 'acks');
+    const sources = fake.registers.map((r) => r.source);
+    expect(sources).toHaveLength(2);
+    expect(sources[0]).not.toBe(sources[1]);
+    expect(sources[1]).toBe(stream.source);
+    expect(stream.source).toMatch(/^web-[0-9a-f]{16}$/);
+    inOrder(fake.lines(stream.source), 0, 100);
+  });
+
+  it("names the service after the first record's name", async () => {
+    const fake = await collector();
+    const stream = await createAppender({ address: fake.address, batch: { maxDelay: 1 } }, { stderr: () => {} });
+    cleanup.push(() => close(stream));
+    const logger = pino({ name: 'billing api' }, stream);
+    logger.info('hello');
+    await fake.waitFor(() => fake.registers.length === 1);
+    expect(fake.registers[0]!.service).toBe('billing_api');
+  });
+
+  it('calls flush back once what was written is acknowledged', async () => {
+    const fake = await collector();
+    const { stream, logger } = await appender({ address: fake.address, service: 'f', batch: { maxDelay: 10_000 } });
+    logMany(logger, 0, 1234);
+    await new Promise<void>((resolve) => stream.flush(() => resolve()));
+    expect(stream.counters.acknowledged).toBe(1234);
+    expect(fake.written).toHaveLength(1234);
+  });
+
+  describe('with a spool', () => {
+    it('keeps records logged while the collector is down, and a second appender ships them', async () => {
+      const dir = await tempDir();
+      const fake = await collector();
+      await fake.stop();
+      const first = await appender({ address: fake.address, service: 'sp', spool: dir, closeTimeout: 300 });
+      logMany(first.logger, 0, 2000);
+      await close(first.stream);
+      expect(first.stream.counters.spooled).toBe(2000);
+      expect(first.stderr.join('')).toMatch(/2000 records stay in spool/);
+      await fake.listen();
+      const second = await appender({ address: fake.address, service: 'sp', spool: dir });
+      logMany(second.logger, 2000, 2100);
+      await until(() => fake.written.length === 2100, [fake, second.stream], 'all records', 15_000);
+      await close(second.stream);
+      inOrder(fake.lines(), 0, 2100);
+      expect(new Set(fake.written.map((r) => r.source)).size).toBe(1);
+      expect(fake.gaps).toBe(0);
+    });
+
+    it('runs without the spool, under a fresh id, when another appender holds it', async () => {
+      const dir = await tempDir();
+      const fake = await collector();
+      const holder = await appender({ address: fake.address, service: 'a', spool: dir });
+      const other = await appender({ address: fake.address, service: 'a', spool: dir });
+      expect(other.stderr.join('')).toMatch(/running without the spool/);
+      expect(other.stream.source).not.toBe(holder.stream.source);
+    });
+  });
+
+  describe('over UDP', () => {
+    it('delivers records, drops and counts one too large for a datagram, never sends an empty one', async () => {
+      const udp = await FakeUdpCollector.start();
+      cleanup.push(() => udp.close());
+      const fallback = join(await tempDir(), 'dropped.ndjson');
+      const { stream, logger } = await appender({
+        address: udp.address,
+        service: 'u',
+        udp: { maxDatagram: 1024 },
+        fallback,
+      });
+      logMany(logger, 0, 100);
+      logger.info({ i: -1, big: 'x'.repeat(2000) }, 'too big');
+      logMany(logger, 100, 200);
+      await udp.waitFor(() => udp.lines.length === 200);
+      await close(stream);
+      inOrder(udp.lines, 0, 200);
+      expect(udp.empty).toBe(0);
+      for (const { size, msg } of udp.datagrams) {
+        expect(size).toBeLessThanOrEqual(1024);
+        expect(msg.params).toMatchObject({ source: stream.source, service: 'u' });
+      }
+      expect(stream.counters.dropped).toBe(1);
+      expect(await readFile(fallback, 'utf8')).toContain('"big":"xxx');
+    });
+  });
+
+  it('ships plain NDJSON with protocol ndjson', async () => {
+    const received: Buffer[] = [];
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', (chunk) => received.push(chunk));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(
+      () =>
+        new Promise((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(resolve);
+        }),
+    );
+    const port = (server.address() as { port: number }).port;
+    const { stream, logger } = await appender({ address: `ndjson/127.0.0.1:${port}`, service: 'n' });
+    logMany(logger, 0, 5000);
+    await close(stream);
+    const lines = Buffer.concat(received).toString().split('\n').slice(0, -1);
+    inOrder(lines, 0, 5000);
+    expect(stream.counters.sent).toBe(5000);
+  });
+
+  it('keeps logging without blocking, within its queue bound, while the collector is down', async () => {
+    const fake = await collector();
+    await fake.stop();
+    const { stream, logger, stderr } = await appender({
+      address: fake.address,
+      service: 'down',
+      queue: { maxBytes: 512 * 1024 },
+      closeTimeout: 50,
+    });
+    const writes: boolean[] = [];
+    const write = stream.write.bind(stream);
+    let blocked = 0;
+    stream.write = ((chunk: string) => {
+      const ok = write(chunk);
+      if (!ok) blocked += 1;
+      writes.push(ok);
+      return ok;
+    }) as typeof stream.write;
+    logMany(logger, 0, 50_000);
+    const { queued, dropped } = stream.counters;
+    expect(blocked).toBe(0);
+    expect(queued + dropped).toBe(50_000);
+    expect(dropped).toBeGreaterThan(40_000);
+    expect(queued * 30).toBeLessThanOrEqual(512 * 1024);
+    await close(stream);
+    expect(stderr.join('')).toMatch(/records were dropped \(\d+ by the queue's overflow policy, 0 too large\)/);
+  });
+
+  it('never emits error: a write after end is counted, not thrown', async () => {
+    const fake = await collector();
+    const { stream } = await appender({ address: fake.address, service: 'late' });
+    let errors = 0;
+    stream.on('error', () => {
+      errors += 1;
+    });
+    await close(stream);
+    stream.write('{"late":1}\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toBe(0);
+    expect(stream.counters.dropped).toBe(1);
+  });
+
+  it('is the default export pino loads, resolving before any connection', async () => {
+    const stream = await logwireAppender({ address: 'tcp/127.0.0.1:9', service: 'x', closeTimeout: 0 });
+    expect(typeof stream.write).toBe('function');
+    expect(typeof stream.flush).toBe('function');
+    const closed = once(stream, 'close');
+    stream.end();
+    await closed;
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { type OverflowPolicy, type PendingBatch, RecordQueue } from '../../../shared/sender/record-queue.js';
+
+const body = (tag: string, bytes: number): Buffer => Buffer.from(`${tag.padEnd(bytes - 1, '.')}\n`);
+
+function queue(overflow: OverflowPolicy, maxBytes = 100) {
+  const dropped: PendingBatch[] = [];
+  let rooms = 0;
+  const q = new RecordQueue({
+    maxBytes,
+    overflow,
+    onDrop: (b) => dropped.push(b),
+    onRoom: () => {
+      rooms += 1;
+    },
+  });
+  return { q, dropped, rooms: () => rooms };
+}
+
+const tags = (batches: readonly (PendingBatch | undefined)[]): string[] =>
+  batches.map((b) => b?.body.toString().replace(/[.\n]+$/, '') ?? '-');
+
+describe('RecordQueue', () => {
+  it('keeps batches in order with their bytes and records', () => {
+    const { q } = queue('drop-oldest');
+    q.push(body('a', 10), 2);
+    q.push(body('b', 20), 3);
+    expect(q.bytes).toBe(30);
+    expect(q.records).toBe(5);
+    expect(q.length).toBe(2);
+    expect(tags([q.shift(), q.shift(), q.shift()])).toEqual(['a', 'b', '-']);
+    expect(q.bytes).toBe(0);
+  });
+
+  describe("overflow 'drop-oldest'", () => {
+    it('drops the oldest batches to make room and counts their records', () => {
+      const { q, dropped } = queue('drop-oldest');
+      q.push(body('a', 40), 4);
+      q.push(body('b', 40), 4);
+      expect(q.push(body('c', 40), 4)).toBe(true);
+      expect(tags(dropped)).toEqual(['a']);
+      expect(q.dropped).toBe(4);
+      expect(q.bytes).toBe(80);
+      expect(tags(q.drain())).toEqual(['b', 'c']);
+    });
+  });
+
+  describe("overflow 'drop-newest'", () => {
+    it('drops the batch that does not fit and counts it', () => {
+      const { q, dropped } = queue('drop-newest');
+      q.push(body('a', 40), 1);
+      q.push(body('b', 40), 2);
+      expect(q.push(body('c', 40), 3)).toBe(true);
+      expect(tags(dropped)).toEqual(['c']);
+      expect(q.dropped).toBe(3);
+      expect(tags(q.drain())).toEqual(['a', 'b']);
+    });
+  });
+
+  describe("overflow 'block'", () => {
+    it('takes the batch, reports full, and calls onRoom once there is room', () => {
+      const { q, dropped, rooms } = queue('block');
+      expect(q.push(body('a', 60), 1)).toBe(true);
+      expect(q.push(body('b', 60), 1)).toBe(false);
+      expect(q.full).toBe(true);
+      expect(dropped).toHaveLength(0);
+      expect(rooms()).toBe(0);
+      q.shift();
+      expect(rooms()).toBe(1);
+      expect(q.full).toBe(false);
+    });
+  });
+
+  it('drops a batch larger than maxBytes under every policy', () => {
+    for (const policy of ['drop-oldest', 'drop-newest', 'block'] as const) {
+      const { q, dropped } = queue(policy);
+      q.push(body('a', 10), 1);
+      q.push(body('huge', 101), 7);
+      expect(tags(dropped)).toEqual(['huge']);
+      expect(q.dropped).toBe(7);
+      expect(q.records).toBe(1);
+    }
+  });
+
+  it('puts a batch back at the front with unshift', () => {
+    const { q } = queue('drop-oldest');
+    q.push(body('a', 10), 1);
+    q.push(body('b', 10), 1);
+    const a = q.shift()!;
+    q.unshift(a);
+    q.unshift({ body: body('z', 10), count: 1 });
+    expect(q.records).toBe(3);
+    expect(tags(q.drain())).toEqual(['z', 'a', 'b']);
+  });
+
+  it('stays correct over many pushes and shifts', () => {
+    const { q } = queue('drop-oldest', 1 << 20);
+    let next = 0;
+    for (let i = 0; i < 5000; i++) {
+      q.push(body(String(i), 12), 1);
+      if (i % 3 !== 0) expect(tags([q.shift()])).toEqual([String(next++)]);
+    }
+    expect(q.records).toBe(5000 - next);
+    expect(tags([q.peek()])).toEqual([String(next)]);
+  });
+});
