@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { formatAddress } from '../shared/net/address.js';
 import { type Clock, createSystemClock, systemClock } from '../shared/net/clock.js';
-import type { ClientStatus, ConnectFn } from '../shared/net/permanent-client.js';
+import type { ClientState, ClientStatus, ConnectFn } from '../shared/net/permanent-client.js';
 import type { BatchStore } from '../shared/sender/batch-store.js';
 import { Batcher } from '../shared/sender/batcher.js';
 import { createFallback, type Fallback } from '../shared/sender/fallback.js';
@@ -139,6 +139,7 @@ export class Appender extends Writable {
   #blocked: WriteCallback | undefined;
   readonly #waiters = new Set<() => void>();
   #lastError: string | undefined;
+  #state: ClientState | 'idle' = 'idle';
   #closing: Promise<void> | undefined;
 
   constructor(options: AppenderOptions, choice: StoreChoice | undefined, deps: AppenderDeps = {}) {
@@ -226,11 +227,16 @@ export class Appender extends Writable {
       });
       this.#shipper = this.#ndjson;
     }
-    this.#shipper.on('progress', () => this.#check());
+    this.#shipper.on('progress', () => {
+      this.#check();
+      this.emit('progress');
+    });
     this.#shipper.on('status', (status) => {
+      this.#state = status.state;
       if (status.state === 'disconnected' && status.error !== undefined)
         this.#lastError = status.error.message;
       this.#check();
+      this.emit('status', status);
     });
     // Without a service option, REGISTER waits for the first record's name (even to ship a spool).
     if (options.service !== undefined) this.#startShipper(options.service);
@@ -248,6 +254,14 @@ export class Appender extends Writable {
       spooled: sender?.spooled ?? 0,
       reconnects: this.#shipper.reconnects,
     });
+  }
+
+  /**
+   * The connection's state ('idle' until the first record names the service); every change is
+   * also emitted as a 'status' event with the permanent client's status.
+   */
+  get state(): ClientState | 'idle' {
+    return this.#state;
   }
 
   /** The service name, once known. */

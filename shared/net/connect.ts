@@ -57,12 +57,19 @@ export async function connectLink(
   signal?: AbortSignal,
 ): Promise<Link> {
   const attempt = new ConnectAttempt(address, options, signal);
+  let link: Link;
   try {
-    return await attempt.run();
+    link = await attempt.run();
   } catch (err) {
     attempt.abandon();
     throw err;
   }
+  // Aborted in the last moment (after the last step, before this line ran): the caller gave up.
+  if (signal?.aborted) {
+    link.destroy();
+    throw attempt.closedError();
+  }
+  return link;
 }
 
 /** The sockets of one attempt, and the deadline and abort handling of each phase. */
@@ -84,7 +91,7 @@ class ConnectAttempt {
 
   async run(): Promise<Link> {
     const { scheme, activation } = this.#address;
-    if (this.#signal?.aborted) throw this.#closedError();
+    if (this.#signal?.aborted) throw this.closedError();
     if (activation !== undefined) {
       throw new LogwireError(
         'LW_ERR_BAD_ADDRESS',
@@ -111,6 +118,7 @@ class ConnectAttempt {
 
   /** Runs one phase against its deadline and the caller's signal; maps why it stopped. */
   async phase<T>(phase: Phase, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.#signal?.aborted) throw this.closedError();
     const stop = new AbortController();
     let reason: LogwireError | undefined;
     const ms =
@@ -122,7 +130,7 @@ class ConnectAttempt {
       stop.abort(reason);
     }, ms);
     const onAbort = (): void => {
-      reason = this.#closedError();
+      reason = this.closedError();
       stop.abort(reason);
     };
     this.#signal?.addEventListener('abort', onAbort, { once: true });
@@ -152,7 +160,9 @@ class ConnectAttempt {
   async #connectSocket(signal: AbortSignal): Promise<Socket> {
     const { scheme, host, port, path } = this.#address;
     const socket = this.#own(
-      scheme === 'unix' ? netConnect({ path: path ?? '' }) : netConnect({ host: host ?? '', port: port ?? 0 }),
+      scheme === 'unix'
+        ? netConnect({ path: path ?? '' })
+        : netConnect({ host: host ?? '', port: port ?? 0 }),
     );
     await once(socket, 'connect', { signal });
     if (scheme !== 'unix') socket.setNoDelay(true);
@@ -196,7 +206,7 @@ class ConnectAttempt {
     return ws;
   }
 
-  #closedError(): LogwireError {
+  closedError(): LogwireError {
     return new LogwireError('LW_ERR_CLOSED', `connect ${this.#text}: closed while connecting`);
   }
 

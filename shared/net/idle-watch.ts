@@ -19,7 +19,10 @@ export function watchIdle(link: Link, ms: number, clock: Clock): void {
     timer = undefined;
     const { transport, remote } = link.peer;
     link.destroy(
-      new LogwireError('LW_ERR_IDLE_TIMEOUT', `${transport} ${remote}: nothing received for ${ms} ms (idleTimeout)`),
+      new LogwireError(
+        'LW_ERR_IDLE_TIMEOUT',
+        `${transport} ${remote}: nothing received for ${ms} ms (idleTimeout)`,
+      ),
     );
   };
   link.on('data', () => {

@@ -74,7 +74,11 @@ export interface ResolvedListenOptions {
  * (`listen tcp/0.0.0.0:4043: address in use — is another collector running?`) or
  * LW_ERR_BAD_OPTION.
  */
-export function listen(address: Address, options: ListenOptions, onLink: (link: Link) => void): Promise<Listener> {
+export async function listen(
+  address: Address,
+  options: ListenOptions,
+  onLink: (link: Link) => void,
+): Promise<Listener> {
   const resolved = resolveListenOptions(address, options);
   return address.scheme === 'udp'
     ? listenUdp(address, resolved, onLink)
@@ -87,13 +91,19 @@ export function resolveListenOptions(address: Address, options: ListenOptions): 
   const count = (name: string, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
     if (!Number.isInteger(value) || value < 0) {
-      throw new LogwireError('LW_ERR_BAD_OPTION', `${where}: ${name} must be a whole number ≥ 0, not ${value}`);
+      throw new LogwireError(
+        'LW_ERR_BAD_OPTION',
+        `${where}: ${name} must be a whole number ≥ 0, not ${value}`,
+      );
     }
     return value;
   };
   const secure = address.scheme === 'tls' || address.scheme === 'wss';
   if (secure && (options.tls?.cert === undefined || options.tls.key === undefined)) {
-    throw new LogwireError('LW_ERR_BAD_OPTION', `${where}: a ${address.scheme} listener needs tls.cert and tls.key`);
+    throw new LogwireError(
+      'LW_ERR_BAD_OPTION',
+      `${where}: a ${address.scheme} listener needs tls.cert and tls.key`,
+    );
   }
   const mode = options.unix?.mode ?? DEFAULT_UNIX_MODE;
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {

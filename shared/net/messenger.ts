@@ -6,11 +6,11 @@
  */
 
 import { EventEmitter } from 'node:events';
-import type { ProtocolError } from '../errors.js';
+import { ProtocolError } from '../errors.js';
 import { decodeDatagram } from '../protocol/datagram.js';
 import { encodeMessage, encodeMessageToBuffer } from '../protocol/encode.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
-import type { FrameLimits } from '../protocol/limits.js';
+import { type FrameLimits, MAX_BAD_LINES_IN_A_ROW } from '../protocol/limits.js';
 import { type Message, params } from '../protocol/message.js';
 import type { Link } from './link.js';
 import type { PeerInfo } from './peer.js';
@@ -42,6 +42,8 @@ export class Messenger extends EventEmitter<MessengerEvents> {
   received = 0;
   sent = 0;
   lastReceivedAt = 0;
+  /** Unreadable frames in a row, for 'message' framing (the frame decoder counts its own). */
+  private badInARow = 0;
 
   constructor(link: Link, options: MessengerOptions = {}) {
     super();
@@ -73,7 +75,9 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     if (this.link.closed) return false;
     this.sent += 1;
     this.options.onSend?.(msg);
-    return this.link.write(this.link.framing === 'stream' ? encodeMessage(msg) : [encodeMessageToBuffer(msg)]);
+    return this.link.write(
+      this.link.framing === 'stream' ? encodeMessage(msg) : [encodeMessageToBuffer(msg)],
+    );
   }
 
   close(): void {
@@ -94,9 +98,10 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     try {
       msg = decodeDatagram(chunk, this.limits);
     } catch (err) {
-      this.onProtocolError(err as ProtocolError);
+      this.onProtocolError(this.frameError(err as ProtocolError));
       return;
     }
+    this.badInARow = 0;
     this.receive(msg);
   }
 
@@ -104,6 +109,25 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     this.received += 1;
     this.lastReceivedAt = Date.now();
     this.emit('message', msg);
+  }
+
+  /**
+   * The §6 rules a frame decoder applies to lines, applied to whole frames: a first frame that
+   * does not parse closes at once without a reply (the peer does not speak logwire), and so
+   * does the tenth bad one in a row.
+   */
+  private frameError(err: ProtocolError): ProtocolError {
+    this.badInARow += 1;
+    if (this.received === 0 && this.badInARow === 1) {
+      return new ProtocolError(err.code, `${err.message} (first message: the peer does not speak logwire)`, {
+        fatal: true,
+      });
+    }
+    if (this.badInARow < MAX_BAD_LINES_IN_A_ROW) return err;
+    return new ProtocolError(err.code, `${err.message} (${MAX_BAD_LINES_IN_A_ROW} unreadable in a row)`, {
+      fatal: true,
+      ...(err.reply === undefined ? {} : { reply: err.reply }),
+    });
   }
 
   private onProtocolError(err: ProtocolError): void {

@@ -1,6 +1,6 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { LogwireError } from '../errors.js';
 import { activatedDescriptor } from './activation.js';
@@ -8,11 +8,11 @@ import { type Address, formatAddress } from './address.js';
 import type { TimerHandle } from './clock.js';
 import { watchIdle } from './idle-watch.js';
 import type { Link } from './link.js';
-import type { Listener, ResolvedListenOptions } from './listener.js';
-import { listenFailure } from './listener.js';
 import { peerOf } from './links/peer-of.js';
 import { SocketLink } from './links/socket-link.js';
 import { WS_SUBPROTOCOL, WsLink } from './links/ws-link.js';
+import type { Listener, ResolvedListenOptions } from './listener.js';
+import { listenFailure } from './listener.js';
 import type { Transport } from './peer.js';
 import { bindPrivately, claimUnixPath, resolveGroup, setUnixPermissions } from './unix-socket.js';
 
@@ -116,7 +116,9 @@ class StreamListener implements Listener {
       for (const raw of this.#raw) raw.destroy();
       this.#http?.close(() => {});
       // net counts a socket gone before its 'close' is emitted: wait for those too.
-      const sockets = [...this.#raw].map((raw) => new Promise<void>((done) => raw.once('close', () => done())));
+      const sockets = [...this.#raw].map(
+        (raw) => new Promise<void>((done) => raw.once('close', () => done())),
+      );
       void Promise.all([serverClosed, ...sockets]).then(() => resolve());
     });
     return this.#closing;
@@ -147,11 +149,13 @@ class StreamListener implements Listener {
   #realAddress(): Address {
     const bound = this.#server.address();
     const { scheme } = this.#given;
-    if (typeof bound === 'string') {
-      this.#unixPath = bound === '' ? (this.#given.path ?? 'unix') : bound;
-      return scheme === 'unix' && bound !== '' ? Object.freeze({ scheme, path: bound }) : this.#given;
+    if (bound === null || typeof bound === 'string') {
+      // A Unix socket: net knows the path only when it bound it (not for a systemd one).
+      this.#unixPath = bound === null || bound === '' ? formatAddress(this.#given) : bound;
+      return scheme === 'unix' && typeof bound === 'string' && bound !== ''
+        ? Object.freeze({ scheme, path: bound })
+        : this.#given;
     }
-    if (bound === null) return this.#given;
     const wsPath = scheme === 'ws' || scheme === 'wss' ? this.#options.wsPath : undefined;
     return Object.freeze({
       scheme,
@@ -188,9 +192,13 @@ class StreamListener implements Listener {
         handshakeTimeout: this.#options.handshakeTimeout,
       });
     } catch (err) {
-      throw new LogwireError('LW_ERR_BAD_OPTION', `${this.#where}: tls.cert or tls.key: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new LogwireError(
+        'LW_ERR_BAD_OPTION',
+        `${this.#where}: tls.cert or tls.key: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     server.on('secureConnection', (socket: TLSSocket) => {
       if (this.#closing !== undefined) socket.destroy();
@@ -207,7 +215,9 @@ class StreamListener implements Listener {
       res.writeHead(426, { Connection: 'close', Upgrade: 'websocket' });
       res.end(`a logwire WebSocket listener: upgrade with subprotocol ${WS_SUBPROTOCOL}\n`);
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#upgrade(req, socket, head));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      this.#upgrade(req, socket, head),
+    );
     server.on('clientError', (_err, socket: Socket) => socket.destroy());
     return server;
   }

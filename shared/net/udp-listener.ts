@@ -4,9 +4,9 @@ import { activatedDescriptor } from './activation.js';
 import { type Address, isLoopbackHost } from './address.js';
 import type { TimerHandle } from './clock.js';
 import type { Link } from './link.js';
-import { type Listener, listenFailure, type ResolvedListenOptions } from './listener.js';
 import { formatRemote } from './links/peer-of.js';
 import { UdpRemoteLink } from './links/udp-remote-link.js';
+import { type Listener, listenFailure, type ResolvedListenOptions } from './listener.js';
 
 /**
  * A bound dgram socket that makes one link per remote (ip:port) on its first datagram
@@ -64,7 +64,8 @@ class UdpListener implements Listener {
 
   start(): Promise<void> {
     const { activation, host, port } = this.#given;
-    const fd = activation === undefined ? undefined : activatedDescriptor(this.#given, this.#options.env, process.pid);
+    const fd =
+      activation === undefined ? undefined : activatedDescriptor(this.#given, this.#options.env, process.pid);
     return new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         this.#socket.close();

@@ -22,7 +22,8 @@ export async function claimUnixPath(path: string, where: string): Promise<void> 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw listenError(where, `cannot look at ${path}: ${(err as Error).message}`, err);
   }
-  if (!isSocket) throw listenError(where, `${path} exists and is not a socket; remove it or choose another path`);
+  if (!isSocket)
+    throw listenError(where, `${path} exists and is not a socket; remove it or choose another path`);
   const answer = await probe(path);
   if (answer === 'connected') {
     throw listenError(where, `another process is listening on ${path} — is another collector running?`);

@@ -71,7 +71,11 @@ async function rotationRun(mode: 'create' | 'copytruncate'): Promise<void> {
       for (const m of client.received.splice(0))
         if (m.command === 'ACK') acked = Math.max(acked, getInteger(m.params, 'seq'));
     }
-    if (rotations < ROTATIONS && acked >= (rotations + 1) * rotateEvery && (mode === 'create' || acked === sent)) {
+    if (
+      rotations < ROTATIONS &&
+      acked >= (rotations + 1) * rotateEvery &&
+      (mode === 'create' || acked === sent)
+    ) {
       await run('logrotate', ['-f', '-s', join(dir, 'logrotate.state'), conf]);
       rotations += 1;
     }

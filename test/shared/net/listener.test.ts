@@ -7,8 +7,8 @@ import { formatAddress, parseAddress } from '../../../shared/net/address.js';
 import { ManualClock } from '../../../shared/net/clock.js';
 import { type ConnectOptions, connectLink } from '../../../shared/net/connect.js';
 import type { Link } from '../../../shared/net/link.js';
-import { type ListenOptions, type Listener, listen } from '../../../shared/net/listener.js';
 import { WS_SUBPROTOCOL } from '../../../shared/net/links/ws-link.js';
+import { type Listener, type ListenOptions, listen } from '../../../shared/net/listener.js';
 import { testCert } from '../../helpers/certs.js';
 import { closeOf, LinkInbox, until, within } from '../../helpers/net-fixtures.js';
 
@@ -23,7 +23,10 @@ describe('listen', () => {
     await Promise.all(listeners.splice(0).map((l) => l.close()));
   });
 
-  async function start(text: string, options: ListenOptions = {}): Promise<{ listener: Listener; inbox: LinkInbox }> {
+  async function start(
+    text: string,
+    options: ListenOptions = {},
+  ): Promise<{ listener: Listener; inbox: LinkInbox }> {
     const inbox = new LinkInbox();
     const listener = await listen(parseAddress(text), options, (link) => {
       link.on('data', () => {});
@@ -78,12 +81,15 @@ describe('listen', () => {
       );
     });
 
-    it('needs a certificate and key for tls and wss', () => {
+    it('needs a certificate and key for tls and wss', async () => {
       for (const scheme of ['tls', 'wss']) {
-        expect(() => listen(parseAddress(`${scheme}/127.0.0.1:0`), {}, () => {})).toThrow(
-          expect.objectContaining({ code: 'LW_ERR_BAD_OPTION' }),
-        );
+        await expect(listen(parseAddress(`${scheme}/127.0.0.1:0`), {}, () => {})).rejects.toMatchObject({
+          code: 'LW_ERR_BAD_OPTION',
+        });
       }
+      await expect(
+        listen(parseAddress('tls/127.0.0.1:0'), { tls: { cert: 'not a pem', key: 'nor this' } }, () => {}),
+      ).rejects.toMatchObject({ code: 'LW_ERR_BAD_OPTION' });
     });
   });
 
@@ -181,7 +187,9 @@ describe('listen', () => {
 
   describe('tls.requestCert', () => {
     it('takes a client with a certificate signed by ca and refuses one without', async () => {
-      const { listener, inbox } = await start('tls/127.0.0.1:0', { tls: { cert, key, ca: cert, requestCert: true } });
+      const { listener, inbox } = await start('tls/127.0.0.1:0', {
+        tls: { cert, key, ca: cert, requestCert: true },
+      });
       await client(listener, { tls: { ca: cert, cert, key } });
       expect((await inbox.nth(0)).peer).toMatchObject({ transport: 'tls', secure: true });
 

@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseAddress } from '../../../shared/net/address.js';
 import { type ConnectOptions, connectLink } from '../../../shared/net/connect.js';
 import type { Link } from '../../../shared/net/link.js';
-import { type ListenOptions, type Listener, listen } from '../../../shared/net/listener.js';
+import { type Listener, type ListenOptions, listen } from '../../../shared/net/listener.js';
 import { Messenger } from '../../../shared/net/messenger.js';
 import type { Transport } from '../../../shared/net/peer.js';
 import { type Message, message } from '../../../shared/protocol/message.js';
@@ -58,7 +58,8 @@ function batch(n: number, body: Buffer): Message {
 
 function expectSame(got: readonly Message[], sent: readonly Message[]): void {
   expect(got.map((m) => m.command)).toEqual(sent.map((m) => m.command));
-  const withoutBytes = (m: Message) => Object.fromEntries(Object.entries(m.params).filter(([k]) => k !== 'bytes'));
+  const withoutBytes = (m: Message) =>
+    Object.fromEntries(Object.entries(m.params).filter(([k]) => k !== 'bytes'));
   expect(got.map(withoutBytes)).toEqual(sent.map(withoutBytes));
   expect(got.map((m) => m.body?.toString('hex'))).toEqual(sent.map((m) => m.body?.toString('hex')));
 }

@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LogwireError } from '../../../shared/errors.js';
 import { parseAddress } from '../../../shared/net/address.js';
 import { connectLink } from '../../../shared/net/connect.js';
-import { type ListenOptions, type Listener, listen } from '../../../shared/net/listener.js';
+import { type Listener, type ListenOptions, listen } from '../../../shared/net/listener.js';
 import { bindPrivately, resolveGroup } from '../../../shared/net/unix-socket.js';
 import { closeOf, tempDir } from '../../helpers/net-fixtures.js';
 
@@ -122,7 +122,9 @@ describe('unix socket listeners', () => {
       servers.push(await listenServer(path));
       const err = await rejection(start(path));
       expect(err.code).toBe('LW_ERR_LISTEN');
-      expect(err.message).toBe(`listen unix/${path}: another process is listening on ${path} — is another collector running?`);
+      expect(err.message).toBe(
+        `listen unix/${path}: another process is listening on ${path} — is another collector running?`,
+      );
       expect(existsSync(path)).toBe(true);
     });
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseAddress } from '../../../../shared/net/address.js';
 import { connectLink } from '../../../../shared/net/connect.js';
 import type { Link } from '../../../../shared/net/link.js';
-import { UdpLink } from '../../../../shared/net/links/udp-link.js';
+import type { UdpLink } from '../../../../shared/net/links/udp-link.js';
 import { closeOf, until } from '../../../helpers/net-fixtures.js';
 
 describe('UdpLink', () => {
