@@ -59,13 +59,30 @@ export async function killAllCollectors(): Promise<void> {
 
 export async function startCollector(
   args: readonly string[],
-  options: { cwd: string; listeners: number; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+  options: {
+    cwd: string;
+    listeners: number;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    /** Descriptors the child inherits as fd 3, 4, … (socket activation). */
+    inherit?: readonly number[];
+    /** Run through `sh -c 'LISTEN_PID=$$ exec …'`, so LISTEN_PID is the collector's own pid. */
+    listenPid?: boolean;
+  },
 ): Promise<CollectorProcess> {
-  const child = spawn(process.execPath, [LOGWIRE_BIN, 'collector', ...args], {
-    cwd: options.cwd,
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const argv = [LOGWIRE_BIN, 'collector', ...args];
+  const stdio = ['ignore', 'ignore', 'pipe', ...(options.inherit ?? [])] as const;
+  const child = options.listenPid
+    ? spawn('/bin/sh', ['-c', 'LISTEN_PID=$$ exec "$0" "$@"', process.execPath, ...argv], {
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        stdio: [...stdio],
+      })
+    : spawn(process.execPath, argv, {
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        stdio: [...stdio],
+      });
   running.add(child);
   let err = '';
   const addresses: string[] = [];
