@@ -1,19 +1,16 @@
 import { Writable } from 'node:stream';
 import { formatAddress } from '../shared/net/address.js';
 import { type Clock, createSystemClock, systemClock } from '../shared/net/clock.js';
-import type { ClientState, ClientStatus, ConnectFn } from '../shared/net/permanent-client.js';
-import type { BatchStore } from '../shared/sender/batch-store.js';
+import type { ClientState, ConnectFn } from '../shared/net/permanent-client.js';
 import { Batcher } from '../shared/sender/batcher.js';
 import { createFallback, type Fallback } from '../shared/sender/fallback.js';
-import { MemoryStore } from '../shared/sender/memory-store.js';
 import { RecordQueue } from '../shared/sender/record-queue.js';
-import { Sender } from '../shared/sender/sender.js';
-import { newSourceId } from '../shared/sender/source-id.js';
-import { openSpoolStore } from '../shared/sender/spool-store.js';
-import { UdpSender, udpBodyRoom } from '../shared/sender/udp-sender.js';
+import type { Sender } from '../shared/sender/sender.js';
+import { type UdpSender, udpBodyRoom } from '../shared/sender/udp-sender.js';
 import { formatCloseReport, writeStderr } from './close-report.js';
-import { NdjsonSender } from './ndjson.js';
+import type { NdjsonSender } from './ndjson.js';
 import { type AppenderOptions, parseAppenderOptions, scriptName, toName } from './options.js';
+import { CLOSE_GRACE, chooseStore, createShipping, type Shipper, type StoreChoice } from './shipper.js';
 
 /**
  * The pino transport stream (issue #4). pino's worker (or an in-process logger) writes chunks of
@@ -60,26 +57,8 @@ export interface AppenderDeps {
   readonly stderr?: (line: string) => void;
 }
 
-/** What the appender needs of each way of sending. */
-interface Shipper {
-  start(service: string): void;
-  wake(): void;
-  stop(): Promise<void>;
-  readonly connected: boolean;
-  readonly reconnects: number;
-  on(event: 'progress', listener: () => void): unknown;
-  on(event: 'status', listener: (status: ClientStatus) => void): unknown;
-}
-
-interface StoreChoice {
-  readonly store: BatchStore;
-  readonly durable: boolean;
-  readonly source: string;
-  readonly renew: () => Promise<string>;
-}
-
 /** How long stopping the connection and the store may take after closeTimeout. */
-const TEARDOWN_MS = 800;
+const TEARDOWN_MS = CLOSE_GRACE;
 
 type WriteCallback = (error?: Error | null) => void;
 
@@ -92,31 +71,6 @@ export async function createAppender(input: unknown, deps: AppenderDeps = {}): P
   const stderr = deps.stderr ?? writeStderr;
   const store = options.delivery === 'session' ? await chooseStore(options, stderr) : undefined;
   return new Appender(options, store, deps);
-}
-
-/** The spool when one is set and can be locked; otherwise memory, under a fresh source id. */
-async function chooseStore(options: AppenderOptions, stderr: (line: string) => void): Promise<StoreChoice> {
-  const prefix = options.source ?? options.host;
-  const spool = options.spool;
-  if (spool !== undefined) {
-    try {
-      const store = await openSpoolStore(spool.dir, {
-        maxBytes: spool.maxBytes,
-        fsync: spool.fsync,
-        sourcePrefix: prefix,
-      });
-      return { store, durable: true, source: store.sourceId, renew: () => store.renewSourceId() };
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      stderr(`logwire appender: running without the spool: ${reason}\n`);
-    }
-  }
-  return {
-    store: new MemoryStore(),
-    durable: false,
-    source: newSourceId(prefix),
-    renew: async () => newSourceId(prefix),
-  };
 }
 
 export class Appender extends Writable {
@@ -148,7 +102,7 @@ export class Appender extends Writable {
     this.#deps = deps;
     this.#stderr = deps.stderr ?? writeStderr;
     this.#fallback = createFallback(options.fallback);
-    this.#durable = choice?.durable ?? false;
+    this.#durable = choice?.durable === true && options.delivery === 'session';
     this.#queue = new RecordQueue({
       maxBytes: options.queue.maxBytes,
       overflow: options.queue.overflow,
@@ -173,60 +127,17 @@ export class Appender extends Writable {
         },
       },
     );
-    const client = {
+    const shipping = createShipping(options, {
+      queue: this.#queue,
+      fallback: this.#fallback,
       clock,
-      backoff: options.backoff,
-      connectTimeout: options.connectTimeout,
-      closeGrace: TEARDOWN_MS,
-      ...(options.tls === undefined ? {} : { tls: options.tls }),
-      ...(deps.connect === undefined ? {} : { connect: deps.connect }),
-    };
-    const rateLimit = options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit };
-    if (options.delivery === 'session' && choice !== undefined) {
-      this.#sender = new Sender({
-        addresses: options.addresses,
-        store: choice.store,
-        durable: choice.durable,
-        queue: this.#queue,
-        source: choice.source,
-        renewSource: choice.renew,
-        host: options.host,
-        pid: process.pid,
-        window: options.window,
-        ackTimeout: options.ackTimeout,
-        registerTimeout: options.connectTimeout,
-        fallback: this.#fallback,
-        ...rateLimit,
-        ...(options.token === undefined ? {} : { token: options.token }),
-        client: {
-          ...client,
-          ...(options.heartbeat === 0
-            ? {}
-            : { heartbeat: { idle: options.heartbeat, timeout: options.heartbeat } }),
-        },
-      });
-      this.#shipper = this.#sender;
-    } else if (udp) {
-      this.#udp = new UdpSender({
-        addresses: options.addresses,
-        queue: this.#queue,
-        source: newSourceId(options.source ?? options.host),
-        host: options.host,
-        maxDatagram: options.udp.maxDatagram,
-        fallback: this.#fallback,
-        client,
-        ...rateLimit,
-      });
-      this.#shipper = this.#udp;
-    } else {
-      this.#ndjson = new NdjsonSender({
-        addresses: options.addresses,
-        queue: this.#queue,
-        client,
-        ...rateLimit,
-      });
-      this.#shipper = this.#ndjson;
-    }
+      connect: deps.connect,
+      store: choice,
+    });
+    this.#shipper = shipping.shipper;
+    this.#sender = shipping.kind === 'session' ? shipping.shipper : undefined;
+    this.#udp = shipping.kind === 'udp' ? shipping.shipper : undefined;
+    this.#ndjson = shipping.kind === 'ndjson' ? shipping.shipper : undefined;
     this.#shipper.on('progress', () => {
       this.#check();
       this.emit('progress');
@@ -238,8 +149,11 @@ export class Appender extends Writable {
       this.#check();
       this.emit('status', status);
     });
-    // Without a service option, REGISTER waits for the first record's name (even to ship a spool).
+    // Without a service option, REGISTER waits for the first record's name; a spool left by an
+    // earlier run has records already, so the first of those names it and shipping starts now.
+    const held = this.#sender?.unacked()[0];
     if (options.service !== undefined) this.#startShipper(options.service);
+    else if (held !== undefined) this.#startShipper(serviceOf(held.body));
   }
 
   /** A snapshot of the counters. */
@@ -366,8 +280,9 @@ export class Appender extends Writable {
     const sender = this.#sender;
     if (sender === undefined) return true;
     if (sender.appending > 0) return false;
-    // Spooled is safe; waiting for acks is worth it only while a session is up.
-    return sender.unacknowledged === 0 || (this.#durable && !sender.connected);
+    if (sender.unacknowledged === 0) return true;
+    // Spooled is safe: wait for acks only while a session is up or still being tried.
+    return this.#durable && (this.#state === 'disconnected' || this.#state === 'closed');
   }
 
   #waitFor(done: () => boolean, ms: number): Promise<boolean> {

@@ -21,6 +21,7 @@ import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from '.
 import { installControlHandlers } from './control.js';
 import { createCounters } from './counters.js';
 import { acceptNdjson } from './ndjson-intake.js';
+import type { WritevFn } from './outputs/output-file.js';
 import { OutputSet } from './outputs/output-set.js';
 import { PathTemplate } from './outputs/path-template.js';
 import { Session } from './session.js';
@@ -32,6 +33,8 @@ export interface StartOptions {
   readonly log: CollectorLog;
   /** Re-reads the configuration for RELOAD. Without it RELOAD is refused. */
   readonly reload?: () => Promise<CollectorConfig>;
+  /** Test seam: how output files are written (tests stall it to show backpressure). */
+  readonly writev?: WritevFn;
 }
 
 function writerSettings(config: CollectorConfig): WriterSettings {
@@ -71,6 +74,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       exclude: [config.state],
       // A new file's identity is saved before its first byte, so recovery can cut it (checkpoint.ts).
       onOpen: (file) => checkpoint.noteOpened(file),
+      ...(options.writev === undefined ? {} : { writev: options.writev }),
     });
   } catch (error) {
     await checkpoint.close();
@@ -80,6 +84,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const sessions = new Map<string, Session>();
   const links = new Set<Link>();
   let paused = false;
+  let holding: 'all' | 'ndjson' | 'none' = 'none';
   let stopping: Promise<void> | undefined;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => {
@@ -96,12 +101,25 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     counters,
     onError,
     // Backpressure (issue #5): PAUSE every session when outputs fall behind, UNPAUSE at half.
+    // Links that cannot be asked (ndjson), or that ignore PAUSE past twice the limit, are simply
+    // not read until the backlog is below half: memory stays bounded whatever a peer sends.
     onQueued: (bytes) => {
       const limit = config.pauseAbove;
       if (!paused && bytes > limit) setPaused(true);
       else if (paused && bytes <= limit / 2) setPaused(false);
+      const hold = bytes > 2 * limit ? 'all' : paused ? 'ndjson' : 'none';
+      if (hold !== holding) setHolding(hold);
     },
   });
+
+  function setHolding(hold: 'all' | 'ndjson' | 'none'): void {
+    holding = hold;
+    for (const link of links) {
+      const held = hold === 'all' || (hold === 'ndjson' && link.peer.transport === 'ndjson');
+      if (held) link.pauseReading();
+      else link.resumeReading();
+    }
+  }
 
   function setPaused(on: boolean): void {
     paused = on;
@@ -170,6 +188,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     }
     links.add(link);
     link.once('close', () => links.delete(link));
+    if (holding === 'all' || (holding === 'ndjson' && link.peer.transport === 'ndjson')) link.pauseReading();
     if (link.peer.transport === 'ndjson') {
       acceptNdjson(link, listener.service, host);
       return;
@@ -228,6 +247,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       : new LogwireError('LW_ERR_LISTEN', String(error), { cause: error });
   }
 
+  // Marks idle longer than source_ttl are forgotten (§4); checked hourly, saved with the next tick.
+  const forgetTimer = setInterval(() => checkpoint.forgetIdle(), 3_600_000);
+  forgetTimer.unref();
+
   async function reopen(): Promise<void> {
     // Between ticks, so no batch is split across the old and the new file.
     await writer.idle();
@@ -251,6 +274,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   function stop(reason: string): Promise<void> {
     stopping ??= (async () => {
       log.info(`stopping (${reason}): draining`);
+      clearInterval(forgetTimer);
       // From here new links are refused (onLink); sessions read no more EVENTS.
       for (const session of sessions.values()) session.drain();
       await writer.idle();

@@ -1,14 +1,32 @@
 /**
  * The plain NDJSON listener (PROTOCOL.md §10): raw records, one per line, no messages, no
  * acks — how pino-socket and other NDJSON shippers reach the collector. Each chunk's whole
- * lines go to the writer as one batch; a line over max_body is rejected and the connection
- * closed (its framing cannot be trusted).
+ * lines go to the writer as one batch (two when the chunk ends a line the one before left
+ * open: only that line is copied); a line over max_body is rejected and the connection closed
+ * (its framing cannot be trusted).
  */
 
 import type { Link } from '../shared/net/link.js';
 import type { SessionHost } from './session-host.js';
 
 const LF = 0x0a;
+
+/** LF-terminated lines: how many, and the longest (without its LF). */
+interface Lines {
+  readonly body: Buffer;
+  readonly count: number;
+  readonly longest: number;
+}
+
+function lines(body: Buffer): Lines {
+  let count = 0;
+  let longest = 0;
+  for (let from = 0, lf = body.indexOf(LF); lf !== -1; from = lf + 1, lf = body.indexOf(LF, from)) {
+    count += 1;
+    if (lf - from > longest) longest = lf - from;
+  }
+  return { body, count, longest };
+}
 
 export function acceptNdjson(link: Link, service: string, host: SessionHost): void {
   const source = `ndjson-${link.peer.remote.replace(/[^A-Za-z0-9._-]/g, '_')}`.slice(0, 64);
@@ -27,40 +45,43 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
       if (partialBytes > host.config().maxBody) tooLong();
       return;
     }
-    const head = chunk.subarray(0, lastLf + 1);
-    const body = partial.length === 0 ? head : Buffer.concat([...partial, head]);
+    // Only the line the previous chunk left open is copied; the rest goes on as a view.
+    let from = 0;
+    let head: Lines | undefined;
+    if (partial.length > 0) {
+      from = chunk.indexOf(LF) + 1;
+      head = lines(Buffer.concat([...partial, chunk.subarray(0, from)]));
+    }
+    const tail = from <= lastLf ? lines(chunk.subarray(from, lastLf + 1)) : undefined;
     const rest = chunk.subarray(lastLf + 1);
     partial = rest.length === 0 ? [] : [rest];
     partialBytes = rest.length;
-    submit(body);
+    submit(head, tail);
   });
   link.once('close', () => {
     // A last line without its LF is still a record the peer meant to send.
-    if (partialBytes > 0) submit(Buffer.concat([...partial, Buffer.from('\n')]));
+    if (partialBytes > 0) submit(lines(Buffer.concat([...partial, Buffer.from('\n')])), undefined);
   });
 
-  function submit(body: Buffer): void {
-    let count = 0;
-    let longest = 0;
-    for (let from = 0, lf = body.indexOf(LF); lf !== -1; from = lf + 1, lf = body.indexOf(LF, from)) {
-      count += 1;
-      longest = Math.max(longest, lf - from);
-    }
-    if (longest > host.config().maxBody) {
+  /** Whole lines of one chunk: the head (completing an open line) and the tail, one batch each. */
+  function submit(head: Lines | undefined, tail: Lines | undefined): void {
+    if (Math.max(head?.longest ?? 0, tail?.longest ?? 0) > host.config().maxBody) {
       tooLong();
       return;
     }
     host.counters.batches += 1;
-    host.writer.submit({
-      kind: 'batch',
-      route,
-      seq: 0,
-      count,
-      body,
-      mode: 'ndjson',
-      done: () => {},
-      fail: () => {},
-    });
+    for (const part of [head, tail]) {
+      if (part === undefined) continue;
+      host.writer.submit({
+        route,
+        seq: 0,
+        count: part.count,
+        body: part.body,
+        mode: 'ndjson',
+        done: () => {},
+        fail: () => {},
+      });
+    }
   }
 
   function tooLong(): void {

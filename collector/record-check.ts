@@ -49,20 +49,92 @@ function checkFull(line: Buffer): RecordRejectReason | undefined {
  * order. Anything but exactly `count` LF-terminated lines rejects the whole body (§6).
  */
 export function splitBatch(body: Buffer, count: number): SplitResult {
-  // Each line takes at least its LF: a larger count cannot fit, and must not size an array.
-  if (!Number.isSafeInteger(count) || count < 0 || count > body.length) {
-    return count > body.length && Number.isSafeInteger(count)
-      ? { ok: false, reason: 'too_few_lines' }
-      : { ok: false, reason: 'bad_count' };
-  }
+  const problem = countProblem(body, count);
+  if (problem !== undefined) return { ok: false, reason: problem };
   const lines: Buffer[] = new Array(count);
   let from = 0;
   for (let i = 0; i < count; i++) {
     const lf = body.indexOf(LF, from);
-    if (lf === -1) return { ok: false, reason: from === body.length ? 'too_few_lines' : 'unterminated_line' };
+    if (lf === -1) return { ok: false, reason: missingLf(body, from) };
     lines[i] = body.subarray(from, lf);
     from = lf + 1;
   }
   if (from === body.length) return { ok: true, lines };
-  return { ok: false, reason: body.indexOf(LF, from) === -1 ? 'unterminated_line' : 'too_many_lines' };
+  return { ok: false, reason: extraBytes(body, from) };
+}
+
+/** A record line the shape check rejected, and why. */
+export interface RejectedLine {
+  readonly line: Buffer;
+  readonly reason: RecordRejectReason;
+}
+
+export type ShapeScan =
+  | {
+      readonly ok: true;
+      /** The accepted records with their LFs, adjacent ones as one view: a clean body is one chunk. */
+      readonly chunks: Buffer[];
+      readonly good: number;
+      /** In body order. */
+      readonly rejected: RejectedLine[];
+    }
+  | { readonly ok: false; readonly reason: BatchRejectReason };
+
+/**
+ * splitBatch, then checkRecord (shape) on every line from `skip` on, then jsonChunks, in one
+ * pass without a Buffer per line: the writer's hot path for the `json` format. UTF-8 is
+ * checked once over the whole body (an LF never falls inside a multi-byte sequence, so a
+ * valid body has only valid lines); when the body is not valid UTF-8 it returns undefined and
+ * the caller checks line by line, so the verdicts are exactly those of checkRecord.
+ */
+export function scanShape(body: Buffer, count: number, skip: number): ShapeScan | undefined {
+  const problem = countProblem(body, count);
+  if (problem !== undefined) return { ok: false, reason: problem };
+  if (!isUtf8(body)) return undefined;
+  const chunks: Buffer[] = [];
+  const rejected: RejectedLine[] = [];
+  let good = 0;
+  let start = -1;
+  let end = -1;
+  let from = 0;
+  for (let i = 0; i < count; i++) {
+    const lf = body.indexOf(LF, from);
+    if (lf === -1) return { ok: false, reason: missingLf(body, from) };
+    if (i >= skip) {
+      if (lf > from && body[from] === OPEN_BRACE && body[lf - 1] === CLOSE_BRACE) {
+        if (from !== end) {
+          if (start >= 0) chunks.push(body.subarray(start, end));
+          start = from;
+        }
+        end = lf + 1;
+        good += 1;
+      } else {
+        rejected.push({
+          line: body.subarray(from, lf),
+          reason: lf === from ? 'empty_line' : 'not_an_object',
+        });
+      }
+    }
+    from = lf + 1;
+  }
+  if (from !== body.length) return { ok: false, reason: extraBytes(body, from) };
+  if (start >= 0) chunks.push(body.subarray(start, end));
+  return { ok: true, chunks, good, rejected };
+}
+
+/** Why `count` cannot be the line count of `body` at all, if it cannot. */
+function countProblem(body: Buffer, count: number): BatchRejectReason | undefined {
+  // Each line takes at least its LF: a larger count cannot fit, and must not size an array.
+  if (Number.isSafeInteger(count) && count >= 0 && count <= body.length) return undefined;
+  return count > body.length && Number.isSafeInteger(count) ? 'too_few_lines' : 'bad_count';
+}
+
+/** No LF after `from`: the body ran out of lines (or ends inside one). */
+function missingLf(body: Buffer, from: number): BatchRejectReason {
+  return from === body.length ? 'too_few_lines' : 'unterminated_line';
+}
+
+/** Bytes after the `count`-th line: another line, or an unterminated one. */
+function extraBytes(body: Buffer, from: number): BatchRejectReason {
+  return body.indexOf(LF, from) === -1 ? 'unterminated_line' : 'too_many_lines';
 }

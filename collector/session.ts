@@ -50,10 +50,7 @@ export class Session {
     const older = this.host.sessions.get(source);
     if (older !== undefined && older !== this) older.supersede();
     this.host.sessions.set(source, this);
-    this.host.writer.submit({
-      kind: 'barrier',
-      run: () => this.ready(source, next, first),
-    });
+    this.host.writer.afterSource(source, () => this.ready(source, next, first));
   }
 
   /** Why this REGISTER is refused, if it is (§4.2); names and types were checked by definitions. */
@@ -112,7 +109,6 @@ export class Session {
     this.inFlight += 1;
     this.host.counters.batches += 1;
     this.host.writer.submit({
-      kind: 'batch',
       route: this.route!,
       seq,
       count,
@@ -145,7 +141,8 @@ export class Session {
   /** A newer session of the same source won: stop reading, close once answered. */
   supersede(): void {
     this.state = 'superseded';
-    this.host.writer.submit({ kind: 'barrier', run: () => setImmediate(() => this.messenger.close()) });
+    if (this.route === undefined) this.messenger.close();
+    else this.host.writer.afterSource(this.route.source, () => setImmediate(() => this.messenger.close()));
   }
 
   /** STOP/QUIT: read no more EVENTS; what was read is still written and acknowledged. */

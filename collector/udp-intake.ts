@@ -16,7 +16,6 @@ export function acceptUdpEvents(msg: Message, host: SessionHost): void {
   }
   host.counters.batches += 1;
   host.writer.submit({
-    kind: 'batch',
     route: { source: source!, service: service!, host: hostname! },
     seq: Number(seq),
     count: Number(count),

@@ -11,7 +11,6 @@ export interface Route {
 }
 
 export interface BatchJob {
-  readonly kind: 'batch';
   readonly route: Route;
   readonly seq: number;
   readonly count: number;
@@ -27,17 +26,4 @@ export interface BatchJob {
   readonly done: (mark: number) => void;
   /** Called when the write failed: nothing was acknowledged, the session should close. */
   readonly fail: (error: unknown) => void;
-}
-
-/** Runs after every job submitted before it is written (READY waits on one, §4). */
-export interface BarrierJob {
-  readonly kind: 'barrier';
-  readonly run: () => void;
-}
-
-export type WriteJob = BatchJob | BarrierJob;
-
-/** Bytes a job holds in memory until written: what backpressure counts. */
-export function jobBytes(job: WriteJob): number {
-  return job.kind === 'batch' && job.body !== undefined ? job.body.length : 0;
 }

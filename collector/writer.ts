@@ -6,8 +6,10 @@
  *
  * One checkpoint per tick is the group commit: ACKs leave only once the marks that cover
  * them are saved, so a restart (even after kill -9) cuts back exactly the unacknowledged tail
- * (docs/collector.md). Barriers run after everything before them is committed: READY waits on
- * one, so the mark it reports includes every batch the older session had sent (§4).
+ * (docs/collector.md). `afterSource` runs once every batch of one source submitted so far is
+ * committed: READY waits on it, so the mark it reports is saved and includes every batch the
+ * older session had sent (§4) — and only that source waits, so a stalled writer still lets
+ * new sessions register (and hear PAUSE).
  */
 
 import type { Checkpoint } from './checkpoint.js';
@@ -18,8 +20,8 @@ import type { OutputSet } from './outputs/output-set.js';
 import type { PathTemplate } from './outputs/path-template.js';
 import { formatRejected, REJECTED_PATH } from './outputs/rejected-file.js';
 import { formatText } from './outputs/text-format.js';
-import { checkRecord, splitBatch } from './record-check.js';
-import { type BatchJob, jobBytes, type WriteJob } from './write-job.js';
+import { checkRecord, scanShape, splitBatch } from './record-check.js';
+import type { BatchJob } from './write-job.js';
 
 export interface WriterSettings {
   readonly template: PathTemplate;
@@ -44,9 +46,11 @@ const CHECKPOINT_RETRY_MS = 200;
 export class Writer {
   settings: WriterSettings;
   private readonly deps: WriterDeps;
-  private queue: WriteJob[] = [];
+  private queue: BatchJob[] = [];
   private running = false;
   private idleWaiters: Array<() => void> = [];
+  /** Batches submitted and not yet answered, per source, and who waits for them to be none. */
+  private readonly pending = new Map<string, { batches: number; waiters: Array<() => void> }>();
   queuedBytes = 0;
 
   constructor(settings: WriterSettings, deps: WriterDeps) {
@@ -54,14 +58,24 @@ export class Writer {
     this.deps = deps;
   }
 
-  submit(job: WriteJob): void {
+  submit(job: BatchJob): void {
     this.queue.push(job);
-    this.queuedBytes += jobBytes(job);
+    const entry = this.pending.get(job.route.source);
+    if (entry === undefined) this.pending.set(job.route.source, { batches: 1, waiters: [] });
+    else entry.batches += 1;
+    this.queuedBytes += job.body?.length ?? 0;
     this.deps.onQueued?.(this.queuedBytes);
     if (!this.running) {
       this.running = true;
       setImmediate(() => void this.drain());
     }
+  }
+
+  /** Runs `fn` once every batch of `source` submitted so far is committed (at once if none). */
+  afterSource(source: string, fn: () => void): void {
+    const entry = this.pending.get(source);
+    if (entry === undefined) fn();
+    else entry.waiters.push(fn);
   }
 
   /** Resolves once everything submitted so far is written and acknowledged. */
@@ -72,18 +86,24 @@ export class Writer {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const barrier = this.queue.findIndex((job) => job.kind === 'barrier');
-      const group = barrier === -1 ? this.queue.splice(0) : this.queue.splice(0, barrier + 1);
-      const batches = group.filter((job): job is BatchJob => job.kind === 'batch');
-      if (batches.length > 0) await this.commit(batches);
-      for (const job of group) {
-        if (job.kind === 'barrier') job.run();
-        this.queuedBytes -= jobBytes(job);
+      const batches = this.queue.splice(0);
+      await this.commit(batches);
+      for (const job of batches) {
+        this.queuedBytes -= job.body?.length ?? 0;
+        this.settled(job.route.source);
       }
       this.deps.onQueued?.(this.queuedBytes);
     }
     this.running = false;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private settled(source: string): void {
+    const entry = this.pending.get(source)!;
+    entry.batches -= 1;
+    if (entry.batches > 0) return;
+    this.pending.delete(source);
+    for (const fn of entry.waiters) fn();
   }
 
   /** Writes one group of batches, saves one checkpoint, then answers each. */
@@ -181,6 +201,15 @@ export class Writer {
     };
     if (job.body === undefined) {
       return { good: [], rejected: [reject('body_too_large', Buffer.alloc(0), job.count - skip)] };
+    }
+    if (this.settings.format === 'json' && this.settings.validate === 'shape') {
+      // The hot path: one pass, no Buffer per line; undefined sends invalid UTF-8 line by line below.
+      const scan = scanShape(job.body, job.count, skip);
+      if (scan !== undefined) {
+        if (!scan.ok) return { good: [], rejected: [reject(scan.reason, job.body, job.count - skip)] };
+        counters.written += scan.good;
+        return { good: scan.chunks, rejected: scan.rejected.map((r) => reject(r.reason, r.line, 1)) };
+      }
     }
     const split = splitBatch(job.body, job.count);
     if (!split.ok) return { good: [], rejected: [reject(split.reason, job.body, job.count - skip)] };

@@ -30,6 +30,13 @@ export interface Link {
   write(parts: readonly Buffer[]): boolean;
   /** Bytes queued in the transport and not yet handed to the kernel. */
   readonly pendingBytes: number;
+  /**
+   * Stops reading from the peer (the kernel's buffers fill and TCP pushes back); a receiver
+   * whose consumer falls behind uses it to keep its memory bounded. Datagram links ignore it:
+   * what the kernel cannot buffer is dropped there anyway.
+   */
+  pauseReading(): void;
+  resumeReading(): void;
   /** Ends after what was written is flushed. Never throws; safe to call twice. */
   close(): void;
   /** Tears down at once. Never throws; safe to call twice. */

@@ -6,13 +6,13 @@ import type { Messenger } from '../net/messenger.js';
 import { type ClientStatus, PermanentClient, type PermanentClientOptions } from '../net/permanent-client.js';
 import { RateLimit, type RateLimitOptions } from '../net/rate-limit.js';
 import { parseInteger } from '../protocol/accessors.js';
-import { DEFAULT_MAX_BODY } from '../protocol/limits.js';
 import { type Message, message } from '../protocol/message.js';
-import { type Batch, batch, lastSeq } from './batch.js';
+import { type Batch, lastSeq } from './batch.js';
 import type { BatchStore } from './batch-store.js';
-import { recut } from './batcher.js';
 import type { Fallback } from './fallback.js';
+import { Numbering } from './numbering.js';
 import type { RecordQueue } from './record-queue.js';
+import { register } from './registration.js';
 import { Window } from './window.js';
 
 /**
@@ -31,10 +31,8 @@ import { Window } from './window.js';
  * any other refusal backs off and is counted. No ACK progress for `ackTimeout` while batches are
  * in flight drops the link and reconnects.
  *
- * Numbering happens at commit. Without a spool a batch is committed only while a session is up,
- * not paused and the window has room, so everything not in flight stays in the record queue
- * under its overflow policy. With a spool, batches are committed (written to disk) at once,
- * whatever the connection, up to the spool's bound.
+ * Records get their numbers in numbering.ts: without a spool only while a session is up, not
+ * paused and the window has room; with a spool at once, on disk.
  *
  * EVENTS go straight to the session's messenger, never through the client's held queue: a held
  * batch would outlive its link and reach the next session before the resends, as a gap.
@@ -89,14 +87,8 @@ export interface SenderEvents {
 }
 
 const TIMER_ACK = 'ack-timeout';
-const TIMER_REGISTER = 'register';
 const TIMER_RATE = 'sender-rate';
 const DEFAULT_REGISTER_TIMEOUT = 10_000;
-
-interface PendingRegister {
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
 
 export class Sender extends EventEmitter<SenderEvents> {
   readonly counters: SenderCounters = {
@@ -109,7 +101,6 @@ export class Sender extends EventEmitter<SenderEvents> {
   };
   readonly #options: SenderOptions;
   readonly #store: BatchStore;
-  readonly #queue: RecordQueue;
   readonly #window: Window;
   #client: PermanentClient | undefined;
   #rate: RateLimit | undefined;
@@ -120,17 +111,12 @@ export class Sender extends EventEmitter<SenderEvents> {
   #paused = false;
   #messenger: Messenger | undefined;
   #linkFull = false;
-  #maxBody = DEFAULT_MAX_BODY;
   /** Last record sent in this session: an ACK above it is clamped to it. */
   #sentTop = 0;
-  #register: PendingRegister | undefined;
   #renewing: Promise<unknown> = Promise.resolve();
-  /** Records and bytes numbered whose append has not resolved. */
-  #appending = 0;
-  #appendingBytes = 0;
+  readonly #numbering: Numbering;
   /** Batches numbered and then found over max_body: seq → count, counted as dropped once. */
   readonly #skipped = new Map<number, number>();
-  #spoolBroken = false;
   #stopped = false;
   #lastRefusal: string | undefined;
 
@@ -138,11 +124,20 @@ export class Sender extends EventEmitter<SenderEvents> {
     super();
     this.#options = options;
     this.#store = options.store;
-    this.#queue = options.queue;
     this.#source = options.source;
     this.#window = new Window(options.window);
-    // A spool left by an earlier run: its batches are numbered and held, ready to resend.
-    for (const held of this.#store.unacked()) this.#window.push(held);
+    this.#numbering = new Numbering({
+      queue: options.queue,
+      store: options.store,
+      window: this.#window,
+      durable: options.durable,
+      sending: () => this.sending,
+      drop: (record) => this.#dropRecords(record, 1),
+      held: (numbered, spooled) => {
+        if (spooled) this.counters.spooled += numbered.count;
+        this.#afterChange();
+      },
+    });
   }
 
   /** The source id in use. */
@@ -169,12 +164,12 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   /** Records numbered and not yet acknowledged. */
   get unacknowledged(): number {
-    return this.#window.records + this.#appending;
+    return this.#window.records + this.#numbering.appending;
   }
 
   /** Records numbered and not yet held by the store (for a spool: not yet on disk). */
   get appending(): number {
-    return this.#appending;
+    return this.#numbering.appending;
   }
 
   /** The last refusal of REGISTER, for the close report. */
@@ -184,7 +179,7 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   /** The collector's body limit as the last READY gave it. */
   get maxBody(): number {
-    return this.#maxBody;
+    return this.#numbering.maxBody;
   }
 
   /** Numbered batches not acknowledged, oldest first (at close: report or fallback). */
@@ -211,7 +206,7 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   /** New batches in the record queue: commit and send what may go. */
   wake(): void {
-    this.#commit();
+    this.#numbering.commit();
     this.#pump();
   }
 
@@ -222,6 +217,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#numbering.stop();
     this.#lose();
     const client = this.#client;
     if (client !== undefined) await client.close();
@@ -230,81 +226,13 @@ export class Sender extends EventEmitter<SenderEvents> {
       .catch((error: unknown) => debug('closing the store: %s', (error as Error).message));
   }
 
-  // ── committing ───────────────────────────────────────────────────────────
-
-  /** Numbers batches from the record queue while the store and the window take them. */
-  #commit(): void {
-    for (let pending = this.#queue.peek(); pending !== undefined; pending = this.#queue.peek()) {
-      const size = pending.body.length;
-      if (size > this.#maxBody || size > this.#store.maxBytes) {
-        this.#queue.shift();
-        this.#recut(pending.body);
-        continue;
-      }
-      if (!this.#mayCommit(size)) return;
-      this.#queue.shift();
-      const numbered = batch(this.#store.reserve(pending.count), pending.count, pending.body);
-      this.#appending += numbered.count;
-      this.#appendingBytes += size;
-      this.#append(numbered);
-    }
-  }
-
-  #mayCommit(size: number): boolean {
-    if (this.#stopped) return false;
-    const store = this.#store;
-    if (this.#options.durable && !this.#spoolBroken) return store.bytes + size <= store.maxBytes;
-    if (!this.sending) return false;
-    const held = this.#window.bytes + this.#appendingBytes;
-    return held === 0 || held + size <= this.#options.window;
-  }
-
-  /** An unnumbered body over a limit: cut it finer (allowed before numbering), drop lone giants. */
-  #recut(body: Buffer): void {
-    const limit = Math.min(this.#maxBody, this.#store.maxBytes);
-    const { batches, oversize } = recut(body, limit);
-    for (const record of oversize) this.#dropRecords(record, 1);
-    for (let i = batches.length - 1; i >= 0; i--) this.#queue.unshift(batches[i]!);
-  }
-
-  #append(numbered: Batch): void {
-    this.#store.append(numbered).then(
-      () => {
-        this.#appended(numbered);
-        if (this.#options.durable && !this.#spoolBroken) this.counters.spooled += numbered.count;
-        this.#afterChange();
-      },
-      (error: unknown) => {
-        this.#appended(numbered);
-        if (!this.#stopped) this.#onAppendError(numbered, error);
-        this.#afterChange();
-      },
-    );
-  }
-
-  #appended(numbered: Batch): void {
-    this.#appending -= numbered.count;
-    this.#appendingBytes -= numbered.body.length;
-    // Kept in memory even when the spool failed: it is numbered, so it must still be sent.
-    if (!this.#stopped) this.#window.push(numbered);
-  }
-
-  #onAppendError(numbered: Batch, error: unknown): void {
-    if (!this.#spoolBroken) {
-      this.#spoolBroken = true;
-      const reason = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`logwire: the spool failed (${reason}); going on in memory only\n`);
-    }
-    debug('append seq=%d failed: %s', numbered.seq, (error as Error).message);
-  }
-
   // ── sending ──────────────────────────────────────────────────────────────
 
   #pump(): void {
     const messenger = this.#messenger;
     if (!this.sending || this.#linkFull || messenger === undefined || this.#stopped) return;
     for (let next = this.#window.next(); next !== undefined; next = this.#window.next()) {
-      if (next.body.length > this.#maxBody) {
+      if (next.body.length > this.#numbering.maxBody) {
         this.#skip(next);
         continue;
       }
@@ -417,32 +345,46 @@ export class Sender extends EventEmitter<SenderEvents> {
     await this.#renewing;
     signal.throwIfAborted();
     this.#paused = false;
-    const timers = this.#client!.timers;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.#register = { resolve, reject };
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-        const timeout = this.#options.registerTimeout ?? DEFAULT_REGISTER_TIMEOUT;
-        timers.set(TIMER_REGISTER, timeout, () =>
-          reject(new LogwireError('LW_ERR_CONNECT_TIMEOUT', `no READY within ${timeout} ms after REGISTER`)),
-        );
-        messenger.send(
-          message('REGISTER', {
-            version: 1,
-            source: this.#source,
-            service: this.#service,
-            host: this.#options.host,
-            next: this.#store.nextSeq,
-            first: this.#store.firstSeq,
-            pid: this.#options.pid,
-            token: this.#options.token,
-          }),
-        );
-      });
-    } finally {
-      this.#register = undefined;
-      timers.clear(TIMER_REGISTER);
+    const store = this.#store;
+    const outcome = await register(
+      messenger,
+      {
+        source: this.#source,
+        service: this.#service!,
+        host: this.#options.host,
+        next: store.nextSeq,
+        first: store.firstSeq,
+        ...(this.#options.pid === undefined ? {} : { pid: this.#options.pid }),
+        ...(this.#options.token === undefined ? {} : { token: this.#options.token }),
+      },
+      {
+        timeout: this.#options.registerTimeout ?? DEFAULT_REGISTER_TIMEOUT,
+        timers: this.#client!.timers,
+        signal,
+      },
+    );
+    if (outcome.kind === 'refused') {
+      if (outcome.command === 'INVALID' && outcome.reason === 'sequence_behind') {
+        this.#renew(outcome.reason);
+      } else {
+        this.counters.refused += 1;
+        this.#lastRefusal = `${outcome.command} reason=${outcome.reason}`;
+      }
+      throw new LogwireError(
+        'LW_ERR_REFUSED',
+        `the collector answered REGISTER with ${outcome.command} reason=${outcome.reason}`,
+      );
     }
+    if (outcome.last > 0 && outcome.last >= store.nextSeq) {
+      // The collector holds more of this source than it ever numbered: never resend into that.
+      this.#renew('READY last is at or above next');
+      throw new LogwireError('LW_ERR_REFUSED', 'READY last ≥ next: registering under a fresh source id');
+    }
+    if (outcome.maxBody !== undefined) this.#numbering.maxBody = outcome.maxBody;
+    // Forget what the collector has; everything else is resent whole once 'connected'.
+    this.#window.rewind();
+    this.#acknowledge(outcome.last);
+    this.#sentTop = outcome.last;
   }
 
   #onMessage(msg: Message): void {
@@ -452,9 +394,6 @@ export class Sender extends EventEmitter<SenderEvents> {
         if (seq !== undefined && this.#ready) this.#onAck(seq);
         return;
       }
-      case 'READY':
-        this.#onReady(msg);
-        return;
       case 'PAUSE':
         this.#paused = true;
         this.#client?.pause();
@@ -464,59 +403,12 @@ export class Sender extends EventEmitter<SenderEvents> {
         this.#client?.resume();
         this.wake();
         return;
-      case 'UNAUTHORIZED':
       case 'INVALID':
-        this.#onRefusal(msg);
+        if (msg.params.command !== 'REGISTER') debug('collector: INVALID %o', msg.params);
         return;
       default:
         debug('ignored %s from the collector', msg.command);
     }
-  }
-
-  #onReady(msg: Message): void {
-    const register = this.#register;
-    if (register === undefined) return;
-    const last = parseInteger(msg.params.last ?? '');
-    const maxBody = parseInteger(msg.params.max_body ?? '');
-    if (last === undefined) {
-      register.reject(new LogwireError('LW_ERR_BAD_PARAM', 'READY without a valid last'));
-      return;
-    }
-    if (last >= this.#store.nextSeq && last > 0) {
-      // The collector holds more of this source than it ever numbered: never resend into that.
-      this.#renew('READY last is at or above next');
-      register.reject(
-        new LogwireError('LW_ERR_REFUSED', 'READY last ≥ next: registering under a fresh source id'),
-      );
-      return;
-    }
-    if (maxBody !== undefined && maxBody > 0) this.#maxBody = maxBody;
-    this.#window.rewind();
-    this.#acknowledge(last);
-    this.#sentTop = last;
-    register.resolve();
-  }
-
-  #onRefusal(msg: Message): void {
-    const register = this.#register;
-    if (msg.command === 'INVALID' && msg.params.command !== 'REGISTER') {
-      debug('collector: INVALID command=%s reason=%s', msg.params.command, msg.params.reason);
-      return;
-    }
-    if (register === undefined) return;
-    const reason = msg.params.reason ?? 'none given';
-    if (msg.command === 'INVALID' && reason === 'sequence_behind') {
-      this.#renew(reason);
-    } else {
-      this.counters.refused += 1;
-      this.#lastRefusal = `${msg.command} reason=${reason}`;
-    }
-    register.reject(
-      new LogwireError(
-        'LW_ERR_REFUSED',
-        `the collector answered REGISTER with ${msg.command} reason=${reason}`,
-      ),
-    );
   }
 
   /** Takes a fresh source id; the next handshake waits for it. */
@@ -562,7 +454,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   }
 
   #afterChange(): void {
-    this.#commit();
+    this.#numbering.commit();
     this.#pump();
     this.emit('progress');
   }

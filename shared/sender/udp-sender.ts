@@ -20,9 +20,9 @@ import type { PendingBatch, RecordQueue } from './record-queue.js';
  * is not up (a name being looked up), batches wait in the record queue under its policy.
  */
 
-/** The longest line of an EVENTS datagram: three names of 64 and four numbers of 16 digits. */
+/** The longest line of an EVENTS datagram: three names of 64 and three numbers (seq, count, bytes) of 16 digits. */
 export const UDP_LINE_ROOM =
-  Buffer.byteLength('EVENTS seq=;count=;source=;service=;host=;bytes=\n') + 4 * 16 + 3 * 64;
+  Buffer.byteLength('EVENTS seq=;count=;source=;service=;host=;bytes=\n') + 3 * 16 + 3 * 64;
 
 /** The most body bytes one datagram of `maxDatagram` bytes can carry. */
 export function udpBodyRoom(maxDatagram: number): number {

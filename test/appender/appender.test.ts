@@ -305,6 +305,28 @@ describe('appender', () => {
     );
   });
 
+  it("with overflow 'block', stops taking input instead of dropping, and goes on once delivered", async () => {
+    const fake = await collector();
+    await fake.stop();
+    const { stream } = await appender({
+      address: fake.address,
+      service: 'blk',
+      queue: { maxBytes: 4096, overflow: 'block' },
+      batch: { maxBytes: 1024, maxDelay: 0 },
+    });
+    const results: boolean[] = [];
+    for (let i = 0; i < 2000; i++) results.push(stream.write(`{"i":${i}}\n`));
+    expect(results.at(-1)).toBe(false);
+    expect(stream.counters.queued).toBeLessThan(2000);
+    const drained = once(stream, 'drain');
+    await fake.listen();
+    await drained;
+    await until(() => stream.counters.acknowledged === 2000, [fake, stream], 'every record').catch(() => {});
+    const seen = fake.lines().map((l) => (JSON.parse(l) as { i: number }).i); console.log(stream.counters, seen.length, seen.slice(0, 3), seen.slice(-3), [...new Set(seen)].length, fake.registers.length);
+    expect(stream.counters.dropped).toBe(0);
+    inOrder(fake.lines(), 0, 2000);
+  });
+
   it('never emits error: a write after end is counted, not thrown', async () => {
     const fake = await collector();
     const { stream } = await appender({ address: fake.address, service: 'late' });

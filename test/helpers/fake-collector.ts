@@ -47,6 +47,8 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
   readonly received = new Map<string, number[]>();
   /** REGISTER parameters, in order. */
   readonly registers: Record<string, string>[] = [];
+  /** The largest EVENTS body received, in bytes. */
+  largestBody = 0;
   /** Gaps seen: records numbered but never received before a higher one. */
   gaps = 0;
   /** Answer EVENTS with ACK (false: a peer that never acknowledges). */
@@ -214,6 +216,7 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
     const seq = Number(msg.params.seq);
     const count = Number(msg.params.count);
     const body = msg.body ?? Buffer.alloc(0);
+    this.largestBody = Math.max(this.largestBody, body.length);
     const lines = body.toString('utf8').split('\n');
     if (lines.pop() !== '' || lines.length !== count)
       throw new Error(`bad batch seq=${seq}: not ${count} lines`);

@@ -39,6 +39,17 @@ export class FakeLink implements Link {
     return this.room;
   }
 
+  /** Whether the owner asked to stop reading (pauseReading). */
+  readingPaused = false;
+
+  pauseReading(): void {
+    this.readingPaused = true;
+  }
+
+  resumeReading(): void {
+    this.readingPaused = false;
+  }
+
   close(): void {
     this.#end('close');
   }

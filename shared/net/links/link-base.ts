@@ -16,6 +16,7 @@ export abstract class LinkBase implements Link {
   #closed = false;
   #closeEmitted = false;
   #reading = false;
+  #held = false;
 
   constructor(peer: PeerInfo) {
     this.peer = peer;
@@ -32,6 +33,19 @@ export abstract class LinkBase implements Link {
 
   /** Starts the flow of 'data' events; called once, when the first 'data' listener is added. */
   protected abstract startReading(): void;
+
+  /** Turns the transport's reading off and on again (after startReading). */
+  protected setFlowing(_on: boolean): void {}
+
+  pauseReading(): void {
+    this.#held = true;
+    if (this.#reading) this.setFlowing(false);
+  }
+
+  resumeReading(): void {
+    this.#held = false;
+    if (this.#reading) this.setFlowing(true);
+  }
 
   on<E extends keyof LinkEvents>(event: E, listener: LinkEvents[E]): this {
     this.#events.on(event, listener);
@@ -77,5 +91,6 @@ export abstract class LinkBase implements Link {
     if (this.#reading || this.#closeEmitted) return;
     this.#reading = true;
     this.startReading();
+    if (this.#held) this.setFlowing(false);
   }
 }

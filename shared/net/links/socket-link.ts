@@ -75,6 +75,11 @@ export class SocketLink extends LinkBase {
     this.#socket.resume();
   }
 
+  protected override setFlowing(on: boolean): void {
+    if (on) this.#socket.resume();
+    else this.#socket.pause();
+  }
+
   #armGrace(pendingBefore: number): void {
     this.#graceTimer = this.#clock.setTimeout(() => {
       this.#graceTimer = undefined;

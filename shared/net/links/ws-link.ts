@@ -82,6 +82,11 @@ export class WsLink extends LinkBase {
     this.#ws.resume();
   }
 
+  protected override setFlowing(on: boolean): void {
+    if (on) this.#ws.resume();
+    else this.#ws.pause();
+  }
+
   #onSent(): void {
     if (this.#needDrain && this.#ws.bufferedAmount < WS_HIGH_WATER_MARK) {
       this.#needDrain = false;

@@ -218,11 +218,10 @@ describe('Sender', () => {
     feed(queue, 0, 40, 20);
     queue.push(Buffer.from(line(999, 400)), 1);
     feed(queue, 40, 60, 20);
-    const sizes: number[] = [];
-    fake.on('events', (_source, seq, count) => sizes.push(count));
     s.start('svc');
     await until(() => s.counters.acknowledged === 60, [fake, s], 'acks');
     expect(fake.lines()).toEqual(expected(0, 60));
+    expect(fake.largestBody).toBeLessThanOrEqual(300);
     expect(s.counters.dropped).toBe(1);
     expect(fallback.records).toEqual([line(999, 400)]);
     expect(fake.gaps).toBe(0);

@@ -1,0 +1,135 @@
+import type { Clock } from '../shared/net/clock.js';
+import type { ClientStatus, ConnectFn } from '../shared/net/permanent-client.js';
+import type { BatchStore } from '../shared/sender/batch-store.js';
+import type { Fallback } from '../shared/sender/fallback.js';
+import { MemoryStore } from '../shared/sender/memory-store.js';
+import type { RecordQueue } from '../shared/sender/record-queue.js';
+import { Sender } from '../shared/sender/sender.js';
+import { newSourceId } from '../shared/sender/source-id.js';
+import { openSpoolStore } from '../shared/sender/spool-store.js';
+import { UdpSender } from '../shared/sender/udp-sender.js';
+import { NdjsonSender } from './ndjson.js';
+import type { AppenderOptions } from './options.js';
+
+/**
+ * Picks and builds what ships the record queue, from the options: a session sender over a
+ * memory store or a spool (PROTOCOL.md §4), a UDP sender (§7), or plain NDJSON (§10).
+ */
+
+/** What the appender needs of each way of sending. */
+export interface Shipper {
+  start(service: string): void;
+  wake(): void;
+  stop(): Promise<void>;
+  readonly connected: boolean;
+  readonly reconnects: number;
+  on(event: 'progress', listener: () => void): unknown;
+  on(event: 'status', listener: (status: ClientStatus) => void): unknown;
+}
+
+/** The built shipper, and the concrete one for its counters. */
+export type Shipping =
+  | { readonly kind: 'session'; readonly shipper: Sender; readonly durable: boolean }
+  | { readonly kind: 'udp'; readonly shipper: UdpSender }
+  | { readonly kind: 'ndjson'; readonly shipper: NdjsonSender };
+
+export interface StoreChoice {
+  readonly store: BatchStore;
+  readonly durable: boolean;
+  readonly source: string;
+  readonly renew: () => Promise<string>;
+}
+
+/** How long closing a link may take to flush before it is destroyed. */
+export const CLOSE_GRACE = 800;
+
+/** The spool when one is set and can be locked; otherwise memory, under a fresh source id. */
+export async function chooseStore(
+  options: AppenderOptions,
+  stderr: (line: string) => void,
+): Promise<StoreChoice> {
+  const prefix = options.source ?? options.host;
+  const spool = options.spool;
+  if (spool !== undefined) {
+    try {
+      const store = await openSpoolStore(spool.dir, {
+        maxBytes: spool.maxBytes,
+        fsync: spool.fsync,
+        sourcePrefix: prefix,
+      });
+      return { store, durable: true, source: store.sourceId, renew: () => store.renewSourceId() };
+    } catch (error) {
+      // PROTOCOL.md §4: a process that cannot take the lock runs without the spool, under a fresh id.
+      const reason = error instanceof Error ? error.message : String(error);
+      stderr(`logwire appender: running without the spool: ${reason}\n`);
+    }
+  }
+  return {
+    store: new MemoryStore(),
+    durable: false,
+    source: newSourceId(prefix),
+    renew: async () => newSourceId(prefix),
+  };
+}
+
+export interface ShippingParts {
+  readonly queue: RecordQueue;
+  readonly fallback: Fallback;
+  readonly clock: Clock;
+  readonly connect: ConnectFn | undefined;
+  /** Required for a session. */
+  readonly store: StoreChoice | undefined;
+}
+
+export function createShipping(options: AppenderOptions, parts: ShippingParts): Shipping {
+  const { queue, fallback, store } = parts;
+  const client = {
+    clock: parts.clock,
+    backoff: options.backoff,
+    connectTimeout: options.connectTimeout,
+    closeGrace: CLOSE_GRACE,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(parts.connect === undefined ? {} : { connect: parts.connect }),
+  };
+  const rateLimit = options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit };
+  if (options.delivery === 'udp') {
+    const shipper = new UdpSender({
+      addresses: options.addresses,
+      queue,
+      source: newSourceId(options.source ?? options.host),
+      host: options.host,
+      maxDatagram: options.udp.maxDatagram,
+      fallback,
+      client,
+      ...rateLimit,
+    });
+    return { kind: 'udp', shipper };
+  }
+  if (options.delivery === 'ndjson') {
+    return {
+      kind: 'ndjson',
+      shipper: new NdjsonSender({ addresses: options.addresses, queue, client, ...rateLimit }),
+    };
+  }
+  if (store === undefined) throw new Error('a session needs a store');
+  const heartbeat =
+    options.heartbeat === 0 ? {} : { heartbeat: { idle: options.heartbeat, timeout: options.heartbeat } };
+  const shipper = new Sender({
+    addresses: options.addresses,
+    store: store.store,
+    durable: store.durable,
+    queue,
+    source: store.source,
+    renewSource: store.renew,
+    host: options.host,
+    pid: process.pid,
+    window: options.window,
+    ackTimeout: options.ackTimeout,
+    registerTimeout: options.connectTimeout,
+    fallback,
+    ...rateLimit,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    client: { ...client, ...heartbeat },
+  });
+  return { kind: 'session', shipper, durable: store.durable };
+}
