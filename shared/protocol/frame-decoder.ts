@@ -76,13 +76,14 @@ export class FrameDecoder {
       if (this.buffered > this.limits.maxLine + 1) this.fail(tooLong(this.limits.maxLine));
       return false;
     }
-    if (end > this.limits.maxLine + 1) {
-      this.fail(tooLong(this.limits.maxLine));
-      return false;
-    }
     const raw = this.take(end + 1);
     let length = end;
     if (length > 0 && raw[length - 1] === CR) length -= 1;
+    // The limit counts the line alone: no LF, no CR before it.
+    if (length > this.limits.maxLine) {
+      this.fail(tooLong(this.limits.maxLine));
+      return false;
+    }
     if (length === 0) return true;
     this.onLine(raw.toString('utf8', 0, length));
     return this.state !== State.STOPPED;

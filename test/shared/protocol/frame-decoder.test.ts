@@ -121,6 +121,14 @@ describe('FrameDecoder', () => {
       expect(decoder.stopped).toBe(true);
     });
 
+    it('refuses a line one byte over the limit, with or without a CR', () => {
+      const line = `ALIVE serial=${'1'.repeat(52)}`;
+      for (const end of ['\n', '\r\n']) {
+        const { errors } = decodeChunks([Buffer.from(`${line}${end}`)], { maxLine: 64 });
+        expect(errors.map((e) => e.code)).toEqual(['LW_ERR_LINE_TOO_LONG']);
+      }
+    });
+
     it('accepts a line of exactly the limit', () => {
       const line = `ALIVE serial=${'1'.repeat(51)}`;
       expect(line.length).toBe(64);
