@@ -241,10 +241,14 @@ export class Appender extends Writable {
     else cb(null);
   }
 
+  /**
+   * Lets a blocked write complete. Later, never inside the call that made room: the stream then
+   * writes its buffered chunks, and they must not be batched in the middle of a commit.
+   */
   #release(): void {
     const blocked = this.#blocked;
     this.#blocked = undefined;
-    blocked?.(null);
+    if (blocked !== undefined) queueMicrotask(() => blocked(null));
   }
 
   #onBatch(body: Buffer, count: number): void {

@@ -40,6 +40,13 @@ export interface WriterDeps {
   readonly now?: () => number;
 }
 
+/**
+ * Body bytes one tick takes at most (a larger batch goes alone). A backlog is committed in
+ * parts, so the ACKs of the first part leave while the rest is written: window-bound clients
+ * keep sending instead of waiting for the write of everything they had in flight.
+ */
+const TICK_BYTES = Number(process.env.LOGWIRE_TICK_BYTES ?? 1024 * 1024);
+
 /** How long to wait before retrying a failed checkpoint; acks wait with it. */
 const CHECKPOINT_RETRY_MS = 200;
 
@@ -86,7 +93,7 @@ export class Writer {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const batches = this.queue.splice(0);
+      const batches = this.queue.splice(0, this.tickLength());
       await this.commit(batches);
       for (const job of batches) {
         this.queuedBytes -= job.body?.length ?? 0;
@@ -96,6 +103,18 @@ export class Writer {
     }
     this.running = false;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** How many queued batches the next tick takes: at least one, then up to TICK_BYTES. */
+  private tickLength(): number {
+    let bytes = this.queue[0]?.body?.length ?? 0;
+    let n = 1;
+    while (n < this.queue.length) {
+      bytes += this.queue[n]!.body?.length ?? 0;
+      if (bytes > TICK_BYTES) break;
+      n += 1;
+    }
+    return n;
   }
 
   private settled(source: string): void {

@@ -49,6 +49,8 @@ export class Numbering {
   #appendingBytes = 0;
   #broken = false;
   #stopped = false;
+  #committing = false;
+  #again = false;
 
   constructor(options: NumberingOptions) {
     this.#options = options;
@@ -64,8 +66,28 @@ export class Numbering {
     return this.#appending;
   }
 
-  /** Numbers batches from the queue while they may be committed. */
+  /**
+   * Numbers batches from the queue while they may be committed. A call made while one runs (a
+   * callback of the queue or the store calling back in) only asks the running one to go on, so
+   * numbers always follow the queue's order.
+   */
   commit(): void {
+    if (this.#committing) {
+      this.#again = true;
+      return;
+    }
+    this.#committing = true;
+    try {
+      do {
+        this.#again = false;
+        this.#commitSome();
+      } while (this.#again);
+    } finally {
+      this.#committing = false;
+    }
+  }
+
+  #commitSome(): void {
     for (let pending = this.#queue.peek(); pending !== undefined; pending = this.#queue.peek()) {
       const size = pending.body.length;
       if (size > this.maxBody || size > this.#store.maxBytes) {

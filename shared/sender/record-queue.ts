@@ -27,7 +27,7 @@ export interface RecordQueueOptions {
   readonly overflow: OverflowPolicy;
   /** Called for each dropped batch, so its records can go to the fallback. */
   readonly onDrop?: (batch: PendingBatch) => void;
-  /** Called when a full queue (policy 'block') has room again. */
+  /** Called, inside `shift`, when a full queue (policy 'block') has room again. */
   readonly onRoom?: () => void;
 }
 

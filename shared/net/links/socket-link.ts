@@ -23,6 +23,8 @@ export class SocketLink extends LinkBase {
   readonly #clock: Clock;
   #error: Error | undefined;
   #graceTimer: TimerHandle | undefined;
+  /** Corked until the end of this tick: later writes of the tick join one writev. */
+  #batching = false;
 
   constructor(socket: Socket, peer: PeerInfo, opts: SocketLinkOptions = {}) {
     super(peer);
@@ -44,18 +46,34 @@ export class SocketLink extends LinkBase {
     return this.#socket.writableLength;
   }
 
-  /** One syscall for line + body: the parts are corked and go out as one writev. */
+  /**
+   * One syscall for line + body: the parts are corked and go out as one writev. The first write
+   * of a tick goes out at once; the later ones stay corked until the tick ends and go out as
+   * one writev, so a burst of small messages costs one syscall, not one each.
+   */
   write(parts: readonly Buffer[]): boolean {
     if (this.closed || !this.#socket.writable) return false;
     const socket = this.#socket;
     let room = !socket.writableNeedDrain;
-    socket.cork();
+    const first = !this.#batching;
+    if (first) socket.cork();
     for (const part of parts) {
       if (part.length > 0) room = socket.write(part);
     }
-    socket.uncork();
+    if (first) {
+      socket.uncork();
+      this.#batching = true;
+      socket.cork();
+      process.nextTick(this.#endBatch);
+    }
     return room;
   }
+
+  /** end() and destroy() uncork or drop the batch themselves; this uncork is then a no-op. */
+  readonly #endBatch = (): void => {
+    this.#batching = false;
+    this.#socket.uncork();
+  };
 
   /** Ends after the flush; if the flush stalls for closeGrace ms, destroys. */
   close(): void {
