@@ -45,7 +45,7 @@ export interface WriterDeps {
  * parts, so the ACKs of the first part leave while the rest is written: window-bound clients
  * keep sending instead of waiting for the write of everything they had in flight.
  */
-const TICK_BYTES = Number(process.env.LOGWIRE_TICK_BYTES ?? 1024 * 1024);
+const TICK_BYTES = 1024 * 1024;
 
 /** How long to wait before retrying a failed checkpoint; acks wait with it. */
 const CHECKPOINT_RETRY_MS = 200;

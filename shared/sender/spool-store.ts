@@ -252,6 +252,9 @@ export class SpoolStore implements BatchStore {
   async #close(): Promise<void> {
     await this.#tail;
     const errors: unknown[] = [];
+    // A clean close gives back the unused rest of the reserved block: the next run numbers
+    // on from here, and the collector sees no gap (only a crash may skip numbers, §3).
+    this.#meta.update({ reserved: this.#nextSeq });
     await this.#meta.flush().catch((error: unknown) => errors.push(error));
     // From here an ack changes only memory: the lock is about to go to whoever opens next.
     this.#closed = true;

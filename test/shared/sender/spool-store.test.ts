@@ -84,6 +84,16 @@ describe('SpoolStore', () => {
       expect((await readdir(dir)).sort()).toEqual(['lock', 'meta.json']);
     });
 
+    it('numbers on without a gap after a clean close (the unused rest of a block is given back)', async () => {
+      const dir = fresh();
+      const first = await open(dir, { reserveBlock: 10_000 });
+      await appendNew(first, 3, 'a');
+      expect(first.nextSeq).toBe(4);
+      await first.close();
+      const second = await open(dir, { reserveBlock: 10_000 });
+      expect(second.nextSeq).toBe(4);
+    });
+
     it('keeps unacknowledged batches, numbering and source id across a close and reopen', async () => {
       const dir = fresh();
       const first = await open(dir, SMALL);
