@@ -1,4 +1,4 @@
-import { constants, fstatSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LogwireError } from '../../shared/errors.js';
@@ -130,9 +130,7 @@ export class OutputFile implements FileIdentity {
     for (const chunk of chunks) total += chunk.length;
     let before: number;
     try {
-      // fstat of an open descriptor does not wait on the disk: done inline, it saves the write
-      // path a round trip through the thread pool per tick.
-      before = fstatSync(this.#handle.fd).size;
+      before = (await this.#handle.stat()).size;
     } catch (error) {
       throw outputError(this.path, 'write', error);
     }

@@ -1,0 +1,193 @@
+/**
+ * Issue #4, end to end: a real pino app (child process, `target: 'logwire/appender'` from the
+ * packed install) shipping to the real collector CLI.
+ */
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runApp } from '../helpers/app-process.js';
+import { testCert } from '../helpers/certs.js';
+import { killAllCollectors, startCollector } from '../helpers/collector-process.js';
+import { eventually, numbersIn } from '../helpers/records.js';
+
+let dir: string;
+let logs: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lw-appender-e2e-'));
+  logs = join(dir, 'logs');
+});
+
+afterEach(async () => {
+  await killAllCollectors();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function expectOneToN(numbers: number[], n: number): void {
+  expect(numbers.length).toBe(n);
+  for (let i = 0; i < n; i++)
+    if (numbers[i] !== i + 1) expect.fail(`record ${i + 1} missing or out of order`);
+}
+
+async function configWithEveryListener(): Promise<string> {
+  const cert = testCert();
+  await writeFile(join(dir, 'cert.pem'), cert.cert);
+  await writeFile(join(dir, 'key.pem'), cert.key);
+  const tls = `tls_cert = "${join(dir, 'cert.pem')}"\ntls_key = "${join(dir, 'key.pem')}"`;
+  await writeFile(
+    join(dir, 'c.toml'),
+    `output = "${logs}"
+[[listen]]
+address = "tcp/127.0.0.1:0"
+[[listen]]
+address = "tls/127.0.0.1:0"
+${tls}
+[[listen]]
+address = "unix/${join(dir, 'c.sock')}"
+[[listen]]
+address = "ws/127.0.0.1:0/logs"
+[[listen]]
+address = "wss/127.0.0.1:0/logs"
+${tls}
+`,
+  );
+  return join(dir, 'c.toml');
+}
+
+describe('100,000 records arrive exactly once and in order', () => {
+  it.each(['tcp', 'tls', 'unix', 'ws', 'wss'])(
+    'over %s',
+    async (scheme) => {
+      const collector = await startCollector(['--config', await configWithEveryListener()], {
+        cwd: dir,
+        listeners: 5,
+      });
+      const address = collector.addresses.find((a) => a.startsWith(`${scheme}/`))!;
+      const run = await runApp({
+        options: { address, tls: { ca: testCert().cert.toString() } },
+        count: 100_000,
+        name: `over-${scheme}`,
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toBe('');
+      expectOneToN(await numbersIn(join(logs, `over-${scheme}.log`)), 100_000);
+    },
+    120_000,
+  );
+});
+
+it('loses nothing and duplicates nothing when the collector is killed and restarted mid-stream', async () => {
+  const args = (port: number) => ['--listen', `tcp/127.0.0.1:${port}`, '--output', logs];
+  let collector = await startCollector(args(0), { cwd: dir, listeners: 1 });
+  const port = collector.port('tcp');
+  const app = runApp({
+    options: { address: `tcp/127.0.0.1:${port}`, backoff: [50, 100, 200] },
+    count: 100_000,
+    name: 'restart',
+    paceEvery: 1000,
+    paceMs: 10,
+  });
+  await eventually(
+    async () => expect((await numbersIn(join(logs, 'restart.log'))).length).toBeGreaterThan(20_000),
+    30_000,
+  );
+  collector.child.kill('SIGKILL');
+  await collector.exited;
+  collector = await startCollector(args(port), { cwd: dir, listeners: 1 });
+  const run = await app;
+  expect(run.code, run.stderr).toBe(0);
+  expectOneToN(await numbersIn(join(logs, 'restart.log')), 100_000);
+}, 120_000);
+
+it('reports the unacknowledged count at close when the collector never acknowledges', async () => {
+  const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
+    cwd: dir,
+    listeners: 1,
+  });
+  const app = runApp({
+    options: { address: collector.addresses[0], closeTimeout: 1000 },
+    count: 20_000,
+    name: 'stalled',
+    paceEvery: 500,
+    paceMs: 50,
+  });
+  await eventually(
+    async () => expect((await numbersIn(join(logs, 'stalled.log'))).length).toBeGreaterThan(0),
+    30_000,
+  );
+  collector.child.kill('SIGSTOP'); // alive, connected, silent: nothing more is acknowledged
+  const run = await app;
+  collector.child.kill('SIGCONT');
+  expect(run.code).toBe(0);
+  const match = /logwire appender: (\d+) records not acknowledged within closeTimeout/.exec(run.stderr);
+  expect(match, run.stderr).not.toBeNull();
+  // Everything the collector had not acknowledged when it froze is counted, nothing more.
+  const written = (await numbersIn(join(logs, 'stalled.log'))).length;
+  expect(Number(match![1])).toBeGreaterThanOrEqual(20_000 - written);
+  expect(Number(match![1])).toBeLessThan(20_000);
+}, 60_000);
+
+it('with a spool, process.exit() right after logging while the collector is down loses nothing', async () => {
+  const spool = join(dir, 'spool');
+  const port = 1 + (await freePort());
+  const address = `tcp/127.0.0.1:${port}`;
+  const first = await runApp({
+    options: { address, spool, closeTimeout: 500, backoff: [100] },
+    count: 20_000,
+    name: 'spooled',
+    end: 'exit',
+  });
+  expect(first.code).toBe(0);
+  expect(first.stderr).toMatch(/20000 records stay in spool/);
+  const collector = await startCollector(['--listen', address, '--output', logs], { cwd: dir, listeners: 1 });
+  // The next run ships what the first left, before and beside its own records.
+  const second = await runApp({ options: { address, spool }, count: 1000, first: 20_001, name: 'spooled' });
+  expect(second.code, second.stderr).toBe(0);
+  expectOneToN(await numbersIn(join(logs, 'spooled.log')), 21_000);
+  expect((await collector.stop()).code).toBe(0);
+}, 60_000);
+
+it('keeps logging with the collector down: the queue policy bounds memory, drops are counted', async () => {
+  const port = await freePort();
+  const run = await runApp({
+    options: { address: `tcp/127.0.0.1:${port}`, queue: { maxBytes: 1_000_000 }, closeTimeout: 200 },
+    count: 200_000,
+    name: 'down',
+  });
+  expect(run.code).toBe(0);
+  expect(run.stderr).toMatch(/records were dropped \(\d+ by the queue's overflow policy/);
+});
+
+it('over UDP: records arrive, a record larger than a datagram is dropped and counted, never sent', async () => {
+  const collector = await startCollector(['--listen', 'udp/127.0.0.1:0', '--output', logs], {
+    cwd: dir,
+    listeners: 1,
+  });
+  const run = await runApp({
+    options: { address: collector.addresses[0], udp: { maxDatagram: 4096 } },
+    count: 500,
+    name: 'over-udp',
+    paceEvery: 50,
+    paceMs: 5,
+    big: { at: 250, bytes: 10_000 },
+  });
+  expect(run.code).toBe(0);
+  expect(run.stderr).toMatch(/1 records were dropped \(0 by the queue's overflow policy, 1 too large\)/);
+  // UDP promises no delivery; on loopback at this pace every datagram arrives.
+  await eventually(async () => {
+    const numbers = await numbersIn(join(logs, 'over-udp.log'));
+    expect(numbers).toEqual(Array.from({ length: 500 }, (_, i) => i + 1).filter((n) => n !== 250));
+  });
+});
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}

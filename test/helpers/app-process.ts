@@ -1,0 +1,86 @@
+/**
+ * A real pino app in a child process, loading the transport as users do: by package name
+ * (`target: 'logwire/appender'`) from the packed install made by test/global-setup.ts.
+ */
+
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const PACKED_APP_DIR = join(resolve(import.meta.dirname, '..', '..'), '.tmp', 'packed-app');
+
+const APP = `
+import pino from 'pino';
+const options = JSON.parse(process.env.LW_OPTIONS ?? '{}');
+const count = Number(process.env.LW_COUNT ?? '1000');
+const first = Number(process.env.LW_FIRST ?? '1');
+const every = Number(process.env.LW_PACE_EVERY ?? '0');
+const ms = Number(process.env.LW_PACE_MS ?? '0');
+const bigAt = Number(process.env.LW_BIG_AT ?? '0');
+const bigBytes = Number(process.env.LW_BIG_BYTES ?? '0');
+const logger = pino({ name: process.env.LW_NAME ?? 'app' }, pino.transport({ target: 'logwire/appender', options }));
+for (let n = first; n < first + count; n++) {
+  if (n === bigAt) logger.info({ n, pad: 'x'.repeat(bigBytes) }, 'big record');
+  else logger.info({ n }, 'record');
+  if (every > 0 && n % every === 0) await new Promise((resolve) => setTimeout(resolve, ms));
+}
+if (process.env.LW_END === 'exit') process.exit(0);
+`;
+
+export interface AppRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+}
+
+export interface AppOptions {
+  readonly options: Record<string, unknown>;
+  readonly count: number;
+  readonly first?: number;
+  readonly name?: string;
+  /** Pause `paceMs` after every `paceEvery` records, so a test can act mid-stream. */
+  readonly paceEvery?: number;
+  readonly paceMs?: number;
+  /** 'exit': process.exit(0) right after logging; default: a natural exit. */
+  readonly end?: 'exit' | 'natural';
+  readonly timeoutMs?: number;
+  /** Record number `at` carries a pad of `bytes` (oversize tests). */
+  readonly big?: { readonly at: number; readonly bytes: number };
+}
+
+/** Runs the app to its end and returns its exit and stderr. */
+export function runApp(app: AppOptions): Promise<AppRun> {
+  const script = join(PACKED_APP_DIR, 'app.mjs');
+  writeFileSync(script, APP);
+  const child = spawn(process.execPath, [script], {
+    cwd: PACKED_APP_DIR,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      LW_OPTIONS: JSON.stringify(app.options),
+      LW_COUNT: String(app.count),
+      LW_FIRST: String(app.first ?? 1),
+      LW_NAME: app.name ?? 'app',
+      LW_PACE_EVERY: String(app.paceEvery ?? 0),
+      LW_PACE_MS: String(app.paceMs ?? 0),
+      LW_END: app.end ?? 'natural',
+      LW_BIG_AT: String(app.big?.at ?? 0),
+      LW_BIG_BYTES: String(app.big?.bytes ?? 0),
+    },
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`app did not exit in time:\n${stderr}`));
+    }, app.timeoutMs ?? 60_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
