@@ -252,8 +252,12 @@ async function startRsyslog(dir) {
 
 /** Shows what a collector warned about during a run (a clean run says nothing). */
 function complaints(collector) {
-  const bad = collector.stderr().split('\n').filter((line) => / (WARN|ERROR) /.test(line));
-  if (bad.length > 0) console.error(`collector: ${bad.length} warnings/errors, first: ${bad.slice(0, 3).join('\n')}`);
+  const bad = collector
+    .stderr()
+    .split('\n')
+    .filter((line) => / (WARN|ERROR) /.test(line));
+  if (bad.length > 0)
+    console.error(`collector: ${bad.length} warnings/errors, first: ${bad.slice(0, 3).join('\n')}`);
 }
 
 async function stop(child) {
@@ -386,7 +390,8 @@ async function eventsCollector(input, streams) {
     const result = done(input.lines, input.data.length);
     for (const s of sessions) s.close();
     const size = statSync(join(collector.dir, 'bench.log')).size;
-    if (size !== input.data.length) throw new Error(`bench.log holds ${size} bytes, not ${input.data.length}`);
+    if (size !== input.data.length)
+      throw new Error(`bench.log holds ${size} bytes, not ${input.data.length}`);
     return result;
   } finally {
     await stop(collector.child);
@@ -497,9 +502,13 @@ const input = { data, lines };
 const rsyslogVersion = hasRsyslog();
 const only = process.env.LOGWIRE_BENCH_ONLY ?? 'events,ndjson';
 
-console.log(`# collector bench: ${fmt(lines)} lines, ${fmt1(data.length / 1e6)} MB (${Math.round(data.length / lines)} B/line), ${RUNS} runs each, alternating`);
+console.log(
+  `# collector bench: ${fmt(lines)} lines, ${fmt1(data.length / 1e6)} MB (${Math.round(data.length / lines)} B/line), ${RUNS} runs each, alternating`,
+);
 console.log(`node ${process.version}; ${rsyslogVersion ?? 'rsyslogd not found'}\n`);
-console.log('| case | lines/s (median) | MB/s (median) | server CPU s per 10^6 lines | lines/s of each run |');
+console.log(
+  '| case | lines/s (median) | MB/s (median) | server CPU s per 10^6 lines | lines/s of each run |',
+);
 console.log('|---|---:|---:|---:|---|');
 
 if (only.includes('events')) {

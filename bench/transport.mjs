@@ -57,15 +57,17 @@ const SEQ0 = 10_000_000;
 
 // ── the receiving side ───────────────────────────────────────────────────────────────────────
 
-/** Counts what arrives; one server at a time. Runs here (--inline) or in the child. */
+/** Counts what arrives, for one run at a time. Runs here (--inline) or in the child. */
 class Sink {
   messages = 0;
   bytes = 0;
   lastAt = 0n;
+  cpuAtReset = undefined;
   /** Every arrival is timed only while waiting for quiet (UDP): hrtime per message costs. */
   timeEach = false;
   waiter = undefined;
-  closeServer = undefined;
+  /** How to close each open server, by kind ('raw', 'codec'). */
+  closers = new Map();
 
   count(messages, bytes) {
     this.messages += messages;
@@ -82,6 +84,7 @@ class Sink {
     this.messages = 0;
     this.bytes = 0;
     this.lastAt = 0n;
+    this.cpuAtReset = process.cpuUsage();
   }
 
   /** Resolves when `messages` or `bytes` have arrived, or (quiet) nothing came for a while. */
@@ -116,7 +119,13 @@ class Sink {
     this.waiter = undefined;
     this.timeEach = false;
     clearInterval(w.timer);
-    w.resolve({ messages: this.messages, bytes: this.bytes, lastAt: String(this.lastAt) });
+    const cpu = process.cpuUsage(this.cpuAtReset);
+    w.resolve({
+      messages: this.messages,
+      bytes: this.bytes,
+      lastAt: String(this.lastAt),
+      cpuMicros: cpu.user + cpu.system,
+    });
   }
 
   /** Listens for `kind` 'codec' (logwire's listener + Messenger) or 'raw'; returns where. */
@@ -133,7 +142,7 @@ class Sink {
       messenger.on('message', (msg) => this.count(1, msg.body === undefined ? 0 : msg.body.length));
       messenger.on('protocolError', (err) => console.error(`receiver: ${err.message}`));
     });
-    this.closeServer = () => listener.close();
+    this.closers.set('codec', () => listener.close());
     return formatAddress(listener.address);
   }
 
@@ -143,7 +152,7 @@ class Sink {
       socket.on('message', (datagram) => this.count(1, datagram.length));
       socket.bind(0, '127.0.0.1');
       await once(socket, 'listening');
-      this.closeServer = () => new Promise((done) => socket.close(done));
+      this.closers.set('raw', () => new Promise((done) => socket.close(done)));
       return { host: '127.0.0.1', port: socket.address().port };
     }
     const sockets = new Set();
@@ -169,17 +178,21 @@ class Sink {
     if (scheme === 'unix') server.listen(unixPath);
     else server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    this.closeServer = () =>
-      new Promise((done) => {
-        server.close(() => done());
-        for (const socket of sockets) socket.destroy();
-      });
+    this.closers.set(
+      'raw',
+      () =>
+        new Promise((done) => {
+          server.close(() => done());
+          for (const socket of sockets) socket.destroy();
+        }),
+    );
     return scheme === 'unix' ? { path: unixPath } : { host: '127.0.0.1', port: server.address().port };
   }
 
   async close() {
-    await this.closeServer?.();
-    this.closeServer = undefined;
+    const closing = [...this.closers.values()].map((close) => close());
+    this.closers.clear();
+    await Promise.all(closing);
   }
 }
 
@@ -375,45 +388,74 @@ async function rawUdp(where, whole) {
   };
 }
 
-/** Sends n messages and waits for the receiver; rates per second of the receiver's last arrival. */
-async function runOnce(sink, client, n, wireBytes, scheme, kind) {
+/**
+ * Sends n messages and waits for the receiver. Rates are per second up to the receiver's last
+ * arrival; CPU is both processes' user + system time over the run, per message.
+ */
+async function runOnce(sink, side, n) {
+  const { client, wireBytes, target } = side;
   await sink.reset();
-  // Raw streams have no messages on the receiving side, only bytes.
-  const target =
+  const arrived = sink.waitFor(target(n));
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) if (!client.send(i)) await client.drained();
+  const got = await arrived;
+  const ownCpu = process.cpuUsage(cpu);
+  const seconds = Number(BigInt(got.lastAt) - start) / 1e9;
+  const messages = got.messages > 0 ? got.messages : Math.round(got.bytes / wireBytes);
+  // Inline, the receiver's CPU is already in this process's.
+  const cpuMicros = ownCpu.user + ownCpu.system + (sink.inline ? 0 : got.cpuMicros);
+  return {
+    msgs: messages / seconds,
+    mbs: (messages * wireBytes) / seconds / 1e6,
+    delivered: messages / n,
+    cpuPerMsg: cpuMicros / messages,
+  };
+}
+
+/** One side of a case: a server in the sink, a client here, and N for ~RUN_MS, found by warming up. */
+async function openSide(sink, sinkSpec, ca, kind, scheme, size) {
+  const cargo = payload(scheme, size);
+  const wireBytes = encodeMessageToBuffer(cargo.make(0)).length;
+  const where = await sink.open({ kind, scheme, ...sinkSpec });
+  const client = await openClient(kind, scheme, where, cargo, ca);
+  // Raw streams have no messages on the receiving side, only bytes; UDP may never complete.
+  const target = (n) =>
     scheme === 'udp'
       ? { messages: n, quiet: true }
       : kind === 'raw' && scheme !== 'ws' && scheme !== 'wss'
         ? { bytes: n * wireBytes }
         : { messages: n };
-  const arrived = sink.waitFor(target);
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) if (!client.send(i)) await client.drained();
-  const got = await arrived;
-  const seconds = Number(BigInt(got.lastAt) - start) / 1e9;
-  const messages = target.bytes === undefined ? got.messages : Math.round(got.bytes / wireBytes);
-  return { msgs: messages / seconds, mbs: (messages * wireBytes) / seconds / 1e6, delivered: messages / n };
+  const side = { kind, cargo, wireBytes, client, target, runs: [] };
+  const warm = await runOnce(sink, side, cargo.initial);
+  const sized = (rate, ms) => Math.max(cargo.initial, Math.min(cargo.max, Math.round((rate * ms) / 1000)));
+  side.n = sized((await runOnce(sink, side, sized(warm.msgs, RUN_MS / 4))).msgs, RUN_MS);
+  // Every message of a run has the same length (fixed-width seq), so MB/s is exact.
+  check(encodeMessageToBuffer(cargo.make(side.n - 1)).length === wireBytes, 'fixed-width lines');
+  return side;
 }
 
-async function runCase(sink, sinkSpec, ca, kind, scheme, size) {
-  const cargo = payload(scheme, size);
-  const wireBytes = encodeMessageToBuffer(cargo.make(0)).length;
-  const where = await sink.open({ kind, scheme, ...sinkSpec });
-  const client = await openClient(kind, scheme, where, cargo, ca);
+/**
+ * Raw and codec of one transport and size, their runs interleaved (raw, codec, raw, …) so a
+ * machine whose load drifts slows both alike and the ratio holds; the median run of each.
+ */
+async function runCase(sink, sinkSpec, ca, kinds, scheme, size) {
+  const sides = [];
   try {
-    const warm = await runOnce(sink, client, cargo.initial, wireBytes, scheme, kind);
-    const sized = (rate, ms) => Math.max(cargo.initial, Math.min(cargo.max, Math.round((rate * ms) / 1000)));
-    const calibration = await runOnce(sink, client, sized(warm.msgs, RUN_MS / 4), wireBytes, scheme, kind);
-    const n = sized(calibration.msgs, RUN_MS);
-    // Every message of a run has the same length (fixed-width seq), so MB/s is exact.
-    check(encodeMessageToBuffer(cargo.make(n - 1)).length === wireBytes, 'fixed-width lines');
-    const runs = [];
-    for (let r = 0; r < RUNS; r++) runs.push(await runOnce(sink, client, n, wireBytes, scheme, kind));
-    runs.sort((a, b) => a.msgs - b.msgs);
-    return { ...runs[Math.floor(RUNS / 2)], n, wireBytes, label: cargo.label };
+    for (const kind of kinds) sides.push(await openSide(sink, sinkSpec, ca, kind, scheme, size));
+    for (let r = 0; r < RUNS; r++) {
+      for (const side of sides) side.runs.push(await runOnce(sink, side, side.n));
+    }
   } finally {
-    client.close();
+    for (const side of sides) side.client.close();
     await sink.close();
   }
+  const result = {};
+  for (const side of sides) {
+    const runs = side.runs.sort((a, b) => a.msgs - b.msgs);
+    result[side.kind] = { ...runs[Math.floor(RUNS / 2)], n: side.n, label: side.cargo.label };
+  }
+  return result;
 }
 
 function selfSignedCert(dir) {
@@ -448,12 +490,14 @@ function selfSignedCert(dir) {
 const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const ONE = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
-function line(transport, label, result, raw) {
+function line(transport, result, raw) {
   const ratio = raw === undefined ? '(raw: no codec)' : `(${(result.msgs / raw.msgs).toFixed(2)} of raw)`;
   const delivered = transport.startsWith('udp') ? `  delivered ${(result.delivered * 100).toFixed(1)}%` : '';
+  const cpu = result.cpuPerMsg < 10 ? result.cpuPerMsg.toFixed(2) : NUMBER.format(result.cpuPerMsg);
   console.log(
-    `${transport.padEnd(9)} ${label.padEnd(12)} ${ONE.format(result.mbs).padStart(9)} MB/s ` +
-      `${NUMBER.format(result.msgs).padStart(11)} msg/s  ${ratio}${delivered}`,
+    `${transport.padEnd(9)} ${result.label.padEnd(12)} ${ONE.format(result.mbs).padStart(9)} MB/s ` +
+      `${NUMBER.format(result.msgs).padStart(11)} msg/s  ${ratio.padEnd(16)}` +
+      `cpu ${cpu.padStart(6)} µs/msg${delivered}`,
   );
 }
 
@@ -468,29 +512,29 @@ async function main() {
   });
   const transports = values.only.split(',').filter((t) => TRANSPORTS.includes(t));
   const sizes = values.cases.split(',').filter((c) => c === 'big' || c === 'small');
-  const kinds = values.kinds.split(',');
+  const kinds = ['raw', 'codec'].filter((k) => values.kinds.split(',').includes(k));
   const dir = mkdtempSync(join(tmpdir(), 'lw-bench-transport-'));
   const { certFile, keyFile, ca } = selfSignedCert(dir);
   const sinkSpec = { dir, certFile, keyFile };
-  const sink = values.inline ? new Sink() : remoteSink();
+  const sink = values.inline ? Object.assign(new Sink(), { inline: true }) : remoteSink();
   const began = Date.now();
   console.log('# transport (shared/net): Messenger over connectLink → listen, vs the same bytes raw');
   console.log(
     `# node ${process.version}, ${availableParallelism()} cpus, ${new Date().toISOString()}, ` +
       `dist ${DIST.pathname}, receiver ${values.inline ? 'in this process' : 'in a child process'}, ` +
-      `${RUNS} runs of ~${RUN_MS} ms, median; MB/s = 10^6 wire bytes (line + body) per second`,
+      `${RUNS} runs of ~${RUN_MS} ms each, raw and codec interleaved, median`,
+  );
+  console.log(
+    '# MB/s = 10^6 wire bytes (line + body) per second; cpu = user + system time of sender and ' +
+      'receiver per message',
   );
   try {
     for (const scheme of transports) {
       for (const size of sizes) {
-        const run = (kind) =>
-          kinds.includes(kind)
-            ? runCase(sink, sinkSpec, ca, kind, scheme, size).catch(fail(scheme, size))
-            : undefined;
-        const raw = await run('raw');
-        const codec = await run('codec');
-        if (raw !== undefined) line(`${scheme}-raw`, raw.label, raw);
-        if (codec !== undefined) line(scheme, codec.label, codec, raw);
+        const { raw, codec } =
+          (await runCase(sink, sinkSpec, ca, kinds, scheme, size).catch(fail(scheme, size))) ?? {};
+        if (raw !== undefined) line(`${scheme}-raw`, raw);
+        if (codec !== undefined) line(scheme, codec, raw);
       }
     }
   } finally {

@@ -11,12 +11,15 @@ const limit = Number(process.env.LOGWIRE_DEMO_RECORDS ?? Number.POSITIVE_INFINIT
 process.on('SIGTERM', () => process.exit(0));
 
 let n = 0;
-const timer = setInterval(() => {
-  n += 1;
-  logger.info({ n, order: 1000 + n, amount: (n * 7.3).toFixed(2) }, 'order paid');
-  if (n % 5 === 0) logger.warn({ n }, 'slow payment provider');
-  if (n >= limit) {
-    clearInterval(timer);
-    logger.flush(() => process.exit(0));
-  }
-}, Number(process.env.LOGWIRE_DEMO_INTERVAL ?? 500));
+const timer = setInterval(
+  () => {
+    n += 1;
+    logger.info({ n, order: 1000 + n, amount: (n * 7.3).toFixed(2) }, 'order paid');
+    if (n % 5 === 0) logger.warn({ n }, 'slow payment provider');
+    if (n >= limit) {
+      clearInterval(timer);
+      logger.flush(() => process.exit(0));
+    }
+  },
+  Number(process.env.LOGWIRE_DEMO_INTERVAL ?? 500),
+);

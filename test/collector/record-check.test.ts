@@ -1,6 +1,8 @@
+import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkRecord, splitBatch } from '../../collector/record-check.js';
+import { jsonChunks } from '../../collector/outputs/json-format.js';
+import { checkRecord, scanShape, splitBatch } from '../../collector/record-check.js';
 
 const b = (text: string): Buffer => Buffer.from(text);
 
@@ -109,6 +111,98 @@ describe('splitBatch', () => {
         if (lines.length > 0) expect(splitBatch(body, lines.length + 1).ok).toBe(false);
         if (lines.length > 0) expect(splitBatch(body, lines.length - 1).ok).toBe(false);
       }),
+    );
+  });
+});
+
+/** What the writer did before scanShape: splitBatch, checkRecord per line, jsonChunks. */
+function lineByLine(body: Buffer, count: number, skip: number) {
+  const split = splitBatch(body, count);
+  if (!split.ok) return split;
+  const good: Buffer[] = [];
+  const rejected: Array<{ line: string; reason: string }> = [];
+  for (const line of split.lines.slice(skip)) {
+    const reason = checkRecord(line);
+    if (reason === undefined) good.push(line);
+    else rejected.push({ line: line.toString('latin1'), reason });
+  }
+  const chunks = jsonChunks(body, good).map((c) => c.toString('latin1'));
+  return { ok: true as const, chunks, good: good.length, rejected };
+}
+
+function scanned(body: Buffer, count: number, skip: number) {
+  const scan = scanShape(body, count, skip);
+  if (scan === undefined || !scan.ok) return scan;
+  return {
+    ok: true as const,
+    chunks: scan.chunks.map((c) => c.toString('latin1')),
+    good: scan.good,
+    rejected: scan.rejected.map((r) => ({ line: r.line.toString('latin1'), reason: r.reason })),
+  };
+}
+
+describe('scanShape', () => {
+  it('gives a clean body back as one view', () => {
+    const body = b('{"a":1}\n{"b":2}\n');
+    const scan = scanShape(body, 2, 0);
+    expect(scan).toMatchObject({ ok: true, good: 2, rejected: [] });
+    if (scan?.ok !== true) return;
+    expect(scan.chunks).toHaveLength(1);
+    expect(scan.chunks[0]!.buffer).toBe(body.buffer);
+    expect(scan.chunks[0]!.length).toBe(body.length);
+  });
+
+  it('skips the first records, rejects empty lines and other shapes', () => {
+    expect(scanned(b('{"a":1}\n{"b":2}\n\n[3]\n{"c":4}\n'), 5, 1)).toEqual({
+      ok: true,
+      chunks: ['{"b":2}\n', '{"c":4}\n'],
+      good: 2,
+      rejected: [
+        { line: '', reason: 'empty_line' },
+        { line: '[3]', reason: 'not_an_object' },
+      ],
+    });
+  });
+
+  it('leaves a body that is not valid UTF-8 to the line-by-line check', () => {
+    expect(scanShape(Buffer.from([0x7b, 0xff, 0x7d, 0x0a]), 1, 0)).toBeUndefined();
+  });
+
+  it.each([
+    ['{"a":1}\n', 2, 'too_few_lines'],
+    ['{"a":1}\n{"b":2}\n', 1, 'too_many_lines'],
+    ['{"a":1}\n{"b":2}', 2, 'unterminated_line'],
+    ['\n', 1.5, 'bad_count'],
+  ] as const)('rejects %j with count %d as splitBatch does: %s', (body, count, reason) => {
+    expect(scanShape(b(body), count, 0)).toEqual({ ok: false, reason });
+  });
+
+  it('agrees with splitBatch + checkRecord + jsonChunks on any body, count and skip', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('{"a":1}', '{}', '', '[1]', '{"a":1', ' {}', '{}\r', '{"é":"🙂"}', '\n', '{\n}'),
+      fc.string({ maxLength: 6 }),
+      fc.uint8Array({ maxLength: 4 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(piece, fc.boolean()), { maxLength: 12 }),
+        fc.integer({ min: -1, max: 14 }),
+        fc.integer({ min: 0, max: 14 }),
+        fc.boolean(),
+        (pieces, count, skip, latin1) => {
+          const text = pieces.map(([p, lf]) => (lf ? `${p}\n` : p)).join('');
+          // latin1 keeps arbitrary bytes (often invalid UTF-8); utf8 encodes the strings.
+          const body = Buffer.from(text, latin1 ? 'latin1' : 'utf8');
+          const expected = lineByLine(body, count, Math.min(skip, Math.max(count, 0)));
+          const scan = scanned(body, count, Math.min(skip, Math.max(count, 0)));
+          if (scan === undefined) {
+            // Only a body with invalid UTF-8 is handed back (the writer then does lineByLine).
+            expect(isUtf8(body)).toBe(false);
+          } else {
+            expect(scan).toEqual(expected);
+          }
+        },
+      ),
     );
   });
 });

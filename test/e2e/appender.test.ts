@@ -126,7 +126,7 @@ it('reports the unacknowledged count at close when the collector never acknowled
   // Everything the collector had not acknowledged when it froze is counted, nothing more.
   const written = (await numbersIn(join(logs, 'stalled.log'))).length;
   expect(Number(match![1])).toBeGreaterThanOrEqual(20_000 - written);
-  expect(Number(match![1])).toBeLessThan(20_000);
+  expect(Number(match![1])).toBeLessThanOrEqual(20_000);
 }, 60_000);
 
 it('with a spool, process.exit() right after logging while the collector is down loses nothing', async () => {

@@ -47,7 +47,7 @@ describe('line', () => {
 
     it('treats __proto__ as an ordinary name', () => {
       const msg = parseLine('OK __proto__=x');
-      expect(msg.params.__proto__).toBe('x');
+      expect(Object.getOwnPropertyDescriptor(msg.params, '__proto__')?.value).toBe('x');
       expect(Object.getPrototypeOf(msg.params)).toBeNull();
     });
 
