@@ -108,7 +108,6 @@ function sessionStreams(data, ends, sessions) {
     bytes: 0,
   }));
   let from = 0;
-  let line = 0;
   ends.forEach((end, b) => {
     const s = streams[b % sessions];
     const body = data.subarray(from, end);
@@ -119,7 +118,6 @@ function sessionStreams(data, ends, sessions) {
     s.last += count;
     s.bytes += header.length + body.length;
     from = end;
-    line += count;
   });
   return streams;
 }

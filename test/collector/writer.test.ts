@@ -1,0 +1,116 @@
+/**
+ * The writer's ticks: a backlog is committed in parts of at most 1 MiB of bodies (a larger
+ * batch alone), in order, each acknowledged once saved; and the shape check's fast path
+ * writes and rejects exactly what the line-by-line check does.
+ */
+
+import type { FileHandle } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { Checkpoint } from '../../collector/checkpoint.js';
+import { createCounters } from '../../collector/counters.js';
+import { OutputSet } from '../../collector/outputs/output-set.js';
+import { PathTemplate } from '../../collector/outputs/path-template.js';
+import type { BatchJob } from '../../collector/write-job.js';
+import { Writer } from '../../collector/writer.js';
+
+let dir: string;
+let checkpoint: Checkpoint;
+let outputs: OutputSet;
+let writes: number[];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lw-writer-'));
+  checkpoint = await Checkpoint.open(join(dir, 'state'), {});
+  writes = [];
+  const writev = async (handle: FileHandle, chunks: Buffer[]): Promise<number> => {
+    writes.push(chunks.reduce((sum, c) => sum + c.length, 0));
+    return (await handle.writev(chunks)).bytesWritten;
+  };
+  outputs = await OutputSet.open({ dir: join(dir, 'out'), fileIdleClose: 0, writev });
+});
+
+afterEach(async () => {
+  await outputs.close();
+  await checkpoint.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function writer(validate: 'shape' | 'full' = 'shape') {
+  const counters = createCounters();
+  const errors: unknown[] = [];
+  const w = new Writer(
+    { template: PathTemplate.parse('{service}.log'), format: 'json', validate, durability: 'write' },
+    { outputs, checkpoint, counters, onError: (e) => errors.push(e) },
+  );
+  return { w, counters, errors };
+}
+
+function batch(seq: number, lines: string[], acks: number[]): BatchJob {
+  return {
+    route: { source: 'src', service: 'svc', host: 'h' },
+    seq,
+    count: lines.length,
+    body: Buffer.from(lines.map((l) => `${l}\n`).join('')),
+    mode: 'session',
+    done: (mark) => acks.push(mark),
+    fail: (error) => {
+      throw error;
+    },
+  };
+}
+
+/** `n` records of about `size` bytes each, numbered from `from`. */
+function records(from: number, n: number, size: number): string[] {
+  return Array.from({ length: n }, (_, i) => `{"n":${from + i},"pad":"${'x'.repeat(size - 20)}"}`);
+}
+
+it('commits a backlog in ticks of at most 1 MiB, in order, acknowledging each once saved', async () => {
+  const { w, counters } = writer();
+  const acks: number[] = [];
+  // Five batches of ~400 kB: ticks of two, two and one (a third would pass 1 MiB).
+  const all: string[] = [];
+  for (let b = 0; b < 5; b++) {
+    const lines = records(b * 1000 + 1, 1000, 400);
+    all.push(...lines);
+    w.submit(batch(b * 1000 + 1, lines, acks));
+  }
+  await w.idle();
+  expect(writes).toHaveLength(3);
+  expect(writes.every((bytes) => bytes <= 1024 * 1024)).toBe(true);
+  expect(acks).toEqual([1000, 2000, 3000, 4000, 5000]);
+  expect(counters.written).toBe(5000);
+  expect(await readFile(join(dir, 'out', 'svc.log'), 'utf8')).toBe(all.map((l) => `${l}\n`).join(''));
+});
+
+it('writes a batch over the tick size alone', async () => {
+  const { w } = writer();
+  const acks: number[] = [];
+  w.submit(batch(1, records(1, 10, 100), acks));
+  w.submit(batch(11, records(11, 3000, 400), acks));
+  w.submit(batch(3011, records(3011, 10, 100), acks));
+  await w.idle();
+  expect(writes.map((bytes) => bytes > 1024 * 1024)).toEqual([false, true, false]);
+  expect(acks).toEqual([10, 3010, 3020]);
+});
+
+it('writes and rejects with the fast shape check exactly what the full line-by-line path would', async () => {
+  const { w, counters } = writer();
+  const acks: number[] = [];
+  w.submit(batch(1, ['{"a":1}', '', '[2]', '{"b":3}', '{"c":4}'], acks));
+  // Invalid UTF-8 anywhere in the body: the line-by-line check names the line.
+  const bad = batch(6, ['{"d":5}', 'x'], acks);
+  const body = Buffer.concat([Buffer.from('{"d":5}\n{"e":'), Buffer.from([0xff]), Buffer.from('}\n')]);
+  w.submit({ ...bad, body });
+  await w.idle();
+  expect(await readFile(join(dir, 'out', 'svc.log'), 'utf8')).toBe('{"a":1}\n{"b":3}\n{"c":4}\n{"d":5}\n');
+  const rejected = (await readFile(join(dir, 'out', '_rejected.log'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line).reason);
+  expect(rejected).toEqual(['empty_line', 'not_an_object', 'invalid_utf8']);
+  expect(counters).toMatchObject({ written: 4, rejected: 3 });
+  expect(acks).toEqual([5, 7]);
+});
