@@ -39,6 +39,11 @@ const WINDOW = 4 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
 const TIMEOUT_MS = 120_000;
 const RSYSLOGD = process.env.RSYSLOGD ?? 'rsyslogd';
+/**
+ * rsyslog runs with Debian's defaults for omfile (4 KiB buffer, flushed at each batch's end);
+ * LOGWIRE_BENCH_RSYSLOG_TUNED=1 gives it a 256 KiB buffer flushed only when full or at close.
+ */
+const RSYSLOG_TUNING = process.env.LOGWIRE_BENCH_RSYSLOG_TUNED === '1' ? ' ioBufferSize="256k" flushOnTXEnd="off"' : '';
 const MAIN = fileURLToPath(new URL('collector/cli/main.js', DIST));
 /** A directory to write the collector's CPU profiles in (node --cpu-prof), one per run. */
 const PROFILE_DIR = process.env.LOGWIRE_BENCH_PROFILE;
@@ -218,7 +223,7 @@ async function startRsyslog(dir) {
       `global(workDirectory="${work}")`,
       'module(load="imtcp")',
       'template(name="raw" type="string" string="%rawmsg%\\n")',
-      `ruleset(name="bench") { action(type="omfile" file="${file}" template="raw") }`,
+      `ruleset(name="bench") { action(type="omfile" file="${file}" template="raw"${RSYSLOG_TUNING}) }`,
       `input(type="imtcp" port="${port}" address="127.0.0.1" ruleset="bench")`,
       '',
     ].join('\n'),

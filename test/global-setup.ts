@@ -7,15 +7,17 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { TestProject } from 'vitest/node';
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const PACKED_APP_DIR = join(ROOT, '.tmp', 'packed-app');
 
-export default function setup(project: TestProject): void {
-  const filters = project.vitest.config.include.concat(process.argv.slice(2));
-  const wantsE2e =
-    process.argv.slice(2).every((arg) => arg.startsWith('-')) || filters.some((f) => f.includes('e2e'));
+export default function setup(): void {
+  // File filters on the command line (`vitest run test/shared`) that name no e2e test skip the
+  // pack; a plain `vitest run` (as `npm test` runs it) always packs.
+  const filters = process.argv
+    .slice(2)
+    .filter((arg) => !arg.startsWith('-') && !['run', 'watch', 'related'].includes(arg));
+  const wantsE2e = filters.length === 0 || filters.some((filter) => filter.includes('e2e'));
   if (!wantsE2e || process.env.LOGWIRE_SKIP_PACK === '1') return;
   const tmp = join(ROOT, '.tmp');
   mkdirSync(tmp, { recursive: true });
