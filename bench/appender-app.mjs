@@ -10,6 +10,7 @@
  * env: LW_BENCH_TRANSPORT  logwire | pino-socket | pino-socket-reconnect
  *      LW_BENCH_PORT       the collector's tcp listener (logwire) or ndjson listener (pino-socket)
  *      LW_BENCH_COUNT      records to log (default 1,000,000)
+ *      LW_BENCH_OPTIONS    more logwire options, as JSON (default none: the defaults)
  *      LW_BENCH_TARGET     the logwire transport module (default 'logwire/appender', the
  *                          package's own export: dist/); an absolute path for another build
  *
@@ -29,7 +30,7 @@ function transportOptions() {
   if (transport === 'logwire') {
     return {
       target: process.env.LW_BENCH_TARGET || 'logwire/appender',
-      options: { address: `tcp/127.0.0.1:${port}` },
+      options: { address: `tcp/127.0.0.1:${port}`, ...JSON.parse(process.env.LW_BENCH_OPTIONS || '{}') },
     };
   }
   const reconnect = transport === 'pino-socket-reconnect' ? { reconnect: true } : {};

@@ -182,6 +182,38 @@ it('over UDP: records arrive, a record larger than a datagram is dropped and cou
   });
 });
 
+it('works inside targets, beside another transport', async () => {
+  const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
+    cwd: dir,
+    listeners: 1,
+  });
+  const beside = join(dir, 'beside.log');
+  const run = await runApp({
+    options: { address: collector.addresses[0] },
+    count: 10_000,
+    name: 'targets',
+    alsoFile: beside,
+  });
+  expect(run.code, run.stderr).toBe(0);
+  expectOneToN(await numbersIn(join(logs, 'targets.log')), 10_000);
+  expectOneToN(await numbersIn(beside), 10_000);
+});
+
+it('fails over to the next address when the first does not answer', async () => {
+  const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
+    cwd: dir,
+    listeners: 1,
+  });
+  const down = `tcp/127.0.0.1:${await freePort()}`;
+  const run = await runApp({
+    options: { address: [down, collector.addresses[0]] },
+    count: 10_000,
+    name: 'failover',
+  });
+  expect(run.code, run.stderr).toBe(0);
+  expectOneToN(await numbersIn(join(logs, 'failover.log')), 10_000);
+});
+
 async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   const server = createServer();

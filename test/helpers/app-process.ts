@@ -18,7 +18,14 @@ const every = Number(process.env.LW_PACE_EVERY ?? '0');
 const ms = Number(process.env.LW_PACE_MS ?? '0');
 const bigAt = Number(process.env.LW_BIG_AT ?? '0');
 const bigBytes = Number(process.env.LW_BIG_BYTES ?? '0');
-const logger = pino({ name: process.env.LW_NAME ?? 'app' }, pino.transport({ target: 'logwire/appender', options }));
+const alsoFile = process.env.LW_ALSO_FILE;
+const transport = alsoFile
+  ? pino.transport({ targets: [
+      { target: 'logwire/appender', options },
+      { target: 'pino/file', options: { destination: alsoFile } },
+    ] })
+  : pino.transport({ target: 'logwire/appender', options });
+const logger = pino({ name: process.env.LW_NAME ?? 'app' }, transport);
 for (let n = first; n < first + count; n++) {
   if (n === bigAt) logger.info({ n, pad: 'x'.repeat(bigBytes) }, 'big record');
   else logger.info({ n }, 'record');
@@ -44,6 +51,8 @@ export interface AppOptions {
   /** 'exit': process.exit(0) right after logging; default: a natural exit. */
   readonly end?: 'exit' | 'natural';
   readonly timeoutMs?: number;
+  /** Also log to this file through pino/file, in `targets` beside logwire. */
+  readonly alsoFile?: string;
   /** Record number `at` carries a pad of `bytes` (oversize tests). */
   readonly big?: { readonly at: number; readonly bytes: number };
 }
@@ -64,6 +73,7 @@ export function runApp(app: AppOptions): Promise<AppRun> {
       LW_PACE_EVERY: String(app.paceEvery ?? 0),
       LW_PACE_MS: String(app.paceMs ?? 0),
       LW_END: app.end ?? 'natural',
+      LW_ALSO_FILE: app.alsoFile ?? '',
       LW_BIG_AT: String(app.big?.at ?? 0),
       LW_BIG_BYTES: String(app.big?.bytes ?? 0),
     },
