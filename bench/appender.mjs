@@ -26,7 +26,17 @@
  */
 
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -218,7 +228,9 @@ async function run(variant) {
   try {
     report = JSON.parse(stdout.trim().split('\n').pop());
   } catch {
-    throw new Error(`${variant}: no report from the app (exit ${exitCode})\nstdout: ${stdout}\nstderr: ${stderr}`);
+    throw new Error(
+      `${variant}: no report from the app (exit ${exitCode})\nstdout: ${stdout}\nstderr: ${stderr}`,
+    );
   }
   if (lineLength !== undefined && records * lineLength !== size)
     console.error(`  note: ${variant}: records are not of one length (${size} bytes, ${records} lines)`);
@@ -260,9 +272,11 @@ function row(cells, widths) {
 
 function table(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  return [row(header, widths), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map((r) => row(r, widths))].join(
-    '\n',
-  );
+  return [
+    row(header, widths),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.map((r) => row(r, widths)),
+  ].join('\n');
 }
 
 async function main() {
@@ -278,7 +292,9 @@ async function main() {
       console.log(
         `  run ${i + 1} ${variant.padEnd(22)} emit ${r.emitMs.toFixed(0).padStart(6)} ms  delivered ${r.deliveredMs
           .toFixed(0)
-          .padStart(6)} ms  exit ${r.exitMs.toFixed(0).padStart(6)} ms  records ${String(r.records).padStart(8)}  ` +
+          .padStart(
+            6,
+          )} ms  exit ${r.exitMs.toFixed(0).padStart(6)} ms  records ${String(r.records).padStart(8)}  ` +
           `rss ${r.maxRssMiB.toFixed(1).padStart(6)} MiB  cpu ${r.cpuMs.toFixed(0).padStart(6)} ms` +
           (r.rejected ? `  rejected ${r.rejected}` : '') +
           (r.appStderr ? `\n      app stderr: ${r.appStderr.split('\n').join('\n      ')}` : ''),
@@ -286,7 +302,10 @@ async function main() {
     }
   }
   const medians = Object.fromEntries(
-    VARIANTS.map((v) => [v, Object.fromEntries(COLUMNS.map(([key]) => [key, median(results[v].map((r) => r[key]))]))]),
+    VARIANTS.map((v) => [
+      v,
+      Object.fromEntries(COLUMNS.map(([key]) => [key, median(results[v].map((r) => r[key]))])),
+    ]),
   );
   console.log(`\nmedians of ${RUNS} runs, ${COUNT} records:\n`);
   console.log(

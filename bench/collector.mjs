@@ -43,7 +43,8 @@ const RSYSLOGD = process.env.RSYSLOGD ?? 'rsyslogd';
  * rsyslog runs with Debian's defaults for omfile (4 KiB buffer, flushed at each batch's end);
  * LOGWIRE_BENCH_RSYSLOG_TUNED=1 gives it a 256 KiB buffer flushed only when full or at close.
  */
-const RSYSLOG_TUNING = process.env.LOGWIRE_BENCH_RSYSLOG_TUNED === '1' ? ' ioBufferSize="256k" flushOnTXEnd="off"' : '';
+const RSYSLOG_TUNING =
+  process.env.LOGWIRE_BENCH_RSYSLOG_TUNED === '1' ? ' ioBufferSize="256k" flushOnTXEnd="off"' : '';
 const MAIN = fileURLToPath(new URL('collector/cli/main.js', DIST));
 /** A directory to write the collector's CPU profiles in (node --cpu-prof), one per run. */
 const PROFILE_DIR = process.env.LOGWIRE_BENCH_PROFILE;
