@@ -7,6 +7,9 @@
  *              (logwire: written, hence acknowledged); for pino-socket, which can lose records
  *              at exit, until COUNT or until the app has exited and nothing more came for 2 s
  *              (the time of the last growth is reported, with how many arrived)
+ *   after loop delivered, counted from the end of the app's logging loop instead (the
+ *              shipping phase alone: in a tight loop pino hands the worker nothing until the
+ *              loop yields, so the two sides ship only after it)
  *   exit       from spawning the app until it exited (logwire exits once all is acknowledged)
  *   peak RSS   the app's process.resourceUsage().maxRSS at exit (both threads)
  *
@@ -15,6 +18,7 @@
  *   LW_BENCH_VARIANTS=logwire,pino-socket,pino-socket-reconnect node bench/appender.mjs
  *   LOGWIRE_DIST=.tmp/lw-dist node bench/appender.mjs                        (another build, inside the repo)
  *   LW_BENCH_CPU_PROF=/tmp/prof node bench/appender.mjs                      (--cpu-prof on the logwire app)
+ *   LW_BENCH_COLLECTOR_PROF=/tmp/cprof node bench/appender.mjs               (--cpu-prof on the collector)
  *
  * Both sides pay the same file-writing cost: logwire goes to the collector's tcp listener
  * (sessions, acknowledgements), pino-socket to its ndjson listener (plain NDJSON, no acks), and
@@ -46,6 +50,7 @@ const COUNT = Number(process.env.LW_BENCH_COUNT ?? 1_000_000);
 const RUNS = Number(process.env.LW_BENCH_RUNS ?? 3);
 const VARIANTS = (process.env.LW_BENCH_VARIANTS ?? 'logwire,pino-socket').split(',').filter(Boolean);
 const CPU_PROF = process.env.LW_BENCH_CPU_PROF;
+const COLLECTOR_PROF = process.env.LW_BENCH_COLLECTOR_PROF;
 const POLL_MS = 10;
 const QUIET_MS = 2000;
 const RUN_TIMEOUT_MS = 120_000;
@@ -62,11 +67,23 @@ const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 // ── the collector ─────────────────────────────────────────────────────────────────────────────
 
 /** A fresh collector on port 0 (tcp and ndjson listeners), writing into a new temp dir. */
-async function startCollector() {
+async function startCollector(variant) {
   const output = mkdtempSync(join(tmpdir(), 'lw-bench-appender-'));
+  const prof =
+    COLLECTOR_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(COLLECTOR_PROF, variant)];
   const child = spawn(
     process.execPath,
-    [CLI, 'collector', '--listen', 'tcp/127.0.0.1:0', '--listen', 'ndjson/127.0.0.1:0', '--output', output],
+    [
+      ...prof,
+      CLI,
+      'collector',
+      '--listen',
+      'tcp/127.0.0.1:0',
+      '--listen',
+      'ndjson/127.0.0.1:0',
+      '--output',
+      output,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], cwd: output },
   );
   const ports = {};
@@ -150,7 +167,7 @@ function countLines(path) {
 // ── one run ─────────────────────────────────────────────────────────────────────────────────
 
 async function run(variant) {
-  const collector = await startCollector();
+  const collector = await startCollector(variant);
   const port = variant === 'logwire' ? collector.ports.tcp : collector.ports.ndjson;
   const profile = CPU_PROF !== undefined && variant === 'logwire';
   const args = profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(CPU_PROF), APP] : [APP];
@@ -239,6 +256,8 @@ async function run(variant) {
     emitMs: report.emitMs,
     deliveredMs: deliveredAt - spawnedAt,
     exitMs: exitedAt - spawnedAt,
+    // From the end of the logging loop (the app's reading of the same monotonic clock).
+    drainMs: deliveredAt - Number(BigInt(report.loopEndNs)) / 1e6,
     records,
     rejected,
     maxRssMiB: report.maxRssKiB / 1024,
@@ -259,6 +278,7 @@ function median(values) {
 const COLUMNS = [
   ['emitMs', 'emit ms', 0],
   ['deliveredMs', 'delivered ms', 0],
+  ['drainMs', 'after loop ms', 0],
   ['exitMs', 'app exit ms', 0],
   ['records', 'records delivered', 0],
   ['maxRssMiB', 'app peak RSS MiB', 1],
@@ -294,7 +314,7 @@ async function main() {
           .toFixed(0)
           .padStart(
             6,
-          )} ms  exit ${r.exitMs.toFixed(0).padStart(6)} ms  records ${String(r.records).padStart(8)}  ` +
+          )} ms  (after loop ${r.drainMs.toFixed(0).padStart(5)})  exit ${r.exitMs.toFixed(0).padStart(6)} ms  records ${String(r.records).padStart(8)}  ` +
           `rss ${r.maxRssMiB.toFixed(1).padStart(6)} MiB  cpu ${r.cpuMs.toFixed(0).padStart(6)} ms` +
           (r.rejected ? `  rejected ${r.rejected}` : '') +
           (r.appStderr ? `\n      app stderr: ${r.appStderr.split('\n').join('\n      ')}` : ''),

@@ -165,7 +165,10 @@ class Sink {
       server = scheme === 'wss' ? createHttpsServer(tls) : createHttpServer();
       server.on('connection', track);
       const wss = new WebSocketServer({ server, perMessageDeflate: false, clientTracking: false });
-      wss.on('connection', (ws) => ws.on('message', (data) => this.count(1, data.length)));
+      wss.on('connection', (ws) => {
+        ws.on('message', (data) => this.count(1, data.length));
+        ws.on('error', () => {});
+      });
     } else {
       const onSocket = (socket) => {
         track(socket);
@@ -313,6 +316,7 @@ async function openClient(kind, scheme, where, cargo, ca) {
   else if (scheme === 'tls') socket = tlsConnect({ host: where.host, port: where.port, ca });
   else socket = netConnect({ host: where.host, port: where.port });
   await once(socket, scheme === 'tls' ? 'secureConnect' : 'connect');
+  socket.on('error', () => {}); // the server destroys its end when a case is over
   if (scheme !== 'unix') socket.setNoDelay(true);
   // The same writes SocketLink makes: line and body corked into one writev, the first message
   // of a tick at once, the tick's later ones together when it ends.
@@ -344,6 +348,7 @@ async function openClient(kind, scheme, where, cargo, ca) {
 async function rawWs(scheme, where, whole, ca) {
   const ws = new WebSocket(`${scheme}://${where.host}:${where.port}/`, { perMessageDeflate: false, ca });
   await once(ws, 'open');
+  ws.on('error', () => {});
   let waiting;
   const onSent = () => {
     if (waiting !== undefined && ws.bufferedAmount < WS_HIGH_WATER_MARK) {
@@ -367,6 +372,7 @@ async function rawUdp(where, whole) {
   const socket = createSocket('udp4');
   socket.connect(where.port, where.host);
   await once(socket, 'connect');
+  socket.on('error', () => {}); // ICMP port unreachable once the case is over
   let pending = 0;
   let waiting;
   const onSent = () => {

@@ -1,12 +1,9 @@
-import { EventEmitter } from 'node:events';
-import type { Address } from '../net/address.js';
 import type { Messenger } from '../net/messenger.js';
-import { type ClientStatus, PermanentClient, type PermanentClientOptions } from '../net/permanent-client.js';
-import { RateLimit, type RateLimitOptions } from '../net/rate-limit.js';
 import { message } from '../protocol/message.js';
 import { recut } from './batcher.js';
 import type { Fallback } from './fallback.js';
-import type { PendingBatch, RecordQueue } from './record-queue.js';
+import type { PendingBatch } from './record-queue.js';
+import { type UnackedCounters, UnackedSender, type UnackedSenderOptions } from './unacked-sender.js';
 
 /**
  * Records over UDP (PROTOCOL.md §7): no session, no ACK, nothing ever comes back. Each datagram
@@ -29,49 +26,24 @@ export function udpBodyRoom(maxDatagram: number): number {
   return maxDatagram - UDP_LINE_ROOM;
 }
 
-export interface UdpCounters {
-  /** Records handed to the socket. */
-  sent: number;
-  /** Records dropped here (a batch over the datagram room: only if cut elsewhere). */
-  dropped: number;
-}
+export type UdpCounters = UnackedCounters;
 
-export interface UdpSenderOptions {
-  readonly addresses: readonly Address[];
-  readonly queue: RecordQueue;
+export interface UdpSenderOptions extends UnackedSenderOptions {
   readonly source: string;
   readonly host: string;
   readonly maxDatagram: number;
-  readonly rateLimit?: RateLimitOptions;
   readonly fallback: Fallback;
-  /** Passed to the PermanentClient (backoff, connectTimeout, clock, connect). */
-  readonly client?: Omit<PermanentClientOptions, 'addresses' | 'handshake' | 'heartbeat' | 'rateLimit'>;
 }
 
-export interface UdpSenderEvents {
-  progress: [];
-  status: [status: ClientStatus];
-}
-
-const TIMER_RATE = 'udp-rate';
-
-export class UdpSender extends EventEmitter<UdpSenderEvents> {
-  readonly counters: UdpCounters = { sent: 0, dropped: 0 };
+export class UdpSender extends UnackedSender {
   readonly #options: UdpSenderOptions;
-  readonly #queue: RecordQueue;
   readonly #room: number;
-  #client: PermanentClient | undefined;
-  #rate: RateLimit | undefined;
   #service: string | undefined;
-  #messenger: Messenger | undefined;
-  #linkFull = false;
   #nextSeq = 1;
-  #stopped = false;
 
   constructor(options: UdpSenderOptions) {
-    super();
+    super(options);
     this.#options = options;
-    this.#queue = options.queue;
     this.#room = udpBodyRoom(options.maxDatagram);
   }
 
@@ -79,76 +51,27 @@ export class UdpSender extends EventEmitter<UdpSenderEvents> {
     return this.#options.source;
   }
 
-  get connected(): boolean {
-    return this.#messenger !== undefined;
-  }
-
-  get reconnects(): number {
-    return this.#client?.reconnects ?? 0;
-  }
-
   /** Starts once the service name is known (the first record's `name`, or the option). */
-  start(service: string): void {
-    if (this.#client !== undefined || this.#stopped) return;
-    this.#service = service;
-    const clock = this.#options.client?.clock;
-    if (this.#options.rateLimit !== undefined) this.#rate = new RateLimit(this.#options.rateLimit, clock);
-    const client = new PermanentClient({ ...this.#options.client, addresses: this.#options.addresses });
-    this.#client = client;
-    client.on('status', (status) => this.#onStatus(status));
+  override start(service: string): void {
+    this.#service ??= service;
+    super.start(service);
   }
 
-  /** New batches in the record queue. */
-  wake(): void {
-    this.#pump();
+  protected admit(pending: PendingBatch): number | undefined {
+    if (pending.body.length <= this.#room) return pending.body.length + UDP_LINE_ROOM;
+    this.queue.shift();
+    this.#recut(pending);
+    return undefined;
   }
 
-  /** Closes the socket once the datagrams handed to it are sent. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#messenger = undefined;
-    await this.#client?.close();
-  }
-
-  #pump(): void {
-    const messenger = this.#messenger;
-    const service = this.#service;
-    if (messenger === undefined || service === undefined || this.#linkFull || this.#stopped) return;
-    let sent = false;
-    for (let pending = this.#queue.peek(); pending !== undefined; pending = this.#queue.peek()) {
-      if (pending.body.length > this.#room) {
-        this.#queue.shift();
-        this.#recut(pending);
-        continue;
-      }
-      if (this.#rate !== undefined) {
-        const bytes = pending.body.length + UDP_LINE_ROOM;
-        const delay = this.#rate.delayFor(bytes);
-        if (delay > 0) {
-          this.#client?.timers.set(TIMER_RATE, delay, () => this.#pump());
-          break;
-        }
-        this.#rate.take(bytes);
-      }
-      this.#queue.shift();
-      const seq = this.#nextSeq;
-      this.#nextSeq += pending.count;
-      const room = messenger.send(
-        message(
-          'EVENTS',
-          { seq, count: pending.count, source: this.#options.source, service, host: this.#options.host },
-          pending.body,
-        ),
-      );
-      this.counters.sent += pending.count;
-      sent = true;
-      if (!room) {
-        this.#linkFull = true;
-        break;
-      }
-    }
-    if (sent) this.emit('progress');
+  protected transmit(messenger: Messenger, pending: PendingBatch): boolean {
+    const seq = this.#nextSeq;
+    this.#nextSeq += pending.count;
+    const { source, host } = this.#options;
+    const service = this.#service!;
+    return messenger.send(
+      message('EVENTS', { seq, count: pending.count, source, service, host }, pending.body),
+    );
   }
 
   /** A batch cut for a larger datagram (not by our batcher): cut finer, drop lone giants. */
@@ -158,25 +81,7 @@ export class UdpSender extends EventEmitter<UdpSenderEvents> {
       this.counters.dropped += 1;
       this.#options.fallback.write(record);
     }
-    for (let i = batches.length - 1; i >= 0; i--) this.#queue.unshift(batches[i]!);
+    for (let i = batches.length - 1; i >= 0; i--) this.queue.unshift(batches[i]!);
     if (oversize.length > 0) this.emit('progress');
-  }
-
-  #onStatus(status: ClientStatus): void {
-    if (status.state === 'connected') {
-      const messenger = status.messenger;
-      this.#messenger = messenger;
-      this.#linkFull = false;
-      messenger.on('drain', () => {
-        if (messenger !== this.#messenger) return;
-        this.#linkFull = false;
-        this.#pump();
-      });
-      this.#pump();
-    } else if (status.state === 'disconnected' || status.state === 'closed') {
-      this.#messenger = undefined;
-      this.#client?.timers.clear(TIMER_RATE);
-    }
-    this.emit('status', status);
   }
 }
