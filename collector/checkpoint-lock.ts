@@ -1,135 +1,37 @@
-import { randomBytes } from 'node:crypto';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { LogwireError } from '../shared/errors.js';
-import { errorCode } from './outputs/confined-path.js';
+import { PidLock } from '../shared/pid-lock.js';
 
-export const LOCK_FILE = 'lock';
-
-/** Lock files this process holds: a lock naming our own pid is ours only if listed here. */
-const HELD = new Set<string>();
-
-const ATTEMPTS = 3;
+export { LOCK_FILE } from '../shared/pid-lock.js';
 
 export interface StateLockOptions {
   /** Test seam: whether a pid is a live process (default: signal 0). */
   readonly isAlive?: (pid: number) => boolean;
 }
 
-/**
- * The state directory's lock, so two collectors never share marks or cut each other's files.
- * `lock` holds `<pid> <token>`, written whole to a private file and linked into place (a
- * reader never sees it half-written; link fails if a lock exists, like open 'wx'). A lock is
- * stale when its pid is dead — or is our own pid but not held by this process: a restarted
- * container's collector is often pid 1 again. A stale lock is renamed aside and re-read before
- * it is removed, so a taker never deletes a lock another taker has just written.
- */
-export class StateLock {
-  readonly path: string;
-  readonly #content: string;
+/** The state directory's lock, so two collectors never share marks or cut each other's files. */
+export type StateLock = PidLock;
 
-  private constructor(path: string, content: string) {
-    this.path = path;
-    this.#content = content;
-  }
-
-  /** Takes the lock on `stateDir` (which must exist); LW_ERR_STATE_LOCKED when a live collector holds it. */
-  static async acquire(stateDir: string, options: StateLockOptions = {}): Promise<StateLock> {
-    const isAlive = options.isAlive ?? processIsAlive;
-    const path = join(stateDir, LOCK_FILE);
-    const token = randomBytes(8).toString('hex');
-    const content = `${process.pid} ${token}\n`;
-    const draft = `${path}.${process.pid}.${token}`;
-    const fail = (error: unknown): LogwireError =>
-      error instanceof LogwireError
-        ? error
-        : new LogwireError(
-            'LW_ERR_CHECKPOINT',
-            `cannot lock the state directory ${stateDir}: ${String(error)}`,
-            {
-              cause: error,
-            },
-          );
-    try {
-      await writeFile(draft, content, { flag: 'wx', mode: 0o644 });
-    } catch (error) {
-      throw fail(error);
-    }
-    try {
-      for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-        try {
-          await link(draft, path);
-          HELD.add(path);
-          return new StateLock(path, content);
-        } catch (error) {
-          if (errorCode(error) !== 'EEXIST') throw error;
-        }
-        const holder = await readLock(path);
-        if (holder === undefined) continue; // released meanwhile
-        const pid = holderPid(holder);
-        const ours = pid === process.pid;
-        if (pid !== undefined && (ours ? HELD.has(path) : isAlive(pid))) {
-          throw new LogwireError(
-            'LW_ERR_STATE_LOCKED',
-            `the state directory ${stateDir} is in use by ${ours ? 'this process' : `process ${pid}`} ` +
-              `(${path}) — is another collector running? Give each collector its own --state directory`,
-          );
-        }
-        await takeOver(path, holder, token);
-      }
-      throw new LogwireError('LW_ERR_STATE_LOCKED', `the lock ${path} kept changing hands; try again`);
-    } catch (error) {
-      throw fail(error);
-    } finally {
-      await unlink(draft).catch(() => undefined);
-    }
-  }
-
-  /** Removes the lock if it is still ours. */
-  async release(): Promise<void> {
-    HELD.delete(this.path);
-    const current = await readLock(this.path);
-    if (current === this.#content) await unlink(this.path).catch(() => undefined);
-  }
-}
-
-/** Moves a stale lock aside; if what moved is not what was judged stale, puts it back. */
-async function takeOver(path: string, stale: string, token: string): Promise<void> {
-  const aside = `${path}.stale.${process.pid}.${token}`;
-  try {
-    await rename(path, aside);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return;
-    throw error;
-  }
-  const moved = await readLock(aside);
-  if (moved !== stale) await link(aside, path).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
-}
-
-async function readLock(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/** The pid in a lock's text; undefined when it is not a lock we wrote (then it is stale). */
-function holderPid(text: string): number | undefined {
-  const match = /^(\d+) [0-9a-f]+\n$/.exec(text);
-  const pid = match === null ? 0 : Number(match[1]);
-  // Signal 0 to pid 0 would ask about our own process group: never a holder.
-  return pid > 0 ? pid : undefined;
-}
-
-/** Signal 0 only checks: ESRCH means dead, EPERM alive under another user. */
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) !== 'ESRCH';
-  }
-}
+export const StateLock = {
+  /** Takes the lock on `stateDir`; LW_ERR_STATE_LOCKED when a live collector holds it. */
+  acquire(stateDir: string, options: StateLockOptions = {}): Promise<PidLock> {
+    return PidLock.acquire(stateDir, {
+      ...options,
+      held: (pid, ours, path) =>
+        new LogwireError(
+          'LW_ERR_STATE_LOCKED',
+          `the state directory ${stateDir} is in use by ${ours ? 'this process' : `process ${pid}`} ` +
+            `(${path}) — is another collector running? Give each collector its own --state directory`,
+        ),
+      failed: (error) =>
+        error instanceof LogwireError
+          ? error
+          : new LogwireError(
+              'LW_ERR_CHECKPOINT',
+              `cannot lock the state directory ${stateDir}: ${String(error)}`,
+              {
+                cause: error,
+              },
+            ),
+    });
+  },
+};

@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open, realpath } from 'node:fs/promises';
-import { LogwireError } from '../shared/errors.js';
+import { errorCode, LogwireError } from '../shared/errors.js';
 import type { OutputMark } from './checkpoint-store.js';
-import { confinePath, errorCode } from './outputs/confined-path.js';
+import { confinePath } from './outputs/confined-path.js';
 
 /**
  * The start-up half of exactly-once (see checkpoint.ts): every output the checkpoint knows is

@@ -1,8 +1,7 @@
 import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LogwireError } from '../shared/errors.js';
+import { errorCode, LogwireError } from '../shared/errors.js';
 import type { Durability } from './config-types.js';
-import { errorCode } from './outputs/confined-path.js';
 
 /**
  * How the checkpoint lives on disk: a snapshot plus a journal, so a save costs one append of

@@ -70,3 +70,8 @@ export class ProtocolError extends LogwireError {
     this.reply = options.reply;
   }
 }
+
+/** The `code` of a Node.js system error (ENOENT, EEXIST…), or undefined. */
+export function errorCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}

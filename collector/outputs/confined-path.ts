@@ -1,6 +1,7 @@
-import { chmod, mkdir, open, realpath } from 'node:fs/promises';
+import { chmod, mkdir, realpath } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
-import { LogwireError } from '../../shared/errors.js';
+import { syncDirectory } from '../../shared/durable-file.js';
+import { errorCode, LogwireError } from '../../shared/errors.js';
 
 /**
  * Where an output file may be opened: inside the output directory, as seen through symlinks.
@@ -92,16 +93,3 @@ export function outputError(rel: string, doing: string, error: unknown): Logwire
 }
 
 /** The `code` of a Node.js system error (ENOENT, EEXIST…). */
-export function errorCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
-
-/** Flushes a directory's entries (a created file or directory) to the device. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

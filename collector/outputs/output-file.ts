@@ -1,9 +1,10 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { LogwireError } from '../../shared/errors.js';
+import { syncDirectory } from '../../shared/durable-file.js';
+import { errorCode, LogwireError } from '../../shared/errors.js';
 import type { Durability } from '../config-types.js';
-import { confinePath, errorCode, outputError, syncDirectory } from './confined-path.js';
+import { confinePath, outputError } from './confined-path.js';
 
 /**
  * One open output file: O_APPEND, so each write lands at the end even after logrotate's

@@ -1,9 +1,9 @@
 import { readdir, readFile, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ignoreMissing } from '../durable-file.js';
 import { LogwireError } from '../errors.js';
 import { batch, lastSeq } from './batch.js';
 import { BatchQueue } from './batch-queue.js';
-import { ignoreMissing } from './spool-fs.js';
 import { SpoolMeta } from './spool-meta.js';
 import { parseSegmentName, scanSegment } from './spool-segment.js';
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LogwireError } from '../errors.js';
+import { writeAtomic } from '../durable-file.js';
+import { errorCode, LogwireError } from '../errors.js';
 import { SOURCE_ID_PATTERN } from './source-id.js';
-import { errorCode, writeAtomic } from './spool-fs.js';
 
 export const META_FILE = 'meta.json';
 

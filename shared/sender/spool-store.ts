@@ -1,11 +1,12 @@
 import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ignoreMissing, syncDirectory } from '../durable-file.js';
 import { LogwireError } from '../errors.js';
 import { type Batch, lastSeq } from './batch.js';
 import { BatchQueue } from './batch-queue.js';
 import { appendError, type BatchStore, checkReserveCount } from './batch-store.js';
 import { newSourceId } from './source-id.js';
-import { ignoreMissing, spoolError, syncDirectory } from './spool-fs.js';
+import { spoolError } from './spool-fs.js';
 import { type LoadedSpool, loadSpool, type Segment, type SpoolRecovery } from './spool-load.js';
 import { SpoolLock } from './spool-lock.js';
 import type { SpoolMeta } from './spool-meta.js';
