@@ -3,15 +3,17 @@
  * generated here from one pre-built input:
  *
  *   (a) EVENTS ingest: REGISTER, then EVENTS batches of BATCH pino-like records (~200 bytes)
- *       pipelined within a 4 MiB window (the appender's default), until the final ACK
- *       → lines/s and MB/s, beside a no-parsing sink (a plain net server in a child that only
- *       counts the same bytes: the ceiling of loopback + one Node process);
+ *       pipelined within a 4 MiB window (the appender's default), until the final ACK, over 1
+ *       and over SESSIONS sessions → lines/s and MB/s, beside a no-parsing sink (a plain net
+ *       server in a child that only counts the same bytes: the ceiling of loopback + one Node
+ *       process);
  *   (b) ndjson: the same records as raw NDJSON to the collector's ndjson listener and to
  *       rsyslog (imtcp → omfile, %rawmsg%), timed until the output file holds every byte.
  *
  * Runs alternate (collector, sink/rsyslog, collector, …) so a noisy machine hurts both alike;
  * medians are reported. Each run gets a fresh process and a fresh output directory (start-up
- * is not timed).
+ * is not timed). "Server CPU" is the user + system time of the server process (all its
+ * threads) during the run, per million lines: steadier than rates when the machine is shared.
  *
  *   npm run build && node bench/collector.mjs
  *   LOGWIRE_BENCH_LINES=200000 LOGWIRE_BENCH_RUNS=1 node bench/collector.mjs   (a quick check)
@@ -19,6 +21,8 @@
  *   LOGWIRE_BENCH_ONLY=ndjson LOGWIRE_BENCH_PROFILE=/tmp/prof node bench/collector.mjs
  *       (one part only; the collector runs under node --cpu-prof, a .cpuprofile per run)
  *
+ * Env: LOGWIRE_BENCH_LINES (1,000,000), LOGWIRE_BENCH_RUNS (5 of each case),
+ * LOGWIRE_BENCH_SESSIONS (4), LOGWIRE_BENCH_ONLY (events,ndjson), LOGWIRE_BENCH_RSYSLOG_TUNED.
  * Needs rsyslogd on the PATH (or env RSYSLOGD) for (b); without it (b) runs the collector only.
  */
 
@@ -32,19 +36,18 @@ import { fileURLToPath } from 'node:url';
 import { DIST } from './measure.mjs';
 
 const LINES = Number(process.env.LOGWIRE_BENCH_LINES ?? 1_000_000);
-const RUNS = Number(process.env.LOGWIRE_BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.LOGWIRE_BENCH_RUNS ?? 5);
 const SESSIONS = Number(process.env.LOGWIRE_BENCH_SESSIONS ?? 4);
 const BATCH = 1000;
 const WINDOW = 4 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
-const TIMEOUT_MS = 120_000;
+const TIMEOUT_MS = 60_000;
 const RSYSLOGD = process.env.RSYSLOGD ?? 'rsyslogd';
 /**
- * rsyslog runs with Debian's defaults for omfile (4 KiB buffer, flushed at each batch's end);
- * LOGWIRE_BENCH_RSYSLOG_TUNED=1 gives it a 256 KiB buffer flushed only when full or at close.
+ * rsyslog runs with Debian's defaults for omfile (a 4 KiB buffer, flushed at the end of each
+ * batch it dequeues); LOGWIRE_BENCH_RSYSLOG_TUNED=1 gives it a 256 KiB buffer (fewer writes).
  */
-const RSYSLOG_TUNING =
-  process.env.LOGWIRE_BENCH_RSYSLOG_TUNED === '1' ? ' ioBufferSize="256k" flushOnTXEnd="off"' : '';
+const RSYSLOG_TUNING = process.env.LOGWIRE_BENCH_RSYSLOG_TUNED === '1' ? ' ioBufferSize="256k"' : '';
 const MAIN = fileURLToPath(new URL('collector/cli/main.js', DIST));
 /** A directory to write the collector's CPU profiles in (node --cpu-prof), one per run. */
 const PROFILE_DIR = process.env.LOGWIRE_BENCH_PROFILE;

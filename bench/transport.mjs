@@ -6,11 +6,14 @@
  *
  *   npm run build && node bench/transport.mjs
  *   LOGWIRE_DIST=/tmp/lw-dist node bench/transport.mjs          (a build elsewhere)
- *   node bench/transport.mjs --inline --only tcp,udp            (receiver in this process; some)
+ *   node bench/transport.mjs --inline --only tcp,udp --cases small --kinds codec
+ *     (receiver in this process; some transports; small messages only; without the raw ceiling)
  *
  * The receiving side runs in a child process (--inline: in this one). On 2 cores that is the
  * truer number: the appender and the collector are two processes, so sending and decoding
- * overlap; inline, one thread pays for both and the rate is their sum of costs per byte.
+ * overlap; inline, one thread pays for both and the rate is their sum of costs per byte. Inline
+ * UDP measures nothing: a dgram send completes on nextTick, so a sender waiting for 'drain'
+ * never yields to the event loop and the receiver reads only after the run.
  *
  *   per case: connect ─▶ warm-up ─▶ calibrate N for ~LOGWIRE_BENCH_MS ─▶ 3 runs of N ─▶ median
  *
@@ -18,7 +21,9 @@
  * receiver's clock reading of its last message (process.hrtime is CLOCK_MONOTONIC, the same
  * clock in both processes). UDP carries one message per datagram, so its bodies are 8 KiB, and
  * it may drop: a run ends when all arrived or nothing came for 300 ms, and the share delivered
- * is reported.
+ * is reported. Raw and codec runs of a case alternate, so a load that drifts (2 shared cores)
+ * slows both alike; the cpu column (user + system time of both processes per message) is the
+ * steadier measure of what each costs.
  */
 
 import { execFileSync, fork } from 'node:child_process';
@@ -524,6 +529,7 @@ async function main() {
   const sinkSpec = { dir, certFile, keyFile };
   const sink = values.inline ? Object.assign(new Sink(), { inline: true }) : remoteSink();
   const began = Date.now();
+  const udpInline = values.inline && transports.includes('udp');
   console.log('# transport (shared/net): Messenger over connectLink → listen, vs the same bytes raw');
   console.log(
     `# node ${process.version}, ${availableParallelism()} cpus, ${new Date().toISOString()}, ` +
@@ -547,6 +553,7 @@ async function main() {
     sink.end?.();
     rmSync(dir, { recursive: true, force: true });
   }
+  if (udpInline) console.log("# inline udp: the receiver starves until the sender is done; don't trust it");
   console.log(`# ${((Date.now() - began) / 1000).toFixed(0)} s`);
 }
 

@@ -17,6 +17,9 @@ import { type Listener, listenFailure, type ResolvedListenOptions } from './list
  * A systemd descriptor is opened with dgram's bind({ fd }); its family is whatever systemd
  * made (the handle is created udp4, which only matters for sending, and this never sends).
  */
+/** Bytes the kernel may buffer for a UDP listener (capped by net.core.rmem_max). */
+export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
 export async function listenUdp(
   address: Address,
   options: ResolvedListenOptions,
@@ -50,7 +53,8 @@ class UdpListener implements Listener {
     this.#options = options;
     this.#onLink = onLink;
     const v6 = address.host !== undefined && isIPv6(address.host);
-    this.#socket = createSocket(v6 ? 'udp6' : 'udp4');
+    // The default receive buffer holds ~25 datagrams of 8 KiB: a burst from one appender overruns it.
+    this.#socket = createSocket({ type: v6 ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER });
     this.#socket.on('message', (msg, rinfo) => this.#receive(msg, rinfo));
   }
 

@@ -90,7 +90,9 @@ export class UdpLink extends LinkBase {
     }
     if (this.#needDrain && this.#pending < UDP_HIGH_WATER_MARK / 2) {
       this.#needDrain = false;
-      this.emitDrain();
+      // Node completes UDP sends on nextTick: a 'drain' from here would let a writer send its
+      // whole backlog without the event loop ever turning (the app that logs would stall).
+      setImmediate(() => this.emitDrain());
     }
   }
 

@@ -32,6 +32,20 @@ describe('UdpLink', () => {
   }
 
   describe('#write', () => {
+    it('emits drain on a later turn of the event loop, so a writer cannot starve it', async () => {
+      const { port } = await receiver();
+      const link = await client(port);
+      let writes = 0;
+      while (link.write([Buffer.alloc(8000)])) writes += 1;
+      expect(writes).toBeLessThan(10_000);
+      let turned = false;
+      setImmediate(() => {
+        turned = true;
+      });
+      await new Promise<void>((resolve) => link.once('drain', resolve));
+      expect(turned).toBe(true);
+    });
+
     it('never sends a zero-length datagram', async () => {
       const { port, got } = await receiver();
       const link = await client(port);
