@@ -16,6 +16,7 @@
  *   npm run build && node bench/appender.mjs
  *   LW_BENCH_COUNT=200000 LW_BENCH_RUNS=2 node bench/appender.mjs          (a quick check)
  *   LW_BENCH_VARIANTS=logwire,pino-socket,pino-socket-reconnect node bench/appender.mjs
+ *   LW_BENCH_OPTIONS='{"queue":{"maxBytes":268435456}}' node bench/appender.mjs  (on top of each logwire variant's)
  *   LOGWIRE_DIST=.tmp/lw-dist node bench/appender.mjs                        (another build, inside the repo)
  *   LW_BENCH_CPU_PROF=/tmp/prof node bench/appender.mjs                      (--cpu-prof on the logwire app)
  *   LW_BENCH_COLLECTOR_PROF=/tmp/cprof node bench/appender.mjs               (--cpu-prof on the collector)
@@ -48,7 +49,24 @@ import { DIST } from './measure.mjs';
 
 const COUNT = Number(process.env.LW_BENCH_COUNT ?? 1_000_000);
 const RUNS = Number(process.env.LW_BENCH_RUNS ?? 3);
-const VARIANTS = (process.env.LW_BENCH_VARIANTS ?? 'logwire,pino-socket').split(',').filter(Boolean);
+/**
+ * What runs: the app's transport and, for logwire, options on top of its defaults (and of
+ * LW_BENCH_OPTIONS). pino-socket gets only what it needs to be a TCP client, else its defaults.
+ */
+const VARIANT_DEFS = {
+  logwire: { transport: 'logwire', options: {} },
+  // The window that keeps up with a 1M-record burst on loopback (see the report in docs/benchmarks.md).
+  'logwire-window16m': { transport: 'logwire', options: { window: 16 * 1024 * 1024 } },
+  'pino-socket': { transport: 'pino-socket' },
+  'pino-socket-reconnect': { transport: 'pino-socket-reconnect' },
+};
+const VARIANTS = (process.env.LW_BENCH_VARIANTS ?? 'logwire,logwire-window16m,pino-socket')
+  .split(',')
+  .filter(Boolean);
+for (const v of VARIANTS)
+  if (!(v in VARIANT_DEFS))
+    throw new Error(`unknown variant ${v}: one of ${Object.keys(VARIANT_DEFS).join(', ')}`);
+const EXTRA_OPTIONS = JSON.parse(process.env.LW_BENCH_OPTIONS || '{}');
 const CPU_PROF = process.env.LW_BENCH_CPU_PROF;
 const COLLECTOR_PROF = process.env.LW_BENCH_COLLECTOR_PROF;
 const POLL_MS = 10;
@@ -168,19 +186,22 @@ function countLines(path) {
 
 async function run(variant) {
   const collector = await startCollector(variant);
-  const port = variant === 'logwire' ? collector.ports.tcp : collector.ports.ndjson;
-  const profile = CPU_PROF !== undefined && variant === 'logwire';
-  const args = profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(CPU_PROF), APP] : [APP];
+  const def = VARIANT_DEFS[variant];
+  const logwire = def.transport === 'logwire';
+  const port = logwire ? collector.ports.tcp : collector.ports.ndjson;
+  const profile = CPU_PROF !== undefined && logwire;
+  const args = profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(CPU_PROF, variant), APP] : [APP];
   const spawnedAt = now();
   const app = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      LW_BENCH_TRANSPORT: variant,
+      LW_BENCH_TRANSPORT: def.transport,
+      LW_BENCH_OPTIONS: JSON.stringify({ ...def.options, ...EXTRA_OPTIONS }),
       LW_BENCH_PORT: String(port),
       LW_BENCH_COUNT: String(COUNT),
-      LW_BENCH_TARGET: TARGET,
+      LW_BENCH_TARGET: def.target ?? TARGET,
     },
   });
   let stdout = '';
@@ -334,13 +355,18 @@ async function main() {
       VARIANTS.map((v) => [v, ...COLUMNS.map(([key, , digits]) => medians[v][key].toFixed(digits))]),
     ),
   );
-  if (medians.logwire !== undefined) {
-    const peers = VARIANTS.filter((v) => v !== 'logwire');
-    console.log('\nratios logwire / peer (below 1: logwire is lower):\n');
+  const ours = VARIANTS.filter((v) => VARIANT_DEFS[v].transport === 'logwire');
+  const peers = VARIANTS.filter((v) => VARIANT_DEFS[v].transport !== 'logwire');
+  const pairs = ours.flatMap((o) => peers.map((p) => [o, p]));
+  if (pairs.length > 0) {
+    console.log('\nratios logwire / pino-socket (below 1: logwire is lower):\n');
     console.log(
       table(
-        ['peer', ...COLUMNS.map(([, title]) => title)],
-        peers.map((p) => [p, ...COLUMNS.map(([key]) => (medians.logwire[key] / medians[p][key]).toFixed(2))]),
+        ['logwire / peer', ...COLUMNS.map(([, title]) => title)],
+        pairs.map(([o, p]) => [
+          `${o} / ${p}`,
+          ...COLUMNS.map(([key]) => (medians[o][key] / medians[p][key]).toFixed(2)),
+        ]),
       ),
     );
   }

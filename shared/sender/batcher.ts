@@ -5,12 +5,15 @@ import { DEFAULT_MAX_BODY } from '../protocol/limits.js';
  * Collects record lines into batch bodies (PROTOCOL.md §3: K LF-terminated lines), cut by
  * record count, byte size or delay. Input arrives in any chunking (pino's worker hands over
  * many lines per chunk, a line may be split across two, an in-process logger writes one line
- * per call), as strings or Buffers. Everything is written into one staging slab, lines are
- * found with `indexOf(LF)`, and a cut copies the batch into one Buffer of exactly its size:
- * one allocation per batch, never one per record (ARCHITECTURE.md "Habits").
+ * per call), as strings or Buffers. Everything is written into a slab, lines are found with
+ * `indexOf(LF)`, and a cut hands over a view of the slab: no copy and no allocation per batch,
+ * never one per record (ARCHITECTURE.md "Habits"). Bytes below `start` belong to the batches
+ * handed over, so a slab that lent any is never written below `start` again: when it is full, a
+ * new slab takes the bytes not yet cut, and the old one lives as long as its batches do (a
+ * slab is about one pino chunk, so that costs at most a slab or two).
  *
- *   push(chunk) ─▶ slab: [ start … complete | partial line … used ]
- *                          └─ cut ─▶ sink.batch(body, count)
+ *   push(chunk) ─▶ slab: [ lent batches … | start … complete | partial line … used ]
+ *                                            └─ cut ─▶ sink.batch(view, count)
  *
  * Empty lines are not records and are skipped. A line longer than `maxRecordBytes` is never
  * kept whole in memory: it goes, piece by piece, to `sink.oversize` and is not batched.
@@ -26,7 +29,10 @@ export interface BatchLimits {
 }
 
 export interface BatcherSink {
-  /** A cut batch: `count` whole lines, each ending with LF. The body is the batcher's no more. */
+  /**
+   * A cut batch: `count` whole lines, each ending with LF. The body is a view the batcher never
+   * writes again: the receiver keeps it as long as it likes, and must not write into it.
+   */
   batch(body: Buffer, count: number): void;
   /**
    * A piece of a record longer than `maxRecordBytes` (a view, valid during the call only);
@@ -49,7 +55,10 @@ export class Batcher {
   readonly #maxRecordBytes: number;
   readonly #sink: BatcherSink;
   readonly #clock: Clock;
+  readonly #slabSize: number;
   #slab: Buffer;
+  /** True once a cut lent part of the current slab: it is never written below `start` again. */
+  #lent = false;
   /** Where the current batch starts in the slab. */
   #start = 0;
   /** End of the last whole line of the current batch. */
@@ -68,7 +77,8 @@ export class Batcher {
     this.#maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_BODY;
     this.#sink = sink;
     this.#clock = options.clock ?? systemClock;
-    this.#slab = Buffer.allocUnsafe(Math.max(MIN_SLAB, Math.min(options.maxBytes * 2, 4 * 1024 * 1024)));
+    this.#slabSize = Math.max(MIN_SLAB, Math.min(options.maxBytes * 2, 4 * 1024 * 1024));
+    this.#slab = Buffer.allocUnsafe(this.#slabSize);
   }
 
   /** Records waiting in the current, not yet cut, batch. */
@@ -109,8 +119,8 @@ export class Batcher {
   cut(): void {
     this.#clearTimer();
     if (this.#count === 0) return;
-    const body = Buffer.allocUnsafe(this.#complete - this.#start);
-    this.#slab.copy(body, 0, this.#start, this.#complete);
+    const body = this.#slab.subarray(this.#start, this.#complete);
+    this.#lent = true;
     const count = this.#count;
     this.#start = this.#complete;
     this.#count = 0;
@@ -201,15 +211,22 @@ export class Batcher {
   }
 
   /**
-   * Makes room for `bytes` more after `used`. Bytes before `start` are spent; they are moved out
-   * only here, once per chunk, so cutting many batches from one big chunk never moves the rest.
+   * Makes room for `bytes` more after `used`. The bytes not yet cut (`start` … `used`) move only
+   * here, once per chunk: within the slab when it lent nothing, else to a new slab, sized for
+   * them and the chunk (not more: a slab lives as long as its batches).
    */
   #reserve(bytes: number): void {
     if (this.#used + bytes <= this.#slab.length) return;
     const live = this.#used - this.#start;
     const needed = live + bytes;
     let target = this.#slab;
-    if (needed > this.#slab.length) target = Buffer.allocUnsafe(Math.max(needed, this.#slab.length * 2));
+    if (this.#lent) {
+      target = Buffer.allocUnsafe(Math.max(needed, this.#slabSize));
+      this.#lent = false;
+    } else if (needed > this.#slab.length) {
+      // Doubling: a long line arriving in many small pieces is moved O(log n) times, not O(n).
+      target = Buffer.allocUnsafe(Math.max(needed, this.#slab.length * 2));
+    }
     this.#slab.copy(target, 0, this.#start, this.#used);
     this.#slab = target;
     this.#complete -= this.#start;

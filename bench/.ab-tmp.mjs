@@ -1,0 +1,387 @@
+/**
+ * The appender against pino-socket (issue #4): one pino app (bench/appender-app.mjs, a child
+ * process per run) logs COUNT records over TCP to a fresh logwire collector, and we measure
+ *
+ *   emit       main-thread time of the logging loop (hrtime around it, in the app)
+ *   delivered  from spawning the app until the collector's output file holds COUNT records
+ *              (logwire: written, hence acknowledged); for pino-socket, which can lose records
+ *              at exit, until COUNT or until the app has exited and nothing more came for 2 s
+ *              (the time of the last growth is reported, with how many arrived)
+ *   after loop delivered, counted from the end of the app's logging loop instead (the
+ *              shipping phase alone: in a tight loop pino hands the worker nothing until the
+ *              loop yields, so the two sides ship only after it)
+ *   exit       from spawning the app until it exited (logwire exits once all is acknowledged)
+ *   peak RSS   the app's process.resourceUsage().maxRSS at exit (both threads)
+ *
+ *   npm run build && node bench/appender.mjs
+ *   LW_BENCH_COUNT=200000 LW_BENCH_RUNS=2 node bench/appender.mjs          (a quick check)
+ *   LW_BENCH_VARIANTS=logwire,pino-socket,pino-socket-reconnect node bench/appender.mjs
+ *   LW_BENCH_OPTIONS='{"queue":{"maxBytes":268435456}}' node bench/appender.mjs  (on top of each logwire variant's)
+ *   LOGWIRE_DIST=.tmp/lw-dist node bench/appender.mjs                        (another build, inside the repo)
+ *   LW_BENCH_CPU_PROF=/tmp/prof node bench/appender.mjs                      (--cpu-prof on the logwire app)
+ *   LW_BENCH_COLLECTOR_PROF=/tmp/cprof node bench/appender.mjs               (--cpu-prof on the collector)
+ *
+ * Both sides pay the same file-writing cost: logwire goes to the collector's tcp listener
+ * (sessions, acknowledgements), pino-socket to its ndjson listener (plain NDJSON, no acks), and
+ * both are written to `<output>/<service>.log`. Runs alternate (logwire, pino-socket, …) so the
+ * noise of a shared machine falls on both; medians are reported, with the ratio logwire/peer.
+ *
+ * Records have a fixed length (see the app), so the output file is watched by its size alone
+ * (stat every 10 ms) and its line count is checked once at the end of the run.
+ */
+
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DIST } from './measure.mjs';
+
+const COUNT = Number(process.env.LW_BENCH_COUNT ?? 1_000_000);
+const RUNS = Number(process.env.LW_BENCH_RUNS ?? 3);
+/**
+ * What runs: the app's transport and, for logwire, options on top of its defaults (and of
+ * LW_BENCH_OPTIONS). pino-socket gets only what it needs to be a TCP client, else its defaults.
+ */
+const VARIANT_DEFS = {
+  'w16-before': {
+    transport: 'logwire',
+    options: { window: 16777216 },
+    target: '/work/main/.tmp/lw-dist/appender/index.js',
+  },
+  'w16-after': {
+    transport: 'logwire',
+    options: { window: 16777216 },
+    target: '/work/main/.tmp/lw-dist2/appender/index.js',
+  },
+  'def-before': { transport: 'logwire', options: {}, target: '/work/main/.tmp/lw-dist/appender/index.js' },
+  'def-after': { transport: 'logwire', options: {}, target: '/work/main/.tmp/lw-dist2/appender/index.js' },
+  logwire: { transport: 'logwire', options: {} },
+  // The window that keeps up with a 1M-record burst on loopback (see the report in docs/benchmarks.md).
+  'logwire-window16m': { transport: 'logwire', options: { window: 16 * 1024 * 1024 } },
+  'pino-socket': { transport: 'pino-socket' },
+  'pino-socket-reconnect': { transport: 'pino-socket-reconnect' },
+};
+const VARIANTS = (process.env.LW_BENCH_VARIANTS ?? 'logwire,logwire-window16m,pino-socket')
+  .split(',')
+  .filter(Boolean);
+for (const v of VARIANTS)
+  if (!(v in VARIANT_DEFS))
+    throw new Error(`unknown variant ${v}: one of ${Object.keys(VARIANT_DEFS).join(', ')}`);
+const EXTRA_OPTIONS = JSON.parse(process.env.LW_BENCH_OPTIONS || '{}');
+const CPU_PROF = process.env.LW_BENCH_CPU_PROF;
+const COLLECTOR_PROF = process.env.LW_BENCH_COLLECTOR_PROF;
+const POLL_MS = 10;
+const QUIET_MS = 2000;
+const RUN_TIMEOUT_MS = 120_000;
+
+const APP = fileURLToPath(new URL('./appender-app.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('collector/cli/main.js', DIST));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** With LOGWIRE_DIST, the app loads that build's appender by path, not the package's dist/. */
+const TARGET = process.env.LOGWIRE_DIST ? fileURLToPath(new URL('appender/index.js', DIST)) : '';
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+// ── the collector ─────────────────────────────────────────────────────────────────────────────
+
+/** A fresh collector on port 0 (tcp and ndjson listeners), writing into a new temp dir. */
+async function startCollector(variant) {
+  const output = mkdtempSync(join(tmpdir(), 'lw-bench-appender-'));
+  const prof =
+    COLLECTOR_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(COLLECTOR_PROF, variant)];
+  const child = spawn(
+    process.execPath,
+    [
+      ...prof,
+      CLI,
+      'collector',
+      '--listen',
+      'tcp/127.0.0.1:0',
+      '--listen',
+      'ndjson/127.0.0.1:0',
+      '--output',
+      output,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], cwd: output },
+  );
+  const ports = {};
+  let stderr = '';
+  await new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`collector did not listen: ${stderr}`)), 15_000);
+    child.once('exit', (code) => fail(new Error(`collector exited (${code}): ${stderr}`)));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text) => {
+      stderr += text;
+      for (const match of stderr.matchAll(/listening (tcp|ndjson)\/127\.0\.0\.1:(\d+)/g))
+        ports[match[1]] = Number(match[2]);
+      if (ports.tcp !== undefined && ports.ndjson !== undefined) {
+        clearTimeout(timer);
+        done();
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  return { child, output, ports, stderr: () => stderr };
+}
+
+/** The collector's peak RSS (KiB) so far, from /proc (Linux); undefined elsewhere. */
+function peakRss(pid) {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function stopCollector(collector) {
+  const { child } = collector;
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  rmSync(collector.output, { recursive: true, force: true });
+}
+
+// ── watching the output ───────────────────────────────────────────────────────────────────────
+
+/** The record files the collector wrote (not `_rejected.log`, not the state dir). */
+function recordFiles(dir) {
+  return readdirSync(dir).filter((name) => name.endsWith('.log') && !name.startsWith('_'));
+}
+
+/** The length of the first line of `path`, once one is there. */
+function firstLineLength(path) {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const lf = buf.subarray(0, n).indexOf(10);
+    return lf === -1 ? undefined : lf + 1;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** LFs in the whole file (once, at the end of a run). */
+function countLines(path) {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+  let lines = 0;
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
+      const view = buf.subarray(0, n);
+      for (let at = view.indexOf(10); at !== -1; at = view.indexOf(10, at + 1)) lines += 1;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return lines;
+}
+
+// ── one run ─────────────────────────────────────────────────────────────────────────────────
+
+async function run(variant) {
+  const collector = await startCollector(variant);
+  const def = VARIANT_DEFS[variant];
+  const logwire = def.transport === 'logwire';
+  const port = logwire ? collector.ports.tcp : collector.ports.ndjson;
+  const profile = CPU_PROF !== undefined && logwire;
+  const args = profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(CPU_PROF, variant), APP] : [APP];
+  const spawnedAt = now();
+  const app = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      LW_BENCH_TRANSPORT: def.transport,
+      LW_BENCH_OPTIONS: JSON.stringify({ ...def.options, ...EXTRA_OPTIONS }),
+      LW_BENCH_PORT: String(port),
+      LW_BENCH_COUNT: String(COUNT),
+      LW_BENCH_TARGET: def.target ?? TARGET,
+    },
+  });
+  let stdout = '';
+  let stderr = '';
+  app.stdout.setEncoding('utf8').on('data', (text) => (stdout += text));
+  app.stderr.setEncoding('utf8').on('data', (text) => (stderr += text));
+  let exitedAt;
+  let exitCode;
+  const exited = new Promise((done) =>
+    app.once('exit', (code, signal) => {
+      exitedAt = now();
+      exitCode = code ?? signal;
+      done();
+    }),
+  );
+
+  let file;
+  let lineLength;
+  let size = 0;
+  let grewAt = spawnedAt;
+  let deliveredAt;
+  const deadline = spawnedAt + RUN_TIMEOUT_MS;
+  for (;;) {
+    await sleep(POLL_MS);
+    const t = now();
+    if (file === undefined) file = recordFiles(collector.output)[0];
+    if (file !== undefined) {
+      const path = join(collector.output, file);
+      const current = statSync(path).size;
+      if (current > size) {
+        size = current;
+        grewAt = t;
+        lineLength ??= firstLineLength(path);
+      }
+      if (lineLength !== undefined && size >= COUNT * lineLength) {
+        deliveredAt = t;
+        break;
+      }
+    }
+    if (exitedAt !== undefined && t - Math.max(grewAt, exitedAt) >= QUIET_MS) {
+      deliveredAt = grewAt;
+      break;
+    }
+    if (t > deadline) {
+      deliveredAt = grewAt;
+      break;
+    }
+  }
+  if (!(await Promise.race([exited.then(() => true), sleep(30_000).then(() => false)]))) {
+    app.kill('SIGKILL');
+    await exited;
+  }
+  const collectorRssKiB = peakRss(collector.child.pid);
+  const path = file === undefined ? undefined : join(collector.output, file);
+  const records = path === undefined ? 0 : countLines(path);
+  const rejected = existsSync(join(collector.output, '_rejected.log'))
+    ? countLines(join(collector.output, '_rejected.log'))
+    : 0;
+  await stopCollector(collector);
+
+  let report;
+  try {
+    report = JSON.parse(stdout.trim().split('\n').pop());
+  } catch {
+    throw new Error(
+      `${variant}: no report from the app (exit ${exitCode})\nstdout: ${stdout}\nstderr: ${stderr}`,
+    );
+  }
+  if (lineLength !== undefined && records * lineLength !== size)
+    console.error(`  note: ${variant}: records are not of one length (${size} bytes, ${records} lines)`);
+  return {
+    variant,
+    emitMs: report.emitMs,
+    deliveredMs: deliveredAt - spawnedAt,
+    exitMs: exitedAt - spawnedAt,
+    // From the end of the logging loop (the app's reading of the same monotonic clock).
+    drainMs: deliveredAt - Number(BigInt(report.loopEndNs)) / 1e6,
+    records,
+    rejected,
+    maxRssMiB: report.maxRssKiB / 1024,
+    cpuMs: report.cpuUserMs + report.cpuSystemMs,
+    collectorRssMiB: collectorRssKiB === undefined ? Number.NaN : collectorRssKiB / 1024,
+    appStderr: stderr.trim(),
+  };
+}
+
+// ── the report ──────────────────────────────────────────────────────────────────────────────
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const COLUMNS = [
+  ['emitMs', 'emit ms', 0],
+  ['deliveredMs', 'delivered ms', 0],
+  ['drainMs', 'after loop ms', 0],
+  ['exitMs', 'app exit ms', 0],
+  ['records', 'records delivered', 0],
+  ['maxRssMiB', 'app peak RSS MiB', 1],
+  ['cpuMs', 'app CPU ms', 0],
+  ['collectorRssMiB', 'collector RSS MiB', 1],
+];
+
+function row(cells, widths) {
+  return `| ${cells.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ')} |`;
+}
+
+function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  return [
+    row(header, widths),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.map((r) => row(r, widths)),
+  ].join('\n');
+}
+
+async function main() {
+  console.log(
+    `bench/appender: ${COUNT} records, ${RUNS} runs of ${VARIANTS.join(' / ')} alternating; ` +
+      `node ${process.version}, ${availableParallelism()} cores`,
+  );
+  const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const variant of VARIANTS) {
+      const r = await run(variant);
+      results[variant].push(r);
+      console.log(
+        `  run ${i + 1} ${variant.padEnd(22)} emit ${r.emitMs.toFixed(0).padStart(6)} ms  delivered ${r.deliveredMs
+          .toFixed(0)
+          .padStart(
+            6,
+          )} ms  (after loop ${r.drainMs.toFixed(0).padStart(5)})  exit ${r.exitMs.toFixed(0).padStart(6)} ms  records ${String(r.records).padStart(8)}  ` +
+          `rss ${r.maxRssMiB.toFixed(1).padStart(6)} MiB  cpu ${r.cpuMs.toFixed(0).padStart(6)} ms` +
+          (r.rejected ? `  rejected ${r.rejected}` : '') +
+          (r.appStderr ? `\n      app stderr: ${r.appStderr.split('\n').join('\n      ')}` : ''),
+      );
+    }
+  }
+  const medians = Object.fromEntries(
+    VARIANTS.map((v) => [
+      v,
+      Object.fromEntries(COLUMNS.map(([key]) => [key, median(results[v].map((r) => r[key]))])),
+    ]),
+  );
+  console.log(`\nmedians of ${RUNS} runs, ${COUNT} records:\n`);
+  console.log(
+    table(
+      ['variant', ...COLUMNS.map(([, title]) => title)],
+      VARIANTS.map((v) => [v, ...COLUMNS.map(([key, , digits]) => medians[v][key].toFixed(digits))]),
+    ),
+  );
+  const ours = VARIANTS.filter((v) => VARIANT_DEFS[v].transport === 'logwire');
+  const peers = VARIANTS.filter((v) => VARIANT_DEFS[v].transport !== 'logwire');
+  const pairs = ours.flatMap((o) => peers.map((p) => [o, p]));
+  if (pairs.length > 0) {
+    console.log('\nratios logwire / pino-socket (below 1: logwire is lower):\n');
+    console.log(
+      table(
+        ['logwire / peer', ...COLUMNS.map(([, title]) => title)],
+        pairs.map(([o, p]) => [
+          `${o} / ${p}`,
+          ...COLUMNS.map(([key]) => (medians[o][key] / medians[p][key]).toFixed(2)),
+        ]),
+      ),
+    );
+  }
+}
+
+await main();
