@@ -18,7 +18,7 @@
  *   LW_BENCH_VARIANTS=logwire,pino-socket,pino-socket-reconnect node bench/appender.mjs
  *   LW_BENCH_OPTIONS='{"queue":{"maxBytes":268435456}}' node bench/appender.mjs  (on top of each logwire variant's)
  *   LOGWIRE_DIST=.tmp/lw-dist node bench/appender.mjs                        (another build, inside the repo)
- *   LW_BENCH_CPU_PROF=/tmp/prof node bench/appender.mjs                      (--cpu-prof on the logwire app)
+ *   LW_BENCH_CPU_PROF=/tmp/prof node bench/appender.mjs                      (--cpu-prof on the app, per variant)
  *   LW_BENCH_COLLECTOR_PROF=/tmp/cprof node bench/appender.mjs               (--cpu-prof on the collector)
  *
  * Both sides pay the same file-writing cost: logwire goes to the collector's tcp listener
@@ -48,7 +48,7 @@ import { fileURLToPath } from 'node:url';
 import { DIST } from './measure.mjs';
 
 const COUNT = Number(process.env.LW_BENCH_COUNT ?? 1_000_000);
-const RUNS = Number(process.env.LW_BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.LW_BENCH_RUNS ?? 5);
 /**
  * What runs: the app's transport and, for logwire, options on top of its defaults (and of
  * LW_BENCH_OPTIONS). pino-socket gets only what it needs to be a TCP client, else its defaults.
@@ -189,7 +189,7 @@ async function run(variant) {
   const def = VARIANT_DEFS[variant];
   const logwire = def.transport === 'logwire';
   const port = logwire ? collector.ports.tcp : collector.ports.ndjson;
-  const profile = CPU_PROF !== undefined && logwire;
+  const profile = CPU_PROF !== undefined;
   const args = profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(CPU_PROF, variant), APP] : [APP];
   const spawnedAt = now();
   const app = spawn(process.execPath, args, {

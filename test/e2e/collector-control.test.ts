@@ -141,6 +141,24 @@ describe('configuration', () => {
     expect(collector.stderr()).not.toContain('t0ken');
   });
 
+  it('refuses a new source beyond max_sources, and still serves the known ones', async () => {
+    await writeFile(
+      join(dir, 'c.toml'),
+      `output = "${logs}"\nlisten = ["tcp/127.0.0.1:0"]\nmax_sources = 1\n`,
+    );
+    const collector = await startCollector(['--config', join(dir, 'c.toml')], { cwd: dir, listeners: 1 });
+    const first = await client(collector);
+    expect((await session(first, 'one')).command).toBe('READY');
+    first.send(eventsMessage(1, 1));
+    await first.next((m) => m.command === 'ACK');
+    const second = await client(collector);
+    const refused = await session(second, 'two');
+    expect({ ...refused.params }).toEqual({ command: 'REGISTER', reason: 'too_many_sources' });
+    first.close();
+    const again = await client(collector);
+    expect((await session(again, 'one', 'svc', { next: '2' })).command).toBe('READY');
+  });
+
   it('acknowledges after fsync with durability = "fsync"', async () => {
     await writeFile(
       join(dir, 'c.toml'),

@@ -84,6 +84,20 @@ describe('collector sessions (PROTOCOL.md §4)', () => {
     expect(Number(status.params.gaps)).toBe(7);
   });
 
+  it('counts no loss for records acknowledged by another collector (first − 1 > last)', async () => {
+    const c = await client();
+    const ready = await register(c, 'src-failover', 101, { first: 51 });
+    expect(ready.params.last).toBe('0');
+    c.send(eventsMessage(51, 50));
+    await c.next((m) => m.command === 'ACK' && m.params.seq === '100');
+    c.send(message('STATUS'));
+    const status = await c.next((m) => m.command === 'OK' && m.params.command === 'STATUS');
+    expect(status.params.gaps).toBe('0');
+    expect(await numbersIn(join(dir, 'logs', 'svc.log'))).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 51),
+    );
+  });
+
   it('refuses EVENTS before READY and closes', async () => {
     const c = await client();
     c.send(message('ALIVE', { serial: 1 }));
