@@ -22,7 +22,8 @@ export const DEFAULT_BATCH: BatchLimits = Object.freeze({
   maxBytes: 256 * 1024,
   maxDelay: 10,
 });
-export const DEFAULT_WINDOW = 4 * 1024 * 1024;
+/** A 1M-record burst needs this much in flight to cover a ~30 ms ack round trip (docs/benchmarks.md). */
+export const DEFAULT_WINDOW = 16 * 1024 * 1024;
 export const DEFAULT_QUEUE_MAX_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_OVERFLOW: OverflowPolicy = 'drop-oldest';
 export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
