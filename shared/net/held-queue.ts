@@ -1,3 +1,4 @@
+import { Fifo } from '../fifo.js';
 import { formatLine } from '../protocol/line.js';
 import type { Message } from '../protocol/message.js';
 
@@ -26,9 +27,7 @@ export function wireBytes(msg: Message): number {
 
 export class HeldQueue {
   readonly maxBytes: number;
-  // An array with a moving head: shift() on a long array is O(n).
-  #items: (HeldMessage | undefined)[] = [];
-  #head = 0;
+  readonly #items = new Fifo<HeldMessage>();
   #bytes = 0;
 
   constructor(maxBytes: number = DEFAULT_MAX_QUEUE_BYTES) {
@@ -40,7 +39,7 @@ export class HeldQueue {
   }
 
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   /**
@@ -55,29 +54,18 @@ export class HeldQueue {
   }
 
   peek(): HeldMessage | undefined {
-    return this.#items[this.#head];
+    return this.#items.peek();
   }
 
   shift(): HeldMessage | undefined {
-    const item = this.#items[this.#head];
-    if (item === undefined) return undefined;
-    this.#items[this.#head] = undefined;
-    this.#head += 1;
-    this.#bytes -= item.bytes;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
+    const item = this.#items.shift();
+    if (item !== undefined) this.#bytes -= item.bytes;
     return item;
   }
 
   /** Forgets every held message (on close). */
   clear(): void {
-    this.#items = [];
-    this.#head = 0;
+    this.#items.clear();
     this.#bytes = 0;
   }
 }

@@ -1,12 +1,12 @@
+import { Fifo } from '../fifo.js';
 import { type Batch, lastSeq } from './batch.js';
 
 /**
- * Batches in number order, oldest first, with their byte count: a list with a head index, so
- * forgetting acknowledged batches is O(1) each (no Array#shift in a loop). Used by both stores.
+ * Batches in number order, oldest first, with their byte count; forgetting acknowledged
+ * batches is O(1) each (a Fifo). Used by both stores.
  */
 export class BatchQueue {
-  #items: (Batch | undefined)[] = [];
-  #head = 0;
+  readonly #items = new Fifo<Batch>();
   #bytes = 0;
 
   /** Body bytes held. */
@@ -16,17 +16,17 @@ export class BatchQueue {
 
   /** Batches held. */
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   /** The oldest batch, if any. */
   get first(): Batch | undefined {
-    return this.#items[this.#head];
+    return this.#items.peek();
   }
 
   /** The newest batch, if any. */
   get last(): Batch | undefined {
-    return this.#items.length > this.#head ? this.#items[this.#items.length - 1] : undefined;
+    return this.#items.peekLast();
   }
 
   push(batch: Batch): void {
@@ -36,10 +36,8 @@ export class BatchQueue {
 
   /** Removes and returns the oldest batch. */
   shift(): Batch | undefined {
-    const batch = this.#items[this.#head];
-    if (batch === undefined) return undefined;
-    this.#drop();
-    this.#compact();
+    const batch = this.#items.shift();
+    if (batch !== undefined) this.#bytes -= batch.body.length;
     return batch;
   }
 
@@ -50,34 +48,14 @@ export class BatchQueue {
   ackUpTo(last: number): number {
     let forgotten = 0;
     for (let batch = this.first; batch !== undefined && lastSeq(batch) <= last; batch = this.first) {
-      this.#drop();
+      this.shift();
       forgotten++;
     }
-    this.#compact();
     return forgotten;
   }
 
   /** A snapshot, oldest first: later pushes and acks do not change it. */
   toArray(): Batch[] {
-    return this.#items.slice(this.#head) as Batch[];
-  }
-
-  #drop(): void {
-    const batch = this.#items[this.#head];
-    if (batch === undefined) return;
-    this.#bytes -= batch.body.length;
-    this.#items[this.#head] = undefined;
-    this.#head++;
-  }
-
-  // Copies the live part down once the dead prefix is at least half the list: amortized O(1).
-  #compact(): void {
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
+    return this.#items.toArray();
   }
 }

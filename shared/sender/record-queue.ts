@@ -13,6 +13,8 @@
  * dropped under every policy: it could never fit.
  */
 
+import { Fifo } from '../fifo.js';
+
 export const OVERFLOW_POLICIES = ['drop-oldest', 'drop-newest', 'block'] as const;
 export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
 
@@ -36,9 +38,7 @@ export class RecordQueue {
   readonly overflow: OverflowPolicy;
   readonly #onDrop: ((batch: PendingBatch) => void) | undefined;
   readonly #onRoom: (() => void) | undefined;
-  // An array with a moving head, so shifting is O(1).
-  #items: (PendingBatch | undefined)[] = [];
-  #head = 0;
+  readonly #items = new Fifo<PendingBatch>();
   #bytes = 0;
   #records = 0;
   #dropped = 0;
@@ -63,7 +63,7 @@ export class RecordQueue {
 
   /** Batches waiting. */
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   /** Records dropped by the overflow policy so far. */
@@ -112,19 +112,14 @@ export class RecordQueue {
 
   /** Puts a batch back at the front (one taken by `shift` and not committed). Never drops. */
   unshift(batch: PendingBatch): void {
-    if (this.#head > 0) {
-      this.#head -= 1;
-      this.#items[this.#head] = batch;
-    } else {
-      this.#items.unshift(batch);
-    }
+    this.#items.unshift(batch);
     this.#bytes += batch.body.length;
     this.#records += batch.count;
   }
 
   /** The oldest batch, left in place. */
   peek(): PendingBatch | undefined {
-    return this.#items[this.#head];
+    return this.#items.peek();
   }
 
   /** Takes the oldest batch. */
@@ -139,9 +134,8 @@ export class RecordQueue {
 
   /** Takes every waiting batch, oldest first (at close, to report or spool them). */
   drain(): PendingBatch[] {
-    const all = this.#items.slice(this.#head) as PendingBatch[];
-    this.#items = [];
-    this.#head = 0;
+    const all = this.#items.toArray();
+    this.#items.clear();
     this.#bytes = 0;
     this.#records = 0;
     if (this.#wasFull) {
@@ -152,19 +146,10 @@ export class RecordQueue {
   }
 
   #take(): PendingBatch | undefined {
-    const batch = this.#items[this.#head];
+    const batch = this.#items.shift();
     if (batch === undefined) return undefined;
-    this.#items[this.#head] = undefined;
-    this.#head += 1;
     this.#bytes -= batch.body.length;
     this.#records -= batch.count;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
     return batch;
   }
 
