@@ -7,14 +7,15 @@
  */
 
 import { mkdir } from 'node:fs/promises';
-import { Dispatcher } from '../shared/dispatcher/dispatcher.js';
+import { Dispatcher, owedMessage } from '../shared/dispatcher/dispatcher.js';
 import { installStandardHandlers } from '../shared/dispatcher/standard-handlers.js';
 import { LogwireError } from '../shared/errors.js';
 import { formatAddress } from '../shared/net/address.js';
 import type { Link } from '../shared/net/link.js';
 import { type Listener, listen } from '../shared/net/listener.js';
 import { Messenger } from '../shared/net/messenger.js';
-import { DEFINITIONS } from '../shared/protocol/definitions.js';
+import { parseInteger } from '../shared/protocol/accessors.js';
+import { checkMessage, DEFINITIONS } from '../shared/protocol/definitions.js';
 import { message } from '../shared/protocol/message.js';
 import { Checkpoint } from './checkpoint.js';
 import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from './config-types.js';
@@ -44,6 +45,27 @@ function writerSettings(config: CollectorConfig): WriterSettings {
     validate: config.validate,
     durability: config.durability,
   };
+}
+
+/** Keys fixed once the collector runs (open files, the checkpoint, open connections' limits). */
+const FIXED_KEYS = [
+  'output',
+  'state',
+  'durability',
+  'fileMode',
+  'dirMode',
+  'maxOpenFiles',
+  'fileIdleClose',
+  'maxLine',
+  'maxBody',
+] as const satisfies readonly (keyof CollectorConfig)[];
+
+/** The first key (snake_case) a reload would change but cannot, or undefined. */
+function restartNeeded(current: CollectorConfig, next: CollectorConfig): string | undefined {
+  const changed = FIXED_KEYS.find((key) => current[key] !== next[key]);
+  if (changed !== undefined) return snakeCase(changed);
+  const listeners = (c: CollectorConfig) => c.listeners.map((l) => formatAddress(l.address)).join(',');
+  return listeners(current) === listeners(next) ? undefined : 'listen';
 }
 
 function snakeCase(name: string): string {
@@ -82,13 +104,18 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   }
   const counters = createCounters();
   const sessions = new Map<string, Session>();
+  /** Every stream session, registered or not: STOP drains them all. */
+  const allSessions = new Set<Session>();
   const links = new Set<Link>();
   let paused = false;
   let holding: 'all' | 'ndjson' | 'none' = 'none';
   let stopping: Promise<void> | undefined;
   let resolveDone!: () => void;
-  const done = new Promise<void>((resolve) => {
+  let rejectDone!: (error: unknown) => void;
+  let failedStop: unknown;
+  const done = new Promise<void>((resolve, reject) => {
     resolveDone = resolve;
+    rejectDone = reject;
   });
   const startedAt = Date.now();
   const onError = (error: unknown): void => {
@@ -136,6 +163,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     counters,
     sessions,
     paused: () => paused,
+    stopping: () => stopping !== undefined,
     log,
   };
 
@@ -166,9 +194,14 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       if (options.reload === undefined) return 'no_config_source';
       try {
         const next = await options.reload();
+        const fixed = restartNeeded(config, next);
+        if (fixed !== undefined) {
+          log.warn(`RELOAD refused: ${fixed} cannot change without a restart`);
+          return 'restart_needed';
+        }
         writer.settings = writerSettings(next);
         config = next;
-        log.info('configuration reloaded (listeners are kept as they are)');
+        log.info('configuration reloaded');
         return undefined;
       } catch (error) {
         onError(error);
@@ -201,6 +234,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       replies: !udp,
     });
     const session = udp ? undefined : new Session(messenger, host);
+    if (session !== undefined) {
+      allSessions.add(session);
+      messenger.once('close', () => allSessions.delete(session));
+    }
     const ctx: CollectorContext = {
       peer: link.peer,
       session,
@@ -208,8 +245,16 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     };
     messenger.on('message', (msg) => dispatcher.dispatch(msg, ctx));
     messenger.on('discarded', (msg) => {
-      if (session !== undefined && msg.command === 'EVENTS') session.discarded(msg);
-      else counters.rejected += Number(msg.params.count ?? 0);
+      // Never dispatched, so checked here: a bad line must not reach the session (§6).
+      const invalid = checkMessage(msg, DEFINITIONS);
+      if (invalid !== undefined) {
+        counters.protocolErrors += 1;
+        if (invalid.reply !== undefined) ctx.reply(owedMessage(invalid.reply));
+        if (session !== undefined) session.messenger.close();
+        return;
+      }
+      if (session !== undefined && msg.command === 'EVENTS') session.discarded(msg, ctx);
+      else counters.rejected += parseInteger(msg.params.count ?? '0') ?? 0;
     });
     messenger.on('protocolError', (error) => {
       counters.protocolErrors += 1;
@@ -231,7 +276,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
             ...(listener.tls === undefined ? {} : { tls: listener.tls }),
             ...(listener.unix === undefined ? {} : { unix: listener.unix }),
             ...(listener.address.scheme === 'ws' || listener.address.scheme === 'wss'
-              ? { ws: { path: listener.address.path ?? '/' } }
+              ? // ws buffers whole messages: bound each to one protocol message (§8).
+                {
+                  ws: { path: listener.address.path ?? '/', maxPayload: config.maxLine + 1 + config.maxBody },
+                }
               : {}),
           },
           (link) => onLink(listener, link),
@@ -275,22 +323,32 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     stopping ??= (async () => {
       log.info(`stopping (${reason}): draining`);
       clearInterval(forgetTimer);
-      // From here new links are refused (onLink); sessions read no more EVENTS.
-      for (const session of sessions.values()) session.drain();
-      await writer.idle();
-      // Acks go out on the next turn; then every link ends once its queued writes are flushed.
-      await new Promise((resolve) => setImmediate(resolve));
-      const ended = [...links].map(
-        (link) => new Promise<void>((resolve) => link.once('close', () => resolve())),
-      );
-      for (const link of links) link.close();
-      await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-      await Promise.allSettled(listeners.map((l) => l.close()));
-      await outputs!.close();
-      await checkpoint.save();
-      await checkpoint.close();
-      log.info('stopped');
-      resolveDone();
+      try {
+        // From here new links are refused (onLink), sessions read no more EVENTS, and UDP and
+        // ndjson input is ignored (host.stopping).
+        for (const session of allSessions) session.drain();
+        await writer.idle();
+        // Acks go out on the next turn; then every link ends once its queued writes are flushed.
+        await new Promise((resolve) => setImmediate(resolve));
+        const ended = [...links].map(
+          (link) => new Promise<void>((resolve) => link.once('close', () => resolve())),
+        );
+        for (const link of links) link.close();
+        await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+        await Promise.allSettled(listeners.map((l) => l.close()));
+        // A closing ndjson link hands over its last line without LF: write it too.
+        await writer.idle();
+        await outputs!.close();
+        await checkpoint.save();
+        log.info('stopped');
+      } catch (error) {
+        onError(error);
+        failedStop = error;
+      } finally {
+        await checkpoint.close().catch(onError);
+        if (failedStop === undefined) resolveDone();
+        else rejectDone(failedStop);
+      }
     })();
     return stopping;
   }

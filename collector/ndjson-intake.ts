@@ -38,6 +38,7 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
   host.counters.connections += 1;
 
   link.on('data', (chunk) => {
+    if (host.stopping()) return; // STOP: what came before is written, nothing after
     const lastLf = chunk.lastIndexOf(LF);
     if (lastLf === -1) {
       partial.push(chunk);

@@ -15,6 +15,8 @@ export interface SessionHost {
   /** The live session of each source. */
   readonly sessions: Map<string, Session>;
   readonly paused: () => boolean;
+  /** STOP/QUIT began: UDP and ndjson input is no longer taken. */
+  readonly stopping: () => boolean;
   readonly log: CollectorLog;
 }
 

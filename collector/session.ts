@@ -16,7 +16,7 @@ import { type Message, message } from '../shared/protocol/message.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
 import type { Route } from './write-job.js';
 
-type SessionState = 'new' | 'registering' | 'ready' | 'superseded' | 'draining';
+type SessionState = 'new' | 'registering' | 'ready' | 'superseded' | 'draining' | 'closed';
 
 export class Session {
   readonly messenger: Messenger;
@@ -56,12 +56,15 @@ export class Session {
   /** Why this REGISTER is refused, if it is (§4.2); names and types were checked by definitions. */
   private registrationProblem(msg: Message): ['INVALID' | 'UNAUTHORIZED', string] | undefined {
     const config = this.host.config();
+    if (this.state === 'draining') return ['INVALID', 'stopping'];
     if (this.state !== 'new') return ['INVALID', 'already_registered'];
     if (msg.params.version !== '1') return ['INVALID', 'bad_version'];
     if (config.token !== undefined && msg.params.token !== config.token) return ['UNAUTHORIZED', 'bad_token'];
     const next = getInteger(msg.params, 'next', 'REGISTER');
     const first = msg.params.first === undefined ? next : getInteger(msg.params, 'first', 'REGISTER');
     if (first > next) return ['INVALID', 'first_after_next'];
+    // Marks only rise: refuse here, before an older live session is ended for nothing (§4.2).
+    if (this.host.checkpoint.mark(msg.params.source!) >= next) return ['INVALID', 'sequence_behind'];
     const source = msg.params.source!;
     if (!this.host.checkpoint.knows(source) && this.host.checkpoint.sources() >= config.maxSources) {
       return ['INVALID', 'too_many_sources'];
@@ -81,6 +84,7 @@ export class Session {
     }
     // §4: records below `first` were acknowledged by another collector: not a loss.
     if (first - 1 > last) checkpoint.setMark(source, first - 1, Date.now());
+    else checkpoint.touch(source); // a registration is activity for source_ttl
     this.state = 'ready';
     this.host.counters.sessions += 1;
     this.ackSent = last;
@@ -99,13 +103,21 @@ export class Session {
   }
 
   /** A batch whose body was over max_body: acknowledged, its records counted rejected (§6). */
-  discarded(msg: Message): void {
+  discarded(msg: Message, ctx: CollectorContext): void {
+    if (this.state === 'new' || this.state === 'registering') {
+      this.refuse(ctx, 'INVALID', 'not_registered', 'EVENTS');
+      return;
+    }
     if (this.state === 'ready') this.submit(msg, undefined);
   }
 
   private submit(msg: Message, body: Buffer | undefined): void {
     const seq = getInteger(msg.params, 'seq', 'EVENTS');
     const count = getInteger(msg.params, 'count', 'EVENTS');
+    if (!Number.isSafeInteger(seq + count - 1)) {
+      this.refuse(undefined, 'INVALID', 'bad_seq', 'EVENTS');
+      return;
+    }
     this.inFlight += 1;
     this.host.counters.batches += 1;
     this.host.writer.submit({
@@ -147,10 +159,11 @@ export class Session {
 
   /** STOP/QUIT: read no more EVENTS; what was read is still written and acknowledged. */
   drain(): void {
-    if (this.state === 'ready' || this.state === 'new') this.state = 'draining';
+    if (this.state !== 'superseded' && this.state !== 'closed') this.state = 'draining';
   }
 
   closed(): void {
+    this.state = 'closed';
     if (this.route !== undefined && this.host.sessions.get(this.route.source) === this) {
       this.host.sessions.delete(this.route.source);
     }
@@ -165,6 +178,7 @@ export class Session {
     const reply = message(command, command === 'INVALID' ? { command: about, reason } : { reason });
     if (ctx === undefined) this.messenger.send(reply);
     else ctx.reply(reply);
+    this.state = 'closed';
     this.messenger.close();
   }
 }

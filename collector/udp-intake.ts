@@ -10,7 +10,17 @@ import type { SessionHost } from './session-host.js';
 
 export function acceptUdpEvents(msg: Message, host: SessionHost): void {
   const { source, service, host: hostname, seq, count } = msg.params;
-  if (!isName(source ?? '') || !isName(service ?? '') || !isName(hostname ?? '') || msg.body === undefined) {
+  // No session to PAUSE and no reading to stop: past twice pause_above, datagrams are dropped
+  // (counted), as the network would drop them, so memory stays bounded.
+  const full = host.writer.queuedBytes > 2 * host.config().pauseAbove;
+  if (
+    full ||
+    host.stopping() ||
+    !isName(source ?? '') ||
+    !isName(service ?? '') ||
+    !isName(hostname ?? '') ||
+    msg.body === undefined
+  ) {
     host.counters.datagramsDropped += 1;
     return;
   }

@@ -12,6 +12,7 @@
  * new sessions register (and hear PAUSE).
  */
 
+import { LogwireError } from '../shared/errors.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { Durability, OutputFormat, Validation } from './config-types.js';
 import type { CollectorCounters } from './counters.js';
@@ -55,8 +56,11 @@ export class Writer {
   private readonly deps: WriterDeps;
   private queue: BatchJob[] = [];
   private running = false;
-  private idleWaiters: Array<() => void> = [];
-  /** Batches submitted and not yet answered, per source, and who waits for them to be none. */
+  /** Batches submitted and batches answered so far; idle() waits for the first to be reached. */
+  private submitted = 0;
+  private answered = 0;
+  private idleWaiters: Array<{ until: number; resolve: () => void }> = [];
+  /** Session batches submitted and not yet answered, per source, and who waits for none. */
   private readonly pending = new Map<string, { batches: number; waiters: Array<() => void> }>();
   queuedBytes = 0;
 
@@ -67,9 +71,13 @@ export class Writer {
 
   submit(job: BatchJob): void {
     this.queue.push(job);
-    const entry = this.pending.get(job.route.source);
-    if (entry === undefined) this.pending.set(job.route.source, { batches: 1, waiters: [] });
-    else entry.batches += 1;
+    this.submitted += 1;
+    // Only sessions move marks: a forged UDP stream naming a source must not hold its READY.
+    if (job.mode === 'session') {
+      const entry = this.pending.get(job.route.source);
+      if (entry === undefined) this.pending.set(job.route.source, { batches: 1, waiters: [] });
+      else entry.batches += 1;
+    }
     this.queuedBytes += job.body?.length ?? 0;
     this.deps.onQueued?.(this.queuedBytes);
     if (!this.running) {
@@ -85,24 +93,45 @@ export class Writer {
     else entry.waiters.push(fn);
   }
 
-  /** Resolves once everything submitted so far is written and acknowledged. */
+  /**
+   * Resolves once everything submitted before the call is written and answered: not "once the
+   * queue is empty", which a steady stream of input would put off forever (LOG, STOP).
+   */
   idle(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    if (this.answered >= this.submitted) return Promise.resolve();
+    const until = this.submitted;
+    return new Promise((resolve) => this.idleWaiters.push({ until, resolve }));
   }
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batches = this.queue.splice(0, this.tickLength());
-      await this.commit(batches);
-      for (const job of batches) {
-        this.queuedBytes -= job.body?.length ?? 0;
-        this.settled(job.route.source);
+      try {
+        await this.commit(batches);
+      } catch (error) {
+        // Nothing a peer sends may become an unhandled rejection: fail the tick instead.
+        this.deps.onError(error);
+        for (const job of batches) job.fail(error);
       }
+      for (const job of batches) this.answer(job);
       this.deps.onQueued?.(this.queuedBytes);
     }
     this.running = false;
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** A job is done with (acknowledged or failed): bookkeeping and whoever waits on it. */
+  private answer(job: BatchJob): void {
+    this.queuedBytes -= job.body?.length ?? 0;
+    this.answered += 1;
+    if (job.mode === 'session') this.settled(job.route.source);
+    if (this.idleWaiters.length > 0) {
+      const still: typeof this.idleWaiters = [];
+      for (const waiter of this.idleWaiters) {
+        if (this.answered >= waiter.until) waiter.resolve();
+        else still.push(waiter);
+      }
+      this.idleWaiters = still;
+    }
   }
 
   /** How many queued batches the next tick takes: at least one, then up to TICK_BYTES. */
@@ -175,6 +204,7 @@ export class Writer {
       for (const [source, mark] of before) checkpoint.setMark(source, mark, now);
       this.deps.onError(error);
       for (const job of batches) job.fail(error);
+      this.failQueued(new Set(before.keys()), error);
       return;
     }
     for (;;) {
@@ -182,12 +212,28 @@ export class Writer {
         await checkpoint.save();
         break;
       } catch (error) {
+        // Closed (the collector stopped under us): nothing more can be saved or acknowledged.
+        if (error instanceof LogwireError && error.code === 'LW_ERR_CLOSED') throw error;
         // Acks wait until the marks that cover them are saved; meanwhile input backs up (PAUSE).
         this.deps.onError(error);
         await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_RETRY_MS));
       }
     }
     for (const [job, mark] of marks) job.done(mark);
+  }
+
+  /**
+   * After a failed tick, later batches of its sources must not be written either: they would
+   * move the mark past the records that failed, and READY would tell the client to forget them.
+   * Their sessions are closed by the failure; the clients resend everything after READY.
+   */
+  private failQueued(sources: ReadonlySet<string>, error: unknown): void {
+    this.queue = this.queue.filter((job) => {
+      if (job.mode !== 'session' || !sources.has(job.route.source)) return true;
+      job.fail(error);
+      this.answer(job);
+      return false;
+    });
   }
 
   /** Records of a session batch at or below the source's mark are retransmissions (§4). */
@@ -254,7 +300,11 @@ export class Writer {
 
   private async writeFiles(files: Map<string, Buffer[]>): Promise<void> {
     const { outputs } = this.deps;
-    await Promise.all([...files].map(([path, chunks]) => outputs.write(path, chunks)));
+    // Settle every write before deciding: a failure must not be handled (and files cut back)
+    // while another file's write is still landing.
+    const results = await Promise.allSettled([...files].map(([path, chunks]) => outputs.write(path, chunks)));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     if (this.settings.durability === 'fsync') await outputs.fsyncAll();
     this.deps.checkpoint.noteOutputs(outputs.lengths());
   }

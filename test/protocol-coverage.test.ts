@@ -39,10 +39,15 @@ async function collectorWith(
     return (await handle.writev(chunks)).bytesWritten;
   };
   const output = join(dir, `logs-${collectors.length}`);
-  const config = await loadConfig({ flags: { listen: ['tcp/127.0.0.1:0', 'ws/127.0.0.1:0/'], output } }, dir);
+  const flags = { listen: ['tcp/127.0.0.1:0', 'ws/127.0.0.1:0/'], output };
+  const config = await loadConfig({ flags }, dir);
   const collector = await startCollector(
     { ...config, pauseAbove: 20_000 },
-    { log: quiet, writev, reload: () => loadConfig({ flags: { listen: ['tcp/127.0.0.1:0'], output } }, dir) },
+    {
+      log: quiet,
+      writev,
+      reload: async () => ({ ...(await loadConfig({ flags }, dir)), pauseAbove: 20_000 }),
+    },
   );
   collectors.push(collector);
   const portOf = (scheme: string) =>

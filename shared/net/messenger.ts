@@ -7,7 +7,7 @@
 
 import { EventEmitter } from 'node:events';
 import { ProtocolError } from '../errors.js';
-import { decodeDatagram } from '../protocol/datagram.js';
+import { datagramHead, decodeDatagram } from '../protocol/datagram.js';
 import { encodeMessage, encodeMessageToBuffer } from '../protocol/encode.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { type FrameLimits, MAX_BAD_LINES_IN_A_ROW } from '../protocol/limits.js';
@@ -89,6 +89,8 @@ export class Messenger extends EventEmitter<MessengerEvents> {
   }
 
   private onData(chunk: Buffer): void {
+    // Closed by us: what the peer still sends (until its FIN) is neither read nor obeyed.
+    if (this.link.closed) return;
     if (this.decoder !== undefined) {
       this.decoder.push(chunk);
       return;
@@ -98,7 +100,16 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     try {
       msg = decodeDatagram(chunk, this.limits);
     } catch (err) {
-      this.onProtocolError(this.frameError(err as ProtocolError));
+      const error = err as ProtocolError;
+      // A body over the limit: skipped with its framing intact, as on streams (§6).
+      const head = error.code === 'LW_ERR_BODY_TOO_LARGE' ? datagramHead(chunk) : undefined;
+      if (head !== undefined) {
+        this.received += 1;
+        this.badInARow = 0;
+        this.emit('discarded', head, Number(head.params.bytes));
+        return;
+      }
+      this.onProtocolError(this.frameError(error));
       return;
     }
     this.badInARow = 0;

@@ -69,3 +69,13 @@ function datagramError(
     reply: { command: 'INVALID', params: { command: msg.command, reason } },
   });
 }
+
+/** The line of a datagram whose body was refused as too large, to report it (never throws). */
+export function datagramHead(packet: Buffer): Message | undefined {
+  const lf = packet.indexOf(0x0a);
+  try {
+    return parseLine(packet.toString('utf8', 0, lf === -1 ? packet.length : lf));
+  } catch {
+    return undefined;
+  }
+}

@@ -94,25 +94,44 @@ export class Batcher {
   /** Takes a chunk of input. Throws nothing; after `end` it does nothing. */
   push(chunk: string | Buffer): void {
     if (this.#ended || chunk.length === 0) return;
-    let from: number;
     if (typeof chunk === 'string') {
-      // A UTF-16 unit is at most 3 UTF-8 bytes: skip the exact count when that much room is there.
-      const room = this.#slab.length - this.#used;
-      this.#reserve(chunk.length * 3 <= room ? chunk.length * 3 : Buffer.byteLength(chunk, 'utf8'));
-      from = this.#used;
-      this.#used += this.#slab.write(chunk, this.#used);
+      this.#writeString(chunk);
     } else {
       this.#reserve(chunk.length);
-      from = this.#used;
-      chunk.copy(this.#slab, this.#used);
+      const from = this.#used;
+      chunk.copy(this.#slab, from);
       this.#used += chunk.length;
+      this.#scan(from, undefined);
     }
-    this.#scan(from);
     if (this.#count > 0) {
       if (this.#limits.maxDelay === 0) this.cut();
       else if (this.#timer === undefined)
         this.#timer = this.#clock.setTimeout(() => this.#onTimer(), this.#limits.maxDelay);
     }
+  }
+
+  /**
+   * Writes a string at `used` and scans it. When it was all ASCII (one byte per UTF-16 unit), its
+   * own indices are slab offsets from where it starts, and the scan searches the string. No
+   * exact byte count first: room for `length + 4` is made (enough for ASCII), and `write` stops
+   * only at a whole character, so a write that left more than 3 bytes free wrote everything.
+   * Only a write that filled the room is measured and, when it did not take the whole string,
+   * redone with room for all of it.
+   */
+  #writeString(chunk: string): void {
+    this.#reserve(chunk.length + 4);
+    const room = this.#slab.length - this.#used;
+    let written = this.#slab.write(chunk, this.#used);
+    if (written > room - 4) {
+      const bytes = Buffer.byteLength(chunk, 'utf8');
+      if (bytes > written) {
+        this.#reserve(bytes);
+        written = this.#slab.write(chunk, this.#used);
+      }
+    }
+    const from = this.#used;
+    this.#used += written;
+    this.#scan(from, written === chunk.length ? chunk : undefined);
   }
 
   /** Cuts the current batch now, if it holds any record (a partial line stays). */
@@ -140,19 +159,33 @@ export class Batcher {
     this.cut();
   }
 
-  /** Scans the bytes from `from` to `used` for line ends. */
-  #scan(from: number): void {
+  /**
+   * Scans the bytes from `from` to `used` for line ends. `text`, when given, is the ASCII string
+   * just written at `from`: its `indexOf` finds an LF for much less than a call into
+   * `Buffer.indexOf` (this runs once per record).
+   */
+  #scan(from: number, text: string | undefined): void {
+    const slab = this.#slab;
+    const used = this.#used;
+    const limits = this.#limits;
     let at = from;
-    while (at < this.#used) {
-      const lf = this.#slab.indexOf(LF, at);
-      if (lf === -1 || lf >= this.#used) break;
+    while (at < used) {
+      let lf: number;
+      if (text !== undefined) {
+        lf = text.indexOf('\n', at - from);
+        if (lf === -1) break;
+        lf += from;
+      } else {
+        lf = slab.indexOf(LF, at);
+        if (lf === -1 || lf >= used) break;
+      }
       at = lf + 1;
       if (this.#skipping) {
         this.#endOversize(lf);
         at = this.#complete;
         continue;
       }
-      const length = lf + 1 - this.#complete;
+      const length = at - this.#complete;
       if (length === 1) {
         this.#skipEmptyLine();
         continue;
@@ -162,12 +195,10 @@ export class Batcher {
         at = this.#complete;
         continue;
       }
-      if (this.#count > 0 && lf + 1 - this.#start > this.#limits.maxBytes) this.cut();
-      this.#complete = lf + 1;
+      if (this.#count > 0 && at - this.#start > limits.maxBytes) this.cut();
+      this.#complete = at;
       this.#count += 1;
-      if (this.#count >= this.#limits.maxRecords || this.#complete - this.#start >= this.#limits.maxBytes) {
-        this.cut();
-      }
+      if (this.#count >= limits.maxRecords || at - this.#start >= limits.maxBytes) this.cut();
     }
     if (this.#skipping) {
       // The whole rest belongs to the oversize record: hand it over, keep none of it.

@@ -36,6 +36,7 @@ function intake(maxBody = 1024) {
   const host = {
     config: () => ({ maxBody }) as unknown as CollectorConfig,
     writer: { submit: (job: BatchJob) => jobs.push(job) } as unknown as Writer,
+    stopping: () => false,
     counters,
     log: quiet,
   } as unknown as SessionHost;

@@ -71,6 +71,15 @@ describe('RELOAD', () => {
       /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO svc\/h1\] record 1 \{"n":1\}\n$/,
     );
 
+    await writeFile(
+      file,
+      `output = "${logs}"\nlisten = ["tcp/127.0.0.1:0"]\nformat = "text"\nmax_body = 1000\n`,
+    );
+    c.send(message('RELOAD'));
+    const fixed = await c.next((m) => m.command === 'INVALID' && m.params.command === 'RELOAD');
+    expect(fixed.params.reason).toBe('restart_needed');
+    c.received.splice(c.received.indexOf(fixed), 1);
+
     await writeFile(file, `output = "${logs}"\nformat = "yaml"\n`);
     c.send(message('RELOAD'));
     const refused = await c.next((m) => m.command === 'INVALID' && m.params.command === 'RELOAD');
@@ -123,6 +132,25 @@ describe('signals and the signal tool', () => {
     expect(nobody.code).toBe(3);
     const usage = await signal(['--host', `unix/${sock}`, '--secret-code', 'x', 'LOG']);
     expect(usage.code).toBe(1);
+  });
+});
+
+describe('STOP with an ndjson peer', () => {
+  it('writes the last line a closing ndjson peer left without LF', async () => {
+    const collector = await startCollector(
+      ['--listen', 'tcp/127.0.0.1:0', '--listen', 'ndjson/127.0.0.1:0', '--output', logs],
+      { cwd: dir, listeners: 2 },
+    );
+    const { connect } = await import('node:net');
+    const raw = connect(collector.port('ndjson'), '127.0.0.1');
+    raw.on('error', () => {});
+    raw.on('end', () => raw.end()); // a peer that answers our FIN with its own
+    raw.write('{"n":1}\n{"n":2}');
+    await eventually(async () => expect(await numbersIn(join(logs, 'ndjson.log'))).toEqual([1]));
+    const c = await client(collector);
+    c.send(message('STOP'));
+    expect((await collector.exited).code).toBe(0);
+    expect(await numbersIn(join(logs, 'ndjson.log'))).toEqual([1, 2]);
   });
 });
 

@@ -105,6 +105,18 @@ describe('sessions over every stream transport', () => {
   });
 });
 
+describe('WebSocket bodies over max_body (§6, §8)', () => {
+  it('discards, acknowledges and counts as rejected a body over the limit', async () => {
+    const c = await client('ws');
+    c.send(message('REGISTER', { version: 1, source: 'ws-big', service: 'wsbig', host: 'h', next: 1 }));
+    await c.next((m) => m.command === 'READY');
+    c.send(message('EVENTS', { seq: 1, count: 1 }, Buffer.alloc(1024 * 1024 + 10, 0x7b)));
+    c.send(eventsMessage(2, 1));
+    await c.next((m) => m.command === 'ACK' && m.params.seq === '2');
+    expect(await numbersIn(join(logs, 'wsbig.log'))).toEqual([2]);
+  });
+});
+
 describe('UDP (§7)', () => {
   it('writes a datagram batch, drops a bad one, never answers', async () => {
     const udp = createSocket('udp4');

@@ -117,6 +117,9 @@ describe('collector sessions (PROTOCOL.md §4)', () => {
     const reply = await register(d, 'src-c', 2);
     expect({ ...reply.params }).toEqual({ command: 'REGISTER', reason: 'sequence_behind' });
     await d.closedByPeer();
+    // Only a REGISTER answered READY ends the live session (§4.2): the first one goes on.
+    c.send(eventsMessage(5, 1));
+    await c.next((m) => m.command === 'ACK' && m.params.seq === '5');
   });
 
   it('lets the newer session of a source win and closes the older one', async () => {

@@ -157,6 +157,75 @@ describe('Batcher', () => {
     });
   });
 
+  describe("string chunks (as pino's worker hands them over)", () => {
+    /** The batches of `input` pushed as one Buffer: what any string chunking must give too. */
+    const reference = (input: string, options: Partial<BatcherOptions>): Cut[] => {
+      const { batcher, batches } = collect(options);
+      batcher.push(Buffer.from(input));
+      batcher.end();
+      return batches;
+    };
+
+    /** Split points that never part a surrogate pair (thread-stream's decoder never does). */
+    const pieces = (input: string, splits: number[]): string[] => {
+      const points = [...new Set(splits.map((s) => s % (input.length + 1)))].sort((a, b) => a - b);
+      const out: string[] = [];
+      let from = 0;
+      for (let at of [...points, input.length]) {
+        const unit = input.charCodeAt(at - 1);
+        if (at < input.length && unit >= 0xd800 && unit <= 0xdbff) at += 1;
+        if (at <= from) continue;
+        out.push(input.slice(from, at));
+        from = at;
+      }
+      return out;
+    };
+
+    it('cuts any string chunking, ASCII or not, into the same batches as bytes (property)', () => {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc
+              .oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ maxLength: 30 }))
+              .map((t) => t.replaceAll('\n', '')),
+            { minLength: 1, maxLength: 40 },
+          ),
+          fc.array(fc.nat(2000), { maxLength: 10 }),
+          fc.integer({ min: 1, max: 5 }),
+          fc.integer({ min: 8, max: 200 }),
+          (lines, splits, maxRecords, maxBytes) => {
+            const input = `${lines.join('\n')}\n`;
+            const options = { maxRecords, maxBytes, maxDelay: 5, clock: new ManualClock() };
+            const { batcher, batches } = collect(options);
+            for (const piece of pieces(input, splits)) batcher.push(piece);
+            batcher.end();
+            expect(batches).toEqual(reference(input, options));
+          },
+        ),
+      );
+    });
+
+    it('writes a multi-byte string that just fills the slab whole, at every offset', () => {
+      // maxBytes 1000: 64 KiB slabs. The filler leaves 0 to 24 bytes free, then a string whose
+      // length fits but whose bytes may not.
+      for (let free = 0; free <= 24; free++) {
+        for (const tail of ['ééééé\n', 'a😀😀b\n', '€€€€€€€€\n', `${'x'.repeat(9)}\n`]) {
+          const filler = `${'y'.repeat(999)}\n`.repeat(65);
+          const partial = 'z'.repeat(65536 - filler.length - free);
+          const input = filler + partial + tail + record(1);
+          const options = { maxRecords: 100, maxBytes: 1000, maxDelay: 5, clock: new ManualClock() };
+          const { batcher, batches } = collect(options);
+          batcher.push(filler);
+          batcher.push(partial);
+          batcher.push(tail);
+          batcher.push(record(1));
+          batcher.end();
+          expect(batches).toEqual(reference(input, options));
+        }
+      }
+    });
+  });
+
   describe('maxDelay', () => {
     it('cuts a waiting batch after maxDelay ms, not before', () => {
       const clock = new ManualClock();

@@ -1,0 +1,206 @@
+/**
+ * The collector under faults and hostile input, in-process (regressions from review): a
+ * peer must not crash it, a failed write must not lose or duplicate, UDP must not grow memory,
+ * and LOG must not wait for input to stop.
+ */
+
+import { createSocket } from 'node:dgram';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startCollector } from '../../collector/collector.js';
+import { loadConfig } from '../../collector/config.js';
+import type { Collector, CollectorConfig, CollectorLog } from '../../collector/config-types.js';
+import { encodeMessageToBuffer } from '../../shared/protocol/encode.js';
+import { message } from '../../shared/protocol/message.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { eventsMessage, eventually, numbersIn, recordsBody } from '../helpers/records.js';
+
+const quiet: CollectorLog = { info() {}, warn() {}, error() {}, trace() {} };
+let dir: string;
+let collector: Collector | undefined;
+const clients: RawClient[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lw-faults-'));
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await collector?.stop('test').catch(() => {});
+  collector = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+type Writev = (handle: FileHandle, chunks: Buffer[]) => Promise<number>;
+
+async function start(
+  overrides: Partial<CollectorConfig> = {},
+  writev?: Writev,
+  listen = ['tcp/127.0.0.1:0'],
+) {
+  const config = await loadConfig({ flags: { listen, output: join(dir, 'logs') } }, dir);
+  collector = await startCollector(
+    { ...config, ...overrides },
+    { log: quiet, ...(writev ? { writev } : {}) },
+  );
+  return collector.addresses.map((a) => Number(a.split(':').pop()));
+}
+
+async function client(port: number): Promise<RawClient> {
+  const c = await RawClient.connect({ port });
+  clients.push(c);
+  return c;
+}
+
+/** A client that still holds everything from record 1 (first=1). */
+async function register(c: RawClient, source: string, next = 1, service = 'svc') {
+  c.send(message('REGISTER', { version: 1, source, service, host: 'h', next, first: 1 }));
+  return c.next((m) => m.command === 'READY' || m.command === 'INVALID');
+}
+
+async function stillUp(port: number): Promise<void> {
+  const c = await client(port);
+  c.send(message('ALIVE', { serial: 7 }));
+  await c.next((m) => m.command === 'ABSOLUTELY');
+}
+
+const realWritev: Writev = async (handle, chunks) => (await handle.writev(chunks)).bytesWritten;
+
+describe('hostile input', () => {
+  it('answers an oversized EVENTS without seq with INVALID, and stays up', async () => {
+    const [port] = await start({ maxBody: 100 });
+    const c = await client(port!);
+    await register(c, 'x');
+    c.write(`EVENTS bytes=200\n${'y'.repeat(200)}`);
+    const invalid = await c.next((m) => m.command === 'INVALID');
+    expect(invalid.params.reason).toBe('missing_seq');
+    await stillUp(port!);
+  });
+
+  it('refuses seq + count beyond 2^53 − 1, and stays up', async () => {
+    const [port] = await start();
+    const c = await client(port!);
+    await register(c, 'big');
+    c.send(message('EVENTS', { seq: 9007199254740991, count: 10 }, recordsBody(1, 10)));
+    const invalid = await c.next((m) => m.command === 'INVALID');
+    expect({ ...invalid.params }).toEqual({ command: 'EVENTS', reason: 'bad_seq' });
+    await stillUp(port!);
+  });
+
+  it('drops UDP batches past twice pause_above instead of queueing them', async () => {
+    let release!: () => void;
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ports = await start(
+      { pauseAbove: 20_000 },
+      async (h, c) => {
+        await stalled;
+        return realWritev(h, c);
+      },
+      ['tcp/127.0.0.1:0', 'udp/127.0.0.1:0'],
+    );
+    const udp = createSocket('udp4');
+    const packet = encodeMessageToBuffer(
+      message('EVENTS', { seq: 1, count: 50, source: 'u', service: 'udp', host: 'h' }, recordsBody(1, 50)),
+    );
+    for (let i = 0; i < 200; i++) {
+      await new Promise<void>((resolve) => udp.send(packet, ports[1]!, '127.0.0.1', () => resolve()));
+    }
+    udp.close();
+    // Past the hard cap no link is read at all, so ask in-process rather than over TCP.
+    const status = await eventually(() => {
+      const now = collector!.status();
+      expect(Number(now.batches) + Number(now.datagrams_dropped)).toBe(200);
+      return now;
+    });
+    expect(Number(status.queued_bytes)).toBeLessThanOrEqual(40_000 + packet.length);
+    expect(Number(status.datagrams_dropped)).toBeGreaterThan(0);
+    release();
+  });
+});
+
+describe('failed writes', () => {
+  it('loses nothing when a tick fails with more of its source queued behind it', async () => {
+    let calls = 0;
+    const [port] = await start({}, async (handle, chunks) => {
+      calls += 1;
+      if (calls === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50)); // let the next batch queue up
+        throw Object.assign(new Error('EIO: simulated'), { code: 'EIO' });
+      }
+      return realWritev(handle, chunks);
+    });
+    const c = await client(port!);
+    await register(c, 'f', 1);
+    c.send(eventsMessage(1, 10));
+    c.send(eventsMessage(11, 10));
+    await c.closedByPeer();
+    const again = await client(port!);
+    const ready = await register(again, 'f', 21);
+    expect(ready.params.last).toBe('0');
+    again.send(eventsMessage(1, 10));
+    again.send(eventsMessage(11, 10));
+    await again.next((m) => m.command === 'ACK' && m.params.seq === '20');
+    expect(await numbersIn(join(dir, 'logs', 'svc.log'))).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+  });
+
+  it('leaves no duplicate in a file whose write was still landing when another failed', async () => {
+    let failA = true;
+    const [port] = await start({}, async (handle, chunks) => {
+      const text = Buffer.concat(chunks).toString();
+      if (failA && text.includes('"svc":"a"')) {
+        failA = false;
+        throw Object.assign(new Error('ENOSPC: simulated'), { code: 'ENOSPC' });
+      }
+      // b's write is still in flight when a's has already failed.
+      if (text.includes('"svc":"b"')) await new Promise((resolve) => setTimeout(resolve, 100));
+      return realWritev(handle, chunks);
+    });
+    const body = (svc: string) => recordsBody(1, 3, `,"svc":"${svc}"`);
+    const a = await client(port!);
+    const b = await client(port!);
+    await register(a, 'sa', 1, 'a');
+    await register(b, 'sb', 1, 'b');
+    // One tick for both: send them in one turn.
+    a.send(message('EVENTS', { seq: 1, count: 3 }, body('a')));
+    b.send(message('EVENTS', { seq: 1, count: 3 }, body('b')));
+    await Promise.all([a.closedByPeer(), b.closedByPeer()]);
+    for (const svc of ['a', 'b']) {
+      const c = await client(port!);
+      const ready = await register(c, `s${svc}`, 4, svc);
+      expect(ready.params.last).toBe('0');
+      c.send(message('EVENTS', { seq: 1, count: 3 }, body(svc)));
+      await c.next((m) => m.command === 'ACK' && m.params.seq === '3');
+    }
+    expect(await numbersIn(join(dir, 'logs', 'a.log'))).toEqual([1, 2, 3]);
+    expect(await numbersIn(join(dir, 'logs', 'b.log'))).toEqual([1, 2, 3]);
+  });
+});
+
+describe('control under load', () => {
+  it('answers LOG while a session keeps sending', async () => {
+    const [port] = await start();
+    const c = await client(port!);
+    await register(c, 'busy');
+    let seq = 1;
+    let sending = true;
+    const pump = (async () => {
+      while (sending) {
+        c.send(eventsMessage(seq, 100));
+        seq += 100;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const control = await client(port!);
+    control.send(message('LOG'));
+    await control.next((m) => m.command === 'OK' && m.params.command === 'LOG');
+    sending = false;
+    await pump;
+  });
+});
