@@ -17,6 +17,7 @@ import type { startCollector } from '../collector.js';
 import { type ConfigInput, loadConfig } from '../config.js';
 import type { Collector, CollectorConfig, CollectorLog } from '../config-types.js';
 import { createCollectorLog } from '../log.js';
+import { collect } from './repeatable.js';
 
 export interface CollectorFlags {
   readonly config?: string;
@@ -133,10 +134,6 @@ function superviseUntilDone(
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** Adds `logwire collector` to the program; the action exits with the collector's code. */

@@ -19,6 +19,7 @@ import type { Link } from '../../shared/net/link.js';
 import { Messenger } from '../../shared/net/messenger.js';
 import { formatLine } from '../../shared/protocol/line.js';
 import { type Message, REPLY_COMMANDS } from '../../shared/protocol/message.js';
+import { collect } from './repeatable.js';
 import {
   DEFAULT_SIGNAL_HOST,
   DEFAULT_SIGNAL_TIMEOUT,
@@ -146,10 +147,6 @@ function firstReply(messenger: Messenger, msg: Message, signal: AbortSignal): Pr
     if (signal.aborted || messenger.closed) done(undefined);
     else messenger.send(msg);
   });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** Adds `logwire signal` to the program; the action sets process.exitCode. */
