@@ -85,6 +85,8 @@ export class Appender extends Writable {
   readonly #udp: UdpSender | undefined;
   readonly #ndjson: NdjsonSender | undefined;
   readonly #durable: boolean;
+  /** end() was called: the 'block' policy no longer holds writes. */
+  #ending = false;
   #service: string | undefined;
   /** Records that entered the record queue. */
   #accepted = 0;
@@ -197,7 +199,16 @@ export class Appender extends Writable {
     this.#batcher.cut();
     const target = this.#accepted;
     this.#shipper.wake();
-    void this.#waitFor(() => this.#settled() >= target, this.options.closeTimeout).then(() => cb?.(null));
+    void this.#waitFor(() => this.#settled() >= target, this.options.closeTimeout).then(() => {
+      // A throwing callback is the caller's error, as with any callback: not an unhandled rejection.
+      try {
+        cb?.(null);
+      } catch (error) {
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    });
   }
 
   /** Writes after end are not an error here (it would be fatal to the worker): dropped, counted. */
@@ -213,6 +224,7 @@ export class Appender extends Writable {
 
   /** Ends: a write blocked by the 'block' policy is let through so that closing can start. */
   override end(...args: unknown[]): this {
+    this.#ending = true;
     this.#release();
     return (super.end as (...a: unknown[]) => this).apply(this, args);
   }
@@ -237,7 +249,8 @@ export class Appender extends Writable {
   }
 
   #afterWrite(cb: WriteCallback): void {
-    if (this.options.queue.overflow === 'block' && this.#queue.full) this.#blocked = cb;
+    // Once ending, never block again: closing (and its closeTimeout) must be able to start.
+    if (this.options.queue.overflow === 'block' && this.#queue.full && !this.#ending) this.#blocked = cb;
     else cb(null);
   }
 
@@ -275,7 +288,7 @@ export class Appender extends Writable {
     const sender = this.#sender;
     const dropped = this.#queue.dropped + (sender?.counters.dropped ?? 0);
     if (sender === undefined) return dropped + (this.#udp?.counters.sent ?? this.#ndjson?.counters.sent ?? 0);
-    return dropped + (this.#durable ? sender.counters.spooled : sender.counters.acknowledged);
+    return dropped + (this.#spooling() ? sender.counters.spooled : sender.counters.acknowledged);
   }
 
   /** True when closing has nothing left to wait for. */
@@ -285,8 +298,16 @@ export class Appender extends Writable {
     if (sender === undefined) return true;
     if (sender.appending > 0) return false;
     if (sender.unacknowledged === 0) return true;
-    // Spooled is safe: wait for acks only while a session is up or still being tried.
-    return this.#durable && (this.#state === 'disconnected' || this.#state === 'closed');
+    // Spooled is safe: wait for acks only while a session is up and not paused.
+    return (
+      this.#spooling() &&
+      (this.#state === 'disconnected' || this.#state === 'closed' || this.#state === 'paused')
+    );
+  }
+
+  /** Records are in a working spool: asked for, and not failed since (then memory only). */
+  #spooling(): boolean {
+    return this.#durable && this.#sender?.durable === true;
   }
 
   #waitFor(done: () => boolean, ms: number): Promise<boolean> {
@@ -328,7 +349,8 @@ export class Appender extends Writable {
       const peer = this.#describePeer();
       await withTimeout(this.#shipper.stop(), TEARDOWN_MS);
       const left = this.#queue.drain();
-      const unacked = sender !== undefined && !this.#durable ? sender.unacked() : [];
+      const spooling = this.#spooling();
+      const unacked = sender !== undefined && !spooling ? sender.unacked() : [];
       for (const batch of [...unacked, ...left]) {
         this.#undelivered += batch.count;
         this.#fallback.write(batch.body);
@@ -338,7 +360,7 @@ export class Appender extends Writable {
         undelivered: this.#undelivered,
         overflow: this.#queue.dropped,
         tooLarge: this.#tooLarge + (sender?.counters.dropped ?? this.#udp?.counters.dropped ?? 0),
-        leftInSpool: this.#durable ? (sender?.unacknowledged ?? 0) : 0,
+        leftInSpool: spooling ? (sender?.unacknowledged ?? 0) : 0,
         closeTimeout: this.options.closeTimeout,
         fallback: this.#fallbackName(),
         peer,

@@ -52,6 +52,11 @@ export class Numbering {
   #committing = false;
   #again = false;
 
+  /** Batches go to the spool now: a spool was asked for and has not failed. */
+  get durable(): boolean {
+    return this.#options.durable && !this.#broken;
+  }
+
   constructor(options: NumberingOptions) {
     this.#options = options;
     this.#queue = options.queue;

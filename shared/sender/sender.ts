@@ -168,6 +168,11 @@ export class Sender extends EventEmitter<SenderEvents> {
   }
 
   /** Records numbered and not yet held by the store (for a spool: not yet on disk). */
+  /** True while records are kept in a working spool (false without one, or once it failed). */
+  get durable(): boolean {
+    return this.#numbering.durable;
+  }
+
   get appending(): number {
     return this.#numbering.appending;
   }

@@ -146,7 +146,12 @@ export class SpoolStore implements BatchStore {
       this.#closing !== undefined
         ? this.#closedError(`append batch seq=${batch.seq}`)
         : (this.#failure ?? appendError(batch, this, this.#lastAppended));
-    if (error !== undefined) return Promise.reject(error);
+    if (error !== undefined) {
+      // Settle after every append already waiting: callers see outcomes in number order.
+      const refused = this.#tail.then(() => Promise.reject(error));
+      this.#tail = refused.catch(noop);
+      return refused;
+    }
     this.#pending.push(batch);
     this.#lastAppended = lastSeq(batch);
     const written = this.#tail.then(() => this.#write(batch));

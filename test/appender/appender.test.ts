@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Appender, type AppenderDeps, createAppender } from '../../appender/appender.js';
 import logwireAppender from '../../appender/index.js';
 import { FakeCollector, FakeUdpCollector, until } from '../helpers/fake-collector.js';
+import { eventually } from '../helpers/records.js';
 
 /** What pino writes for `logger.info({ i }, 'm')`, without the fields that vary. */
 const seqOf = (line: string): number => (JSON.parse(line) as { i: number }).i;
@@ -213,6 +214,53 @@ describe('appender', () => {
       expect(fake.gaps).toBe(0);
     });
 
+    /**
+     * Once the appender's spool is open (meta.json written), its first segment — opened at the
+     * first write — is made /dev/full: every spool write fails with ENOSPC.
+     */
+    async function breakSpool(dir: string): Promise<void> {
+      const { readdir, symlink } = await import('node:fs/promises');
+      await eventually(async () => expect(await readdir(dir)).toContain('meta.json'));
+      await symlink('/dev/full', join(dir, 'seg-0000000000000001.log'));
+    }
+
+    it('keeps number order and loses nothing when the spool fails while connected (review #1)', async () => {
+      const dir = await tempDir();
+      const fake = await collector();
+      const { stream, logger } = await appender({
+        address: fake.address,
+        service: 'sf',
+        spool: { dir, maxBytes: 4096 },
+        batch: { maxRecords: 1, maxBytes: 1024, maxDelay: 0 },
+      });
+      await breakSpool(dir);
+      logMany(logger, 0, 300);
+      await until(() => fake.written.length === 300, [fake, stream], 'all records', 15_000);
+      inOrder(fake.lines(), 0, 300);
+      expect(fake.gaps).toBe(0);
+      await close(stream);
+      expect(stream.counters.acknowledged).toBe(300);
+    });
+
+    it('reports records as undelivered, not spooled, once the spool failed (review #2)', async () => {
+      const dir = await tempDir();
+      const fake = await collector();
+      await fake.stop();
+      const { stream, logger, stderr } = await appender({
+        address: fake.address,
+        service: 'sf2',
+        spool: dir,
+        closeTimeout: 300,
+      });
+      await breakSpool(dir);
+      logMany(logger, 0, 50);
+      await close(stream);
+      const report = stderr.join('');
+      expect(report).not.toMatch(/running without the spool/);
+      expect(report).toMatch(/50 records not acknowledged within closeTimeout/);
+      expect(report).not.toMatch(/records stay in spool/);
+    });
+
     it('runs without the spool, under a fresh id, when another appender holds it', async () => {
       const dir = await tempDir();
       const fake = await collector();
@@ -324,6 +372,21 @@ describe('appender', () => {
     await until(() => stream.counters.acknowledged === 2000, [fake, stream], 'every record');
     expect(stream.counters.dropped).toBe(0);
     inOrder(fake.lines(), 0, 2000);
+  });
+
+  it("with overflow 'block' and the collector down, end() still closes within closeTimeout and reports (review #3)", async () => {
+    const fake = await collector();
+    await fake.stop();
+    const { stream, stderr } = await appender({
+      address: fake.address,
+      service: 'blk-end',
+      queue: { maxBytes: 4096, overflow: 'block' },
+      batch: { maxBytes: 1024, maxDelay: 0 },
+      closeTimeout: 300,
+    });
+    for (let i = 0; i < 2000; i++) stream.write(`{"i":${i}}\n`);
+    await close(stream);
+    expect(stderr.join('')).toMatch(/records not acknowledged within closeTimeout/);
   });
 
   it('never emits error: a write after end is counted, not thrown', async () => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import {
   appendFile,
   cp,
+  mkdir,
   mkdtemp,
   readdir,
   readFile,
@@ -338,6 +339,24 @@ describe('SpoolStore', () => {
   });
 
   describe('#append', () => {
+    it('settles appends in number order after a disk failure, refused ones included', async () => {
+      const { symlink } = await import('node:fs/promises');
+      const dir = fresh();
+      const store = await open(dir, SMALL);
+      // Segments open at the first write: this one becomes /dev/full (ENOSPC on every write).
+      await symlink('/dev/full', join(dir, 'seg-0000000000000001.log'));
+      const settled: number[] = [];
+      const note = (seq: number) => () => settled.push(seq);
+      const first = batch(store.reserve(1), 1, lines(1, 'a'));
+      const waiting = Array.from({ length: 5 }, (_, i) => batch(store.reserve(1), 1, lines(1, `w${i}`)));
+      const failed = store.append(first).catch(note(first.seq));
+      const queued = waiting.map((b) => store.append(b).catch(note(b.seq)));
+      await failed; // the disk failed: later appends are refused, but only after those waiting
+      const late = batch(store.reserve(1), 1, lines(1, 'late'));
+      await Promise.all([...queued, store.append(late).catch(note(late.seq))]);
+      expect(settled).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    });
+
     it('writes batches in order even when appends are not awaited', async () => {
       const dir = fresh();
       const store = await open(dir, SMALL);
