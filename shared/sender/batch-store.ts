@@ -45,6 +45,11 @@ export interface BatchStore {
 
   /** Waits for pending appends, keeps what is unacknowledged (spool) and releases resources. */
   close(): Promise<void>;
+
+  /** The last collector body limit this store remembers across runs (a spool), if any. */
+  readonly maxBody?: number | undefined;
+  /** Remembers the collector's body limit from READY (a spool keeps it for the next run). */
+  rememberMaxBody?(maxBody: number): void;
 }
 
 /** Checks the append contract shared by both stores; returns the error to reject with, if any. */

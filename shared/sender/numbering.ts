@@ -62,6 +62,8 @@ export class Numbering {
     this.#queue = options.queue;
     this.#store = options.store;
     this.#window = options.window;
+    // Until this run's first READY, the limit the last collector gave (kept by a spool).
+    this.maxBody = options.store.maxBody ?? DEFAULT_MAX_BODY;
     // A spool left by an earlier run: its batches are numbered and held, ready to resend.
     for (const held of this.#store.unacked()) this.#window.push(held);
   }

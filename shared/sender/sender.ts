@@ -385,7 +385,10 @@ export class Sender extends EventEmitter<SenderEvents> {
       this.#renew('READY last is at or above next');
       throw new LogwireError('LW_ERR_REFUSED', 'READY last ≥ next: registering under a fresh source id');
     }
-    if (outcome.maxBody !== undefined) this.#numbering.maxBody = outcome.maxBody;
+    if (outcome.maxBody !== undefined) {
+      this.#numbering.maxBody = outcome.maxBody;
+      store.rememberMaxBody?.(outcome.maxBody);
+    }
     // Forget what the collector has; everything else is resent whole once 'connected'.
     this.#window.rewind();
     this.#acknowledge(outcome.last);

@@ -14,6 +14,11 @@ export interface SpoolMetaState {
   reserved: number;
   /** Every record up to this was acknowledged. */
   acked: number;
+  /**
+   * The last collector's body limit (READY max_body): batches numbered before this run's first
+   * READY are cut to it, so they never have to be dropped as too large (PROTOCOL.md §3).
+   */
+  maxBody?: number;
 }
 
 /**
@@ -102,7 +107,7 @@ function parseMeta(path: string, text: string): SpoolMetaState {
     });
   }
   const record = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-  const { version, source, reserved, acked } = record;
+  const { version, source, reserved, acked, maxBody } = record;
   if (
     version !== 1 ||
     typeof source !== 'string' ||
@@ -116,7 +121,7 @@ function parseMeta(path: string, text: string): SpoolMetaState {
       `spool meta ${path} is not a version 1 meta ({version, source, reserved, acked}); remove the spool directory`,
     );
   }
-  return { source, reserved, acked };
+  return isCount(maxBody) && maxBody > 0 ? { source, reserved, acked, maxBody } : { source, reserved, acked };
 }
 
 function isCount(value: unknown): value is number {

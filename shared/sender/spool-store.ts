@@ -141,6 +141,16 @@ export class SpoolStore implements BatchStore {
     return first;
   }
 
+  get maxBody(): number | undefined {
+    return this.#meta.state.maxBody;
+  }
+
+  rememberMaxBody(maxBody: number): void {
+    if (this.#closing !== undefined || this.#meta.state.maxBody === maxBody) return;
+    this.#meta.update({ maxBody });
+    this.#meta.flush().catch(noop); // a hint for the next run: losing it costs nothing here
+  }
+
   append(batch: Batch): Promise<void> {
     const error =
       this.#closing !== undefined

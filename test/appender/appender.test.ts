@@ -261,6 +261,35 @@ describe('appender', () => {
       expect(report).not.toMatch(/records stay in spool/);
     });
 
+    it("numbers against the last collector's max_body kept in the spool, so nothing is dropped (review #4)", async () => {
+      const dir = await tempDir();
+      const fake = await collector({ maxBody: 2048 });
+      const first = await appender({
+        address: fake.address,
+        service: 'mb',
+        spool: dir,
+        batch: { maxBytes: 8192, maxDelay: 0 },
+      });
+      logMany(first.logger, 0, 10);
+      await until(() => fake.written.length === 10, [fake, first.stream], 'first records');
+      await close(first.stream);
+      await fake.stop();
+      // Batches of up to 8 KiB (records gather for 50 ms): four times the collector's limit.
+      const second = await appender({
+        address: fake.address,
+        service: 'mb',
+        spool: dir,
+        batch: { maxBytes: 8192, maxDelay: 50 },
+      });
+      logMany(second.logger, 10, 400); // numbered into the spool before any READY of this run
+      await until(() => second.stream.counters.spooled === 390, [second.stream], 'spooled');
+      await fake.listen();
+      await until(() => fake.written.length === 400, [fake, second.stream], 'every record', 15_000);
+      inOrder(fake.lines(), 0, 400);
+      expect(second.stream.counters.dropped).toBe(0);
+      expect(fake.gaps).toBe(0);
+    });
+
     it('runs without the spool, under a fresh id, when another appender holds it', async () => {
       const dir = await tempDir();
       const fake = await collector();
