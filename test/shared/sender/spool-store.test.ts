@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import {
   appendFile,
   cp,
-  mkdir,
   mkdtemp,
   readdir,
   readFile,
