@@ -7,6 +7,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Appender, type AppenderDeps, createAppender } from '../../appender/appender.js';
 import logwireAppender from '../../appender/index.js';
+import { message } from '../../shared/protocol/message.js';
 import { FakeCollector, FakeUdpCollector, until } from '../helpers/fake-collector.js';
 import { eventually } from '../helpers/records.js';
 
@@ -416,6 +417,19 @@ describe('appender', () => {
     for (let i = 0; i < 2000; i++) stream.write(`{"i":${i}}\n`);
     await close(stream);
     expect(stderr.join('')).toMatch(/records not acknowledged within closeTimeout/);
+  });
+
+  it('obeys no control command from the collector (PROTOCOL.md §5)', async () => {
+    const fake = await collector();
+    const { stream, logger } = await appender({ address: fake.address, service: 'ctl' });
+    logMany(logger, 0, 10);
+    await until(() => fake.written.length === 10, [fake, stream], 'first records');
+    for (const command of ['STOP', 'QUIT', 'LOG', 'RELOAD']) fake.broadcast(message(command));
+    logMany(logger, 10, 20);
+    await until(() => fake.written.length === 20, [fake, stream], 'the rest');
+    await close(stream);
+    inOrder(fake.lines(), 0, 20);
+    expect(stream.counters).toMatchObject({ acknowledged: 20, dropped: 0, reconnects: 0 });
   });
 
   it('never emits error: a write after end is counted, not thrown', async () => {

@@ -170,6 +170,16 @@ describe('authorization (§5)', () => {
     }
   });
 
+  it('takes origin and destination as labels: they grant no authority (§1)', async () => {
+    const ws = await client('ws', { Origin: 'http://evil.example' });
+    ws.send({
+      ...message('LOG'),
+      origin: { server: 'localhost', service: 'logwire' },
+      dest: { server: 'localhost', service: 'logwire' },
+    });
+    expect((await ws.next((m) => m.command === 'UNAUTHORIZED')).params.command).toBe('LOG');
+  });
+
   it('never trusts a browser (a WebSocket with Origin), unless it brings the secret over wss', async () => {
     const ws = await client('ws', { Origin: 'http://evil.example' });
     ws.send(message('LOG', { secret_code: 's3cret' }));

@@ -133,6 +133,14 @@ describe('collector sessions (PROTOCOL.md §4)', () => {
     await older.closedByPeer();
   });
 
+  it('refuses a REGISTER whose next is 0 (§3: numbers start at 1)', async () => {
+    const c = await client();
+    const reply = await register(c, 'zero', 0);
+    expect(reply.command).toBe('INVALID');
+    expect(reply.params.command).toBe('REGISTER');
+    await c.closedByPeer();
+  });
+
   it('refuses a REGISTER without a valid source', async () => {
     const c = await client();
     c.send(message('REGISTER', { version: 1, source: '../x', service: 'svc', host: 'h', next: 1 }));

@@ -129,6 +129,11 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
     for (const session of this.#sessions) session.messenger.send(message('PAUSE'));
   }
 
+  /** Sends any message to every session (a collector that misbehaves, for tests). */
+  broadcast(msg: Message): void {
+    for (const session of this.#sessions) session.messenger.send(msg);
+  }
+
   unpause(): void {
     this.#paused = false;
     for (const session of this.#sessions) session.messenger.send(message('UNPAUSE'));
