@@ -20,6 +20,9 @@
  *   LOGWIRE_DIST=.tmp/lw-dist node bench/appender.mjs                        (another build, inside the repo)
  *   LW_BENCH_CPU_PROF=/tmp/prof node bench/appender.mjs                      (--cpu-prof on the app, per variant)
  *   LW_BENCH_COLLECTOR_PROF=/tmp/cprof node bench/appender.mjs               (--cpu-prof on the collector)
+ *   LW_BENCH_SINK=instant node bench/appender.mjs    (bench/appender-sink.mjs instead of the collector:
+ *                     ACKs each EVENTS at once, counts ndjson lines, writes nothing; "delivered" is
+ *                     when the sink has read COUNT records; LW_SINK_ACK_DELAY_MS=30 holds each ACK)
  *
  * Both sides pay the same file-writing cost: logwire goes to the collector's tcp listener
  * (sessions, acknowledgements), pino-socket to its ndjson listener (plain NDJSON, no acks), and
@@ -70,9 +73,11 @@ const COLLECTOR_PROF = process.env.LW_BENCH_COLLECTOR_PROF;
 const POLL_MS = 10;
 const QUIET_MS = 2000;
 const RUN_TIMEOUT_MS = 120_000;
+const SINK = process.env.LW_BENCH_SINK === 'instant';
 
 const APP = fileURLToPath(new URL('./appender-app.mjs', import.meta.url));
 const CLI = fileURLToPath(new URL('collector/cli/main.js', DIST));
+const SINK_SCRIPT = fileURLToPath(new URL('./appender-sink.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** With LOGWIRE_DIST, the app loads that build's appender by path, not the package's dist/. */
 const TARGET = process.env.LOGWIRE_DIST ? fileURLToPath(new URL('appender/index.js', DIST)) : '';
@@ -89,19 +94,28 @@ async function startCollector(variant) {
     COLLECTOR_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(COLLECTOR_PROF, variant)];
   const child = spawn(
     process.execPath,
-    [
-      ...prof,
-      CLI,
-      'collector',
-      '--listen',
-      'tcp/127.0.0.1:0',
-      '--listen',
-      'ndjson/127.0.0.1:0',
-      '--output',
-      output,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], cwd: output },
+    SINK
+      ? [SINK_SCRIPT]
+      : [
+          ...prof,
+          CLI,
+          'collector',
+          '--listen',
+          'tcp/127.0.0.1:0',
+          '--listen',
+          'ndjson/127.0.0.1:0',
+          '--output',
+          output,
+        ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', ...(SINK ? ['ipc'] : [])],
+      cwd: output,
+      env: { ...process.env, LW_SINK_DIST: DIST.href },
+    },
   );
+  // The sink's progress: records read so far and when the last ones came (this clock).
+  const sink = { records: 0, at: 0 };
+  if (SINK) child.on('message', (m) => Object.assign(sink, m));
   const ports = {};
   let stderr = '';
   await new Promise((done, fail) => {
@@ -119,7 +133,7 @@ async function startCollector(variant) {
     });
   });
   child.removeAllListeners('exit');
-  return { child, output, ports, stderr: () => stderr };
+  return { child, output, ports, sink, stderr: () => stderr };
 }
 
 /** The collector's peak RSS (KiB) so far, from /proc (Linux); undefined elsewhere. */
@@ -225,7 +239,13 @@ async function run(variant) {
   for (;;) {
     await sleep(POLL_MS);
     const t = now();
-    if (file === undefined) file = recordFiles(collector.output)[0];
+    if (SINK) {
+      if (collector.sink.records > 0) grewAt = collector.sink.at;
+      if (collector.sink.records >= COUNT) {
+        deliveredAt = collector.sink.at;
+        break;
+      }
+    } else if (file === undefined) file = recordFiles(collector.output)[0];
     if (file !== undefined) {
       const path = join(collector.output, file);
       const current = statSync(path).size;
@@ -254,7 +274,7 @@ async function run(variant) {
   }
   const collectorRssKiB = peakRss(collector.child.pid);
   const path = file === undefined ? undefined : join(collector.output, file);
-  const records = path === undefined ? 0 : countLines(path);
+  const records = SINK ? collector.sink.records : path === undefined ? 0 : countLines(path);
   const rejected = existsSync(join(collector.output, '_rejected.log'))
     ? countLines(join(collector.output, '_rejected.log'))
     : 0;
