@@ -7,7 +7,7 @@
  *   LOGWIRE_DIST=/tmp/lw-bench-dist node bench/codec.mjs     (a build elsewhere)
  */
 
-import { bench, check, header, keep, load, measure, report } from './measure.mjs';
+import { bench, check, header, keep, load, measure, random, report } from './measure.mjs';
 
 const { parseLine, formatLine } = await load('shared/protocol/line.js');
 const { encodeMessageToBuffer } = await load('shared/protocol/encode.js');
@@ -17,17 +17,6 @@ const { message } = await load('shared/protocol/message.js');
 const BODY_LIMIT = 256 * 1024;
 const CHUNK = 64 * 1024;
 const BATCH = 10_000;
-
-/** Deterministic numbers (mulberry32), so every run decodes the same bytes. */
-function random(seed) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MESSAGES = [
   'request completed',

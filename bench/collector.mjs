@@ -33,7 +33,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DIST } from './measure.mjs';
+import { DIST, random } from './measure.mjs';
 
 const LINES = Number(process.env.LOGWIRE_BENCH_LINES ?? 1_000_000);
 const RUNS = Number(process.env.LOGWIRE_BENCH_RUNS ?? 5);
@@ -54,17 +54,6 @@ const PROFILE_DIR = process.env.LOGWIRE_BENCH_PROFILE;
 const NODE_FLAGS = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [];
 
 // ---------------------------------------------------------------- input
-
-/** Deterministic numbers (mulberry32), so every run sends the same bytes. */
-function random(seed) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MESSAGES = ['request completed', 'incoming request', 'cache miss, loading from the database'];
 const ROUTES = ['/api/orders', '/api/users/me', '/health', '/api/cart/items', '/api/search?q=shoes'];

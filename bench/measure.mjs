@@ -90,3 +90,14 @@ export function header(title) {
 export function check(condition, what) {
   if (!condition) throw new Error(`bench setup is wrong: ${what}`);
 }
+
+/** Deterministic numbers (mulberry32), so every run feeds the same bytes. */
+export function random(seed) {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
