@@ -8,6 +8,9 @@ import { formatRemote } from './links/peer-of.js';
 import { UdpRemoteLink } from './links/udp-remote-link.js';
 import { type Listener, listenFailure, type ResolvedListenOptions } from './listener.js';
 
+/** Bytes the kernel may buffer for a UDP listener (capped by net.core.rmem_max). */
+export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
 /**
  * A bound dgram socket that makes one link per remote (ip:port) on its first datagram
  * (PROTOCOL.md §7). Memory stays bounded: a remote idle for idleTimeout is forgotten, and past
@@ -17,8 +20,6 @@ import { type Listener, listenFailure, type ResolvedListenOptions } from './list
  * A systemd descriptor is opened with dgram's bind({ fd }); its family is whatever systemd
  * made (the handle is created udp4, which only matters for sending, and this never sends).
  */
-/** Bytes the kernel may buffer for a UDP listener (capped by net.core.rmem_max). */
-export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
 export async function listenUdp(
   address: Address,
