@@ -141,19 +141,8 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
 
   /** Resolves when `done()` holds, checked after every change; rejects after `ms`. */
   waitFor(done: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!done()) return;
-        clearTimeout(timer);
-        this.off('change', check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.off('change', check);
-        reject(new Error(`fake collector: timed out waiting for ${what} (${this.written.length} written)`));
-      }, ms);
-      this.on('change', check);
+    return until(done, [this], what, ms, ['change']).catch(() => {
+      throw new Error(`fake collector: timed out waiting for ${what} (${this.written.length} written)`);
     });
   }
 
@@ -277,19 +266,8 @@ export class FakeUdpCollector extends EventEmitter<{ change: [] }> {
   }
 
   waitFor(done: () => boolean, ms = 10_000): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!done()) return;
-        clearTimeout(timer);
-        this.off('change', check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.off('change', check);
-        reject(new Error(`fake UDP collector: timed out (${this.lines.length} records)`));
-      }, ms);
-      this.on('change', check);
+    return until(done, [this], 'records', ms, ['change']).catch(() => {
+      throw new Error(`fake UDP collector: timed out (${this.lines.length} records)`);
     });
   }
 
