@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { formatAddress } from '../shared/net/address.js';
-import { type Clock, createSystemClock, systemClock } from '../shared/net/clock.js';
+import { type Clock, createSystemClock, systemClock, type TimerHandle } from '../shared/net/clock.js';
 import type { ClientState, ConnectFn } from '../shared/net/permanent-client.js';
 import { Batcher } from '../shared/sender/batcher.js';
 import { createFallback, type Fallback } from '../shared/sender/fallback.js';
@@ -59,6 +59,16 @@ export interface AppenderDeps {
 
 /** How long stopping the connection and the store may take after closeTimeout. */
 const TEARDOWN_MS = CLOSE_GRACE;
+/** Chunks this long (pino's worker hands over up to 4 MiB at once) are batched later (#take). */
+const DEFER_MIN = 64 * 1024;
+/** Input taken and not yet batched; past this it is batched at once. */
+const MAX_DEFERRED = 8 * 1024 * 1024;
+/**
+ * How long a full queue may hold pino's input back while a session takes records (a burst faster
+ * than the collector acknowledges) before the drop policy applies: pino keeps what it could not
+ * hand over in its own buffer meanwhile, so this bounds what that buffer grows by.
+ */
+export const HOLD_LIMIT_MS = 1000;
 
 type WriteCallback = (error?: Error | null) => void;
 
@@ -93,6 +103,13 @@ export class Appender extends Writable {
   #tooLarge = 0;
   #undelivered = 0;
   #blocked: WriteCallback | undefined;
+  readonly #clock: Clock;
+  /** A hold (HOLD_LIMIT_MS) is running, or ran out: the drop policy applies until the queue is half empty. */
+  #holdTimer: TimerHandle | undefined;
+  #holdExpired = false;
+  /** Chunks taken and not yet batched (#take), and their length. */
+  #deferred: (string | Buffer)[] = [];
+  #deferredLength = 0;
   readonly #waiters = new Set<() => void>();
   #lastError: string | undefined;
   #state: ClientState | 'idle' = 'idle';
@@ -110,8 +127,10 @@ export class Appender extends Writable {
       overflow: options.queue.overflow,
       onDrop: (batch) => this.#fallback.write(batch.body),
       onRoom: () => this.#release(),
+      holding: () => this.#holding(),
     });
     const clock = deps.clock ?? createSystemClock({ unref: true });
+    this.#clock = clock;
     const udp = options.delivery === 'udp';
     const room = udpBodyRoom(options.udp.maxDatagram);
     this.#batcher = new Batcher(
@@ -135,12 +154,14 @@ export class Appender extends Writable {
       clock,
       connect: deps.connect,
       store: choice,
+      release: (body) => this.#batcher.release(body),
     });
     this.#shipper = shipping.shipper;
     this.#sender = shipping.kind === 'session' ? shipping.shipper : undefined;
     this.#udp = shipping.kind === 'udp' ? shipping.shipper : undefined;
     this.#ndjson = shipping.kind === 'ndjson' ? shipping.shipper : undefined;
     this.#shipper.on('progress', () => {
+      this.#checkHold();
       this.#check();
       this.emit('progress');
     });
@@ -148,6 +169,7 @@ export class Appender extends Writable {
       this.#state = status.state;
       if (status.state === 'disconnected' && status.error !== undefined)
         this.#lastError = status.error.message;
+      this.#checkHold();
       this.#check();
       this.emit('status', status);
     });
@@ -196,6 +218,7 @@ export class Appender extends Writable {
    * an error would end pino's worker.
    */
   flush(cb?: WriteCallback): void {
+    this.#batchDeferred();
     this.#batcher.cut();
     const target = this.#accepted;
     this.#shipper.wake();
@@ -219,24 +242,57 @@ export class Appender extends Writable {
       if (typeof done === 'function') queueMicrotask(() => done(null));
       return false;
     }
-    return (super.write as (...args: unknown[]) => boolean).call(this, chunk, encoding, cb);
+    const more = (super.write as (...args: unknown[]) => boolean).call(this, chunk, encoding, cb);
+    // Taken at once (nothing buffered, no write held): "more", even for a chunk over the
+    // high-water mark, so pino's worker hands over the next one without waiting for 'drain'.
+    return more || this.writableLength === 0;
   }
 
   /** Ends: a write blocked by the 'block' policy is let through so that closing can start. */
   override end(...args: unknown[]): this {
     this.#ending = true;
+    this.#clearHoldTimer();
     this.#release();
     return (super.end as (...a: unknown[]) => this).apply(this, args);
   }
 
   override _write(chunk: string | Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
-    this.#batcher.push(chunk);
+    this.#take(chunk);
     this.#afterWrite(cb);
   }
 
   override _writev(chunks: { chunk: string | Buffer }[], cb: WriteCallback): void {
-    for (const { chunk } of chunks) this.#batcher.push(chunk);
+    for (const { chunk } of chunks) this.#take(chunk);
     this.#afterWrite(cb);
+  }
+
+  /**
+   * Batches a chunk now, or a large one (pino's worker) in a microtask, once the caller has
+   * returned. That caller is thread-stream, which hands the next chunk over only after `write`
+   * returns: pino's main thread then copies it into the shared buffer while this one is batched,
+   * on the other core, instead of waiting for it. A microtask runs before any timer or I/O, so
+   * the order of input, flush and end is kept. 'block' batches at once: it must know whether
+   * the queue is full before it completes the write.
+   */
+  #take(chunk: string | Buffer): void {
+    const defer =
+      this.#deferred.length > 0 || (chunk.length >= DEFER_MIN && this.options.queue.overflow !== 'block');
+    if (!defer) {
+      this.#batcher.push(chunk);
+      return;
+    }
+    this.#deferred.push(chunk);
+    this.#deferredLength += chunk.length;
+    if (this.#deferredLength >= MAX_DEFERRED) this.#batchDeferred();
+    else if (this.#deferred.length === 1) queueMicrotask(() => this.#batchDeferred());
+  }
+
+  #batchDeferred(): void {
+    if (this.#deferred.length === 0) return;
+    const chunks = this.#deferred;
+    this.#deferred = [];
+    this.#deferredLength = 0;
+    for (const chunk of chunks) this.#batcher.push(chunk);
   }
 
   override _final(cb: WriteCallback): void {
@@ -250,8 +306,48 @@ export class Appender extends Writable {
 
   #afterWrite(cb: WriteCallback): void {
     // Once ending, never block again: closing (and its closeTimeout) must be able to start.
-    if (this.options.queue.overflow === 'block' && this.#queue.full && !this.#ending) this.#blocked = cb;
-    else cb(null);
+    const block = this.options.queue.overflow === 'block' || this.#holding();
+    if (!block || !this.#queue.full || this.#ending) {
+      cb(null);
+      return;
+    }
+    this.#blocked = cb;
+    if (this.options.queue.overflow !== 'block')
+      this.#holdTimer ??= this.#clock.setTimeout(() => this.#endHold(true), HOLD_LIMIT_MS);
+  }
+
+  /**
+   * A drop policy holds the input instead while a session takes records, within HOLD_LIMIT_MS
+   * (RecordQueue): a burst then waits in pino's buffer for the collector instead of being dropped.
+   */
+  #holding(): boolean {
+    if (this.options.queue.overflow === 'block' || this.#ending || this.#holdExpired) return false;
+    return this.#sender?.sending ?? this.#ndjson?.connected ?? false;
+  }
+
+  /** The queue drained to half: a new hold may start. The session stopped taking records: no hold. */
+  #checkHold(): void {
+    if (this.#queue.bytes <= this.#queue.maxBytes / 2) {
+      this.#holdExpired = false;
+      this.#clearHoldTimer();
+    }
+    if (this.#blocked !== undefined && this.options.queue.overflow !== 'block' && !this.#holding())
+      this.#endHold(false);
+  }
+
+  /** Ends a hold: the policy drops what came in over the bound, and input flows again. */
+  #endHold(expired: boolean): void {
+    this.#clearHoldTimer();
+    if (expired) this.#holdExpired = true;
+    // Closing delivers what it can of the whole queue, within closeTimeout: nothing is trimmed.
+    if (!this.#ending) this.#queue.trim();
+    this.#release();
+  }
+
+  #clearHoldTimer(): void {
+    if (this.#holdTimer === undefined) return;
+    this.#clock.clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
   }
 
   /**
@@ -293,7 +389,8 @@ export class Appender extends Writable {
 
   /** True when closing has nothing left to wait for. */
   #drained(): boolean {
-    if (this.#queue.records > 0 || this.#batcher.pendingRecords > 0) return false;
+    if (this.#deferred.length > 0 || this.#queue.records > 0 || this.#batcher.pendingRecords > 0)
+      return false;
     const sender = this.#sender;
     if (sender === undefined) return true;
     if (sender.appending > 0) return false;
@@ -338,6 +435,7 @@ export class Appender extends Writable {
 
   async #close(): Promise<void> {
     try {
+      this.#batchDeferred();
       this.#batcher.end();
       const sender = this.#sender;
       // Records from an earlier run's spool, and no record in this one to name the service.

@@ -79,6 +79,8 @@ export interface ShippingParts {
   readonly connect: ConnectFn | undefined;
   /** Required for a session. */
   readonly store: StoreChoice | undefined;
+  /** A session gives back each acknowledged body here (the batcher writes over it). */
+  readonly release?: (body: Buffer) => void;
 }
 
 export function createShipping(options: AppenderOptions, parts: ShippingParts): Shipping {
@@ -128,6 +130,7 @@ export function createShipping(options: AppenderOptions, parts: ShippingParts): 
     registerTimeout: options.connectTimeout,
     fallback,
     ...rateLimit,
+    ...(parts.release === undefined ? {} : { release: parts.release }),
     ...(options.token === undefined ? {} : { token: options.token }),
     client: { ...client, ...heartbeat },
   });

@@ -26,7 +26,7 @@
  *
  * Both sides pay the same file-writing cost: logwire goes to the collector's tcp listener
  * (sessions, acknowledgements), pino-socket to its ndjson listener (plain NDJSON, no acks), and
- * both are written to `<output>/<service>.log`. Runs alternate (logwire, pino-socket, …) so the
+ * both are written to `<output>/<service>.log`. Runs alternate (logwire, pino-socket, then pino-socket, logwire: ABBA) so the
  * noise of a shared machine falls on both; medians are reported, with the ratio logwire/peer.
  *
  * Records have a fixed length (see the app), so the output file is watched by its size alone
@@ -340,12 +340,15 @@ function table(header, rows) {
 
 async function main() {
   console.log(
-    `bench/appender: ${COUNT} records, ${RUNS} runs of ${VARIANTS.join(' / ')} alternating; ` +
+    `bench/appender: ${COUNT} records, ${RUNS} runs of ${VARIANTS.join(' / ')} alternating (ABBA); ` +
       `node ${process.version}, ${availableParallelism()} cores`,
   );
   const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
   for (let i = 0; i < RUNS; i++) {
-    for (const variant of VARIANTS) {
+    // ABBA: every other round runs the variants in reverse, so a drift of the machine (or what
+    // one run leaves behind for the next, such as dirty pages) falls on each side alike.
+    const order = i % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+    for (const variant of order) {
       const r = await run(variant);
       results[variant].push(r);
       console.log(

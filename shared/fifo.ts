@@ -52,6 +52,14 @@ export class Fifo<T> {
     return item;
   }
 
+  /** Takes the newest item. */
+  pop(): T | undefined {
+    if (this.length === 0) return undefined;
+    const item = this.#items.pop();
+    if (this.#head === this.#items.length) this.clear();
+    return item;
+  }
+
   /** A copy, oldest first. */
   toArray(): T[] {
     return this.#items.slice(this.#head) as T[];

@@ -1,5 +1,6 @@
 import { type Clock, systemClock, type TimerHandle } from '../net/clock.js';
 import { DEFAULT_MAX_BODY } from '../protocol/limits.js';
+import { SlabPool } from './slab-pool.js';
 
 /**
  * Collects record lines into batch bodies (PROTOCOL.md §3: K LF-terminated lines), cut by
@@ -8,9 +9,9 @@ import { DEFAULT_MAX_BODY } from '../protocol/limits.js';
  * per call), as strings or Buffers. Everything is written into a slab, lines are found with
  * `indexOf(LF)`, and a cut hands over a view of the slab: no copy and no allocation per batch,
  * never one per record (ARCHITECTURE.md "Habits"). Bytes below `start` belong to the batches
- * handed over, so a slab that lent any is never written below `start` again: when it is full, a
- * new slab takes the bytes not yet cut, and the old one lives as long as its batches do (a
- * slab is about one pino chunk, so that costs at most a slab or two).
+ * handed over, so a slab with a lent batch not yet given back (`release`) is never written below
+ * `start` again: when it is full, another slab takes the bytes not yet cut, and the old one lives
+ * as long as its batches do. Slabs whose batches all came back are written again (slab-pool.ts).
  *
  *   push(chunk) ─▶ slab: [ lent batches … | start … complete | partial line … used ]
  *                                            └─ cut ─▶ sink.batch(view, count)
@@ -31,7 +32,8 @@ export interface BatchLimits {
 export interface BatcherSink {
   /**
    * A cut batch: `count` whole lines, each ending with LF. The body is a view the batcher never
-   * writes again: the receiver keeps it as long as it likes, and must not write into it.
+   * writes again until it is given back with `release`: the receiver keeps it as long as it
+   * likes, and must not write into it.
    */
   batch(body: Buffer, count: number): void;
   /**
@@ -49,16 +51,16 @@ export interface BatcherOptions extends BatchLimits {
 
 const LF = 0x0a;
 const MIN_SLAB = 64 * 1024;
+/** Free slabs kept for reuse: enough for a window's worth of acknowledged slabs to come back. */
+const MAX_FREE_SLABS = 4;
 
 export class Batcher {
   readonly #limits: BatchLimits;
   readonly #maxRecordBytes: number;
   readonly #sink: BatcherSink;
   readonly #clock: Clock;
-  readonly #slabSize: number;
+  readonly #pool: SlabPool;
   #slab: Buffer;
-  /** True once a cut lent part of the current slab: it is never written below `start` again. */
-  #lent = false;
   /** Where the current batch starts in the slab. */
   #start = 0;
   /** End of the last whole line of the current batch. */
@@ -77,8 +79,11 @@ export class Batcher {
     this.#maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_BODY;
     this.#sink = sink;
     this.#clock = options.clock ?? systemClock;
-    this.#slabSize = Math.max(MIN_SLAB, Math.min(options.maxBytes * 2, 4 * 1024 * 1024));
-    this.#slab = Buffer.allocUnsafe(this.#slabSize);
+    this.#pool = new SlabPool(
+      Math.max(MIN_SLAB, Math.min(options.maxBytes * 2, 4 * 1024 * 1024)),
+      MAX_FREE_SLABS,
+    );
+    this.#slab = this.#pool.take(0);
   }
 
   /** Records waiting in the current, not yet cut, batch. */
@@ -139,11 +144,21 @@ export class Batcher {
     this.#clearTimer();
     if (this.#count === 0) return;
     const body = this.#slab.subarray(this.#start, this.#complete);
-    this.#lent = true;
+    this.#pool.lend(this.#slab, body.length);
     const count = this.#count;
     this.#start = this.#complete;
     this.#count = 0;
     this.#sink.batch(body, count);
+  }
+
+  /**
+   * `body`, a batch this batcher cut, will never be read again (the collector acknowledged it):
+   * its bytes may be written over. Give each body back at most once, and only when nothing at
+   * all (a socket, a fallback file, a spool write) may still read it; a body never given back is
+   * simply left to the garbage collector.
+   */
+  release(body: Buffer): void {
+    this.#pool.giveBack(body);
   }
 
   /** The input is over: a last line without LF is ended with one, and everything is cut. */
@@ -243,22 +258,22 @@ export class Batcher {
 
   /**
    * Makes room for `bytes` more after `used`. The bytes not yet cut (`start` … `used`) move only
-   * here, once per chunk: within the slab when it lent nothing, else to a new slab, sized for
-   * them and the chunk (not more: a slab lives as long as its batches).
+   * here, once per chunk: within the slab when none of its batches is out, else to another slab
+   * (a free one, or new), sized for them and the chunk.
    */
   #reserve(bytes: number): void {
     if (this.#used + bytes <= this.#slab.length) return;
     const live = this.#used - this.#start;
     const needed = live + bytes;
     let target = this.#slab;
-    if (this.#lent) {
-      target = Buffer.allocUnsafe(Math.max(needed, this.#slabSize));
-      this.#lent = false;
+    if (!this.#pool.idle(this.#slab)) {
+      target = this.#pool.take(needed);
     } else if (needed > this.#slab.length) {
       // Doubling: a long line arriving in many small pieces is moved O(log n) times, not O(n).
-      target = Buffer.allocUnsafe(Math.max(needed, this.#slab.length * 2));
+      target = this.#pool.take(Math.max(needed, this.#slab.length * 2));
     }
     this.#slab.copy(target, 0, this.#start, this.#used);
+    if (target !== this.#slab) this.#pool.retire(this.#slab);
     this.#slab = target;
     this.#complete -= this.#start;
     this.#used = live;

@@ -9,6 +9,10 @@
  *   block        take it anyway and report "full" until the sender makes room: the writer
  *                stops reading its input (the one opt-in that may block the app)
  *
+ * While `holding()` says so (the appender: a session is taking records, for a while), a drop
+ * policy waits: a full queue takes batches as 'block' does and the writer holds its input; when
+ * the hold ends, `trim` applies the policy to what came in over the bound.
+ *
  * Drops are whole batches and are counted in records. A batch larger than `maxBytes` alone is
  * dropped under every policy: it could never fit.
  */
@@ -29,8 +33,10 @@ export interface RecordQueueOptions {
   readonly overflow: OverflowPolicy;
   /** Called for each dropped batch, so its records can go to the fallback. */
   readonly onDrop?: (batch: PendingBatch) => void;
-  /** Called, inside `shift`, when a full queue (policy 'block') has room again. */
+  /** Called, inside `shift`, when a full queue (policy 'block', or holding) has room again. */
   readonly onRoom?: () => void;
+  /** While true, a drop policy takes batches over the bound instead (see `trim`). */
+  readonly holding?: () => boolean;
 }
 
 export class RecordQueue {
@@ -38,6 +44,7 @@ export class RecordQueue {
   readonly overflow: OverflowPolicy;
   readonly #onDrop: ((batch: PendingBatch) => void) | undefined;
   readonly #onRoom: (() => void) | undefined;
+  readonly #holding: () => boolean;
   readonly #items = new Fifo<PendingBatch>();
   #bytes = 0;
   #records = 0;
@@ -49,6 +56,7 @@ export class RecordQueue {
     this.overflow = options.overflow;
     this.#onDrop = options.onDrop;
     this.#onRoom = options.onRoom;
+    this.#holding = options.holding ?? (() => false);
   }
 
   /** Body bytes waiting. */
@@ -71,14 +79,14 @@ export class RecordQueue {
     return this.#dropped;
   }
 
-  /** True when the queue holds `maxBytes` or more (only 'block' lets it get there). */
+  /** True when the queue holds `maxBytes` or more (only 'block' or a hold lets it get there). */
   get full(): boolean {
     return this.#bytes >= this.maxBytes;
   }
 
   /**
    * Adds a batch at the back, applying the overflow policy. Returns false when the queue is
-   * full afterwards (policy 'block'): stop reading input until `onRoom`.
+   * full afterwards (policy 'block', or holding): stop reading input until `onRoom`.
    */
   push(body: Buffer, count: number): boolean {
     const batch: PendingBatch = { body, count };
@@ -87,7 +95,7 @@ export class RecordQueue {
       this.#drop(batch);
       return !this.full;
     }
-    if (this.#bytes + size > this.maxBytes) {
+    if (this.#bytes + size > this.maxBytes && !this.#holding()) {
       if (this.overflow === 'drop-newest') {
         this.#drop(batch);
         return true;
@@ -108,6 +116,19 @@ export class RecordQueue {
       return false;
     }
     return true;
+  }
+
+  /**
+   * A hold is over: what came in over `maxBytes` meanwhile is dropped, oldest or newest first
+   * as the policy says ('block' keeps it all).
+   */
+  trim(): void {
+    if (this.overflow === 'block') return;
+    while (this.#bytes > this.maxBytes) {
+      const batch = this.overflow === 'drop-oldest' ? this.#take() : this.#takeNewest();
+      if (batch === undefined) return;
+      this.#drop(batch);
+    }
   }
 
   /** Puts a batch back at the front (one taken by `shift` and not committed). Never drops. */
@@ -146,10 +167,18 @@ export class RecordQueue {
   }
 
   #take(): PendingBatch | undefined {
-    const batch = this.#items.shift();
-    if (batch === undefined) return undefined;
-    this.#bytes -= batch.body.length;
-    this.#records -= batch.count;
+    return this.#uncount(this.#items.shift());
+  }
+
+  #takeNewest(): PendingBatch | undefined {
+    return this.#uncount(this.#items.pop());
+  }
+
+  #uncount(batch: PendingBatch | undefined): PendingBatch | undefined {
+    if (batch !== undefined) {
+      this.#bytes -= batch.body.length;
+      this.#records -= batch.count;
+    }
     return batch;
   }
 

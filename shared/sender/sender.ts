@@ -76,6 +76,11 @@ export interface SenderOptions {
   readonly registerTimeout?: number;
   readonly rateLimit?: RateLimitOptions;
   readonly fallback: Fallback;
+  /**
+   * Called with the body of each batch the collector acknowledged, once nothing here will read it
+   * again (the batcher then writes new records over it). Not for batches dropped or skipped.
+   */
+  readonly release?: (body: Buffer) => void;
   /** Passed to the PermanentClient (tls, backoff, timeouts, heartbeat, clock, connect). */
   readonly client?: Omit<PermanentClientOptions, 'addresses' | 'handshake' | 'rateLimit'>;
 }
@@ -119,6 +124,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   readonly #skipped = new Map<number, number>();
   #stopped = false;
   #lastRefusal: string | undefined;
+  /** Gives back an acknowledged batch's body; a skipped one went to fallback, which may still be writing it. */
+  readonly #release: ((numbered: Batch) => void) | undefined;
 
   constructor(options: SenderOptions) {
     super();
@@ -126,6 +133,11 @@ export class Sender extends EventEmitter<SenderEvents> {
     this.#store = options.store;
     this.#source = options.source;
     this.#window = new Window(options.window);
+    const release = options.release;
+    if (release !== undefined)
+      this.#release = (numbered) => {
+        if (!this.#skipped.has(numbered.seq)) release(numbered.body);
+      };
     this.#numbering = new Numbering({
       queue: options.queue,
       store: options.store,
@@ -305,7 +317,7 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   /** Forgets up to `last` in the window and the store; returns the records acknowledged. */
   #acknowledge(last: number): number {
-    const records = this.#window.ack(last);
+    const records = this.#window.ack(last, this.#release);
     if (records === 0) return 0;
     let skipped = 0;
     for (const [seq, count] of this.#skipped) {

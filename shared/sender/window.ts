@@ -94,9 +94,10 @@ export class Window {
 
   /**
    * Forgets every batch whose last record is ≤ `last` (cumulative), sent or not: after `READY
-   * last=L` the collector already has them. Returns the records forgotten.
+   * last=L` the collector already has them. Returns the records forgotten; `forgotten` sees each
+   * batch as it goes.
    */
-  ack(last: number): number {
+  ack(last: number, forgotten?: (batch: Batch) => void): number {
     let records = 0;
     for (let batch = this.#items[this.#head]; batch !== undefined; batch = this.#items[this.#head]) {
       if (lastSeq(batch) > last) break;
@@ -107,6 +108,7 @@ export class Window {
       this.#bytes -= batch.body.length;
       this.#records -= batch.count;
       records += batch.count;
+      forgotten?.(batch);
     }
     this.#compact();
     return records;
