@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { type ClientOptions, WebSocket } from 'ws';
+import type { ClientOptions, WebSocket } from 'ws';
 import { LogwireError } from '../errors.js';
 import { type Address, formatAddress } from './address.js';
 import { type Clock, systemClock } from './clock.js';
@@ -198,6 +198,8 @@ class ConnectAttempt {
       headers: { ...this.#options.ws?.headers },
       maxPayload: this.#options.ws?.maxPayload,
     };
+    // Loaded on first use: an appender that never speaks WebSocket starts without ws (~20 ms).
+    const { WebSocket } = await import('ws');
     const ws = new WebSocket(url, [WS_SUBPROTOCOL], options);
     this.#own({ destroy: () => ws.terminate(), on: (event, fn) => ws.on(event, fn) });
     // Paused inside 'open' itself: messages that came with the 101 wait for the messenger.

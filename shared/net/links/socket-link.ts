@@ -5,6 +5,12 @@ import { LinkBase } from './link-base.js';
 
 /** How long close() waits for a flush that makes no progress before it destroys the socket. */
 export const DEFAULT_CLOSE_GRACE = 2000;
+/**
+ * Bytes queued in the socket before `write` says "no room". The socket's own mark (16 KiB) is
+ * less than one batch: a sender would then put one batch per 'drain' on the wire, one writev
+ * each; with this, a pump sends several and they leave as one writev.
+ */
+export const WRITE_HIGH_WATER = 1024 * 1024;
 
 export interface SocketLinkOptions {
   readonly closeGrace?: number;
@@ -54,11 +60,12 @@ export class SocketLink extends LinkBase {
   write(parts: readonly Buffer[]): boolean {
     if (this.closed || !this.#socket.writable) return false;
     const socket = this.#socket;
-    let room = !socket.writableNeedDrain;
     const first = !this.#batching;
     if (first) socket.cork();
+    // The socket's return value is ignored: it says "full" past 16 KiB (see WRITE_HIGH_WATER).
+    // It emits 'drain' once it is empty, whenever a write went past its own mark.
     for (const part of parts) {
-      if (part.length > 0) room = socket.write(part);
+      if (part.length > 0) socket.write(part);
     }
     if (first) {
       socket.uncork();
@@ -66,7 +73,7 @@ export class SocketLink extends LinkBase {
       socket.cork();
       process.nextTick(this.#endBatch);
     }
-    return room;
+    return socket.writableLength < WRITE_HIGH_WATER;
   }
 
   /** end() and destroy() uncork or drop the batch themselves; this uncork is then a no-op. */
