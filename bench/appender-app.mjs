@@ -3,8 +3,10 @@
  * transport, COUNT records logged in a tight loop, then a natural exit (pino ends the transport
  * and waits for its 'close'). At exit it prints one JSON line on stdout:
  *
- *   {"transport":…,"count":…,"emitMs":…,"loopStartNs":…,"loopEndNs":…,"maxRssKiB":…,"cpuUserMs":…,"cpuSystemMs":…}
+ *   {"transport":…,"count":…,"emitMs":…,"loopStartNs":…,"loopEndNs":…,"maxRssKiB":…,"cpuUserMs":…,"cpuSystemMs":…,"mainCpuMs":…}
  *
+ * mainCpuMs is the main thread's own CPU (Linux /proc; the rest of cpu*Ms is the transport's
+ * worker, V8's GC helpers and libuv's pool).
  * loop*Ns are process.hrtime.bigint() readings (CLOCK_MONOTONIC, the same clock as the driver's).
  *
  * env: LW_BENCH_TRANSPORT  logwire | pino-socket | pino-socket-reconnect
@@ -18,7 +20,7 @@
  * centuries), so the driver can count records from the output file's size alone.
  */
 
-import { writeSync } from 'node:fs';
+import { readdirSync, readFileSync, writeSync } from 'node:fs';
 import pino from 'pino';
 
 const transport = process.env.LW_BENCH_TRANSPORT ?? 'logwire';
@@ -57,9 +59,22 @@ process.on('exit', () => {
     maxRssKiB: usage.maxRSS,
     cpuUserMs: usage.userCPUTime / 1000,
     cpuSystemMs: usage.systemCPUTime / 1000,
+    mainCpuMs: threadCpuMs(process.pid),
   };
   writeSync(1, `${JSON.stringify(line)}\n`);
 });
+
+/** A thread's user + system CPU in ms, from /proc (Linux; 10 ms ticks), else undefined. */
+function threadCpuMs(tid) {
+  try {
+    if (!readdirSync('/proc/self/task').includes(String(tid))) return undefined;
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
 
 loopStart = process.hrtime.bigint();
 for (let i = 0; i < count; i++) {

@@ -12,6 +12,8 @@
  *              loop yields, so the two sides ship only after it)
  *   exit       from spawning the app until it exited (logwire exits once all is acknowledged)
  *   peak RSS   the app's process.resourceUsage().maxRSS at exit (both threads)
+ *   CPU        the app's user + system CPU; "off main": all of it but the main thread's (the
+ *              transport's worker, GC helpers, libuv's pool; Linux only)
  *
  *   npm run build && node bench/appender.mjs
  *   LW_BENCH_COUNT=200000 LW_BENCH_RUNS=2 node bench/appender.mjs          (a quick check)
@@ -301,6 +303,9 @@ async function run(variant) {
     rejected,
     maxRssMiB: report.maxRssKiB / 1024,
     cpuMs: report.cpuUserMs + report.cpuSystemMs,
+    // Worker, GC helpers and libuv's pool: all the app's CPU but its main thread's.
+    otherCpuMs:
+      report.mainCpuMs === undefined ? Number.NaN : report.cpuUserMs + report.cpuSystemMs - report.mainCpuMs,
     collectorRssMiB: collectorRssKiB === undefined ? Number.NaN : collectorRssKiB / 1024,
     appStderr: stderr.trim(),
   };
@@ -322,6 +327,7 @@ const COLUMNS = [
   ['records', 'records delivered', 0],
   ['maxRssMiB', 'app peak RSS MiB', 1],
   ['cpuMs', 'app CPU ms', 0],
+  ['otherCpuMs', 'app CPU off main ms', 0],
   ['collectorRssMiB', 'collector RSS MiB', 1],
 ];
 
@@ -357,7 +363,7 @@ async function main() {
           .padStart(
             6,
           )} ms  (after loop ${r.drainMs.toFixed(0).padStart(5)})  exit ${r.exitMs.toFixed(0).padStart(6)} ms  records ${String(r.records).padStart(8)}  ` +
-          `rss ${r.maxRssMiB.toFixed(1).padStart(6)} MiB  cpu ${r.cpuMs.toFixed(0).padStart(6)} ms` +
+          `rss ${r.maxRssMiB.toFixed(1).padStart(6)} MiB  cpu ${r.cpuMs.toFixed(0).padStart(6)} ms (off main ${r.otherCpuMs.toFixed(0).padStart(5)})` +
           (r.rejected ? `  rejected ${r.rejected}` : '') +
           (r.appStderr ? `\n      app stderr: ${r.appStderr.split('\n').join('\n      ')}` : ''),
       );

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorCode, LogwireError } from '../shared/errors.js';
@@ -158,7 +159,11 @@ export class CheckpointStore {
     try {
       let written = 0;
       while (written < line.length) {
-        const { bytesWritten } = await this.#journal.write(line, written);
+        // A line of a few hundred bytes into the page cache: written in place, it spares each
+        // tick a round trip through libuv's thread pool; the fsync, when asked for, is not.
+        const bytesWritten = this.#fsync
+          ? (await this.#journal.write(line, written)).bytesWritten
+          : writeSync(this.#journal.fd, line, written);
         if (!(bytesWritten > 0)) throw new Error('the write made no progress');
         written += bytesWritten;
       }

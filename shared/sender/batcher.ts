@@ -144,7 +144,7 @@ export class Batcher {
     this.#clearTimer();
     if (this.#count === 0) return;
     const body = this.#slab.subarray(this.#start, this.#complete);
-    this.#pool.lend(this.#slab, body.length);
+    this.#pool.lend(body);
     const count = this.#count;
     this.#start = this.#complete;
     this.#count = 0;

@@ -4,7 +4,8 @@
  * it back once nothing will read it again (the sender, when the collector acknowledged the
  * batch). A slab all of whose lent bytes came back is written again instead of a fresh one:
  * writing a burst into fresh memory costs a page fault per 4 KiB and, the memory being outside
- * V8's heap, extra garbage collections (docs/benchmarks.md, issue #4).
+ * V8's heap, extra garbage collections (docs/benchmarks.md, issue #4). Each lent piece is
+ * known by its place in the slab, so only the very piece lent gives it back.
  *
  *   take ─▶ written, pieces lent ─▶ retired (the batcher moved on) ─▶ all given back ─▶ free list
  *                    └──────────── all given back while still current: written again in place
@@ -12,13 +13,13 @@
  * Giving back is optional: a body dropped, written to fallback or still held at close is never
  * given back, and its slab is then left to the garbage collector like any Buffer. Accounts are
  * kept by the slab's ArrayBuffer in a WeakMap, so such a slab is not kept alive by the pool. A
- * slab given back more bytes than it lent (a caller's bug) is never reused.
+ * slab given back a piece it has not out (twice, or a part of one) is never reused.
  */
 
 interface Account {
   readonly slab: Buffer;
-  lent: number;
-  returned: number;
+  /** Pieces lent and not given back: offset in the slab → length. */
+  readonly out: Map<number, number>;
   retired: boolean;
   poisoned: boolean;
 }
@@ -60,20 +61,22 @@ export class SlabPool {
     }
     const reused = bytes <= this.#size ? this.#free.pop() : undefined;
     const slab = reused ?? Buffer.allocUnsafe(Math.max(bytes, this.#size));
-    this.#accounts.set(slab.buffer, { slab, lent: 0, returned: 0, retired: false, poisoned: false });
+    this.#accounts.set(slab.buffer, { slab, out: new Map(), retired: false, poisoned: false });
     return slab;
   }
 
-  /** A piece of `slab` (`bytes` long) was handed over as a body. */
-  lend(slab: Buffer, bytes: number): void {
-    const account = this.#accounts.get(slab.buffer);
-    if (account !== undefined) account.lent += bytes;
+  /** `piece`, a view of one of the pool's slabs, was handed over as a body. */
+  lend(piece: Buffer): void {
+    const account = this.#accounts.get(piece.buffer);
+    if (account === undefined) return;
+    if (account.out.has(piece.byteOffset)) account.poisoned = true;
+    account.out.set(piece.byteOffset, piece.length);
   }
 
   /** True when no piece of `slab` is out: it may be written anywhere again. */
   idle(slab: Buffer): boolean {
     const account = this.#accounts.get(slab.buffer);
-    return account !== undefined && !account.poisoned && account.returned === account.lent;
+    return account !== undefined && !account.poisoned && account.out.size === 0;
   }
 
   /** The batcher writes no more into `slab`: it is free once every lent piece is back. */
@@ -86,18 +89,18 @@ export class SlabPool {
 
   /**
    * `body`, lent earlier, will never be read again by anyone. A body that is not a piece of one
-   * of this pool's slabs is ignored. Each lent body must be given back at most once.
+   * of this pool's slabs is ignored; one that is, but is not a piece out, poisons its slab.
    */
   giveBack(body: Buffer): void {
     const account = this.#accounts.get(body.buffer);
     if (account === undefined) return;
-    account.returned += body.length;
-    if (account.returned > account.lent) account.poisoned = true;
+    if (account.out.get(body.byteOffset) === body.length) account.out.delete(body.byteOffset);
+    else account.poisoned = true;
     this.#settle(account);
   }
 
   #settle(account: Account): void {
-    if (!account.retired || account.poisoned || account.returned !== account.lent) return;
+    if (!account.retired || account.poisoned || account.out.size > 0) return;
     this.#accounts.delete(account.slab.buffer);
     if (account.slab.length === this.#size && this.#free.length < this.#maxFree)
       this.#free.push(account.slab);

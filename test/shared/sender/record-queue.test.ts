@@ -3,7 +3,7 @@ import { type OverflowPolicy, type PendingBatch, RecordQueue } from '../../../sh
 
 const body = (tag: string, bytes: number): Buffer => Buffer.from(`${tag.padEnd(bytes - 1, '.')}\n`);
 
-function queue(overflow: OverflowPolicy, maxBytes = 100) {
+function queue(overflow: OverflowPolicy, maxBytes = 100, holding?: () => boolean) {
   const dropped: PendingBatch[] = [];
   let rooms = 0;
   const q = new RecordQueue({
@@ -13,6 +13,7 @@ function queue(overflow: OverflowPolicy, maxBytes = 100) {
     onRoom: () => {
       rooms += 1;
     },
+    ...(holding === undefined ? {} : { holding }),
   });
   return { q, dropped, rooms: () => rooms };
 }
@@ -102,5 +103,55 @@ describe('RecordQueue', () => {
     }
     expect(q.records).toBe(5000 - next);
     expect(tags([q.peek()])).toEqual([String(next)]);
+  });
+
+  describe('holding (a session takes records: the drop policies wait)', () => {
+    for (const overflow of ['drop-oldest', 'drop-newest'] as const) {
+      it(`'${overflow}' takes batches over the bound while holding, says full, and calls onRoom`, () => {
+        let hold = true;
+        const { q, dropped, rooms } = queue(overflow, 100, () => hold);
+        q.push(body('a', 40), 1);
+        q.push(body('b', 40), 1);
+        expect(q.push(body('c', 40), 1)).toBe(false);
+        expect(q.full).toBe(true);
+        expect(q.bytes).toBe(120);
+        expect(dropped).toHaveLength(0);
+        hold = false;
+        q.shift();
+        expect(rooms()).toBe(1);
+      });
+    }
+
+    it("trim drops the oldest batches down to the bound under 'drop-oldest'", () => {
+      let hold = true;
+      const { q, dropped } = queue('drop-oldest', 100, () => hold);
+      for (const tag of ['a', 'b', 'c', 'd']) q.push(body(tag, 40), 2);
+      hold = false;
+      q.trim();
+      expect(tags(dropped)).toEqual(['a', 'b']);
+      expect(q.dropped).toBe(4);
+      expect(q.bytes).toBe(80);
+      expect(tags([q.shift(), q.shift()])).toEqual(['c', 'd']);
+    });
+
+    it("trim drops the newest batches down to the bound under 'drop-newest'", () => {
+      let hold = true;
+      const { q, dropped } = queue('drop-newest', 100, () => hold);
+      for (const tag of ['a', 'b', 'c', 'd']) q.push(body(tag, 40), 2);
+      hold = false;
+      q.trim();
+      expect(tags(dropped)).toEqual(['d', 'c']);
+      expect(q.records).toBe(4);
+      expect(tags([q.shift(), q.shift(), q.shift()])).toEqual(['a', 'b', '-']);
+    });
+
+    it("trim keeps everything under 'block', and a batch larger than the bound is still dropped", () => {
+      const { q, dropped } = queue('block', 100, () => true);
+      for (const tag of ['a', 'b', 'c']) q.push(body(tag, 40), 1);
+      q.trim();
+      expect(q.bytes).toBe(120);
+      q.push(body('giant', 101), 1);
+      expect(tags(dropped)).toEqual(['giant']);
+    });
   });
 });
