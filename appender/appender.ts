@@ -242,10 +242,7 @@ export class Appender extends Writable {
       if (typeof done === 'function') queueMicrotask(() => done(null));
       return false;
     }
-    const more = (super.write as (...args: unknown[]) => boolean).call(this, chunk, encoding, cb);
-    // Taken at once (nothing buffered, no write held): "more", even for a chunk over the
-    // high-water mark, so pino's worker hands over the next one without waiting for 'drain'.
-    return more || this.writableLength === 0;
+    return (super.write as (...args: unknown[]) => boolean).call(this, chunk, encoding, cb);
   }
 
   /** Ends: a write blocked by the 'block' policy is let through so that closing can start. */

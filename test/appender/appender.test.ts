@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Appender, type AppenderDeps, createAppender } from '../../appender/appender.js';
+import { type Appender, type AppenderDeps, createAppender, HOLD_LIMIT_MS } from '../../appender/appender.js';
 import logwireAppender from '../../appender/index.js';
+import { ManualClock } from '../../shared/net/clock.js';
 import { message } from '../../shared/protocol/message.js';
 import { FakeCollector, FakeUdpCollector, until } from '../helpers/fake-collector.js';
 import { eventually } from '../helpers/records.js';
@@ -381,6 +382,102 @@ describe('appender', () => {
     expect(stderr.join('')).toMatch(
       /records were dropped \(\d+ by the queue's overflow policy, 0 too large\)/,
     );
+  });
+
+  describe('a full queue while a session takes records', () => {
+    const line = (i: number): string => `{"i":${i}}\n`;
+
+    /** Closes with time moving on the manual clock (closeTimeout runs on it), one turn at a time. */
+    async function closeOn(clock: ManualClock, stream: Appender): Promise<void> {
+      const closed = once(stream, 'close');
+      stream.end();
+      while (!stream.closed) {
+        clock.advance(1000);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await closed;
+    }
+
+    /** Writes records until a write is held (false); returns how many were written. */
+    function writeUntilHeld(stream: Appender, from: number, max: number): number {
+      for (let i = from; i < max; i++) if (!stream.write(line(i))) return i + 1 - from;
+      return max - from;
+    }
+
+    async function connected(options: Record<string, unknown>, deps: AppenderDeps = {}) {
+      const fake = await collector();
+      const made = await appender(
+        {
+          address: fake.address,
+          service: 'hold',
+          queue: { maxBytes: 16 * 1024 },
+          window: 4096,
+          batch: { maxBytes: 1024, maxDelay: 0 },
+          ...options,
+        },
+        deps,
+      );
+      await until(() => made.stream.state === 'connected', [made.stream], 'the session');
+      return { fake, ...made };
+    }
+
+    it('holds the input (write says wait) instead of dropping, and delivers everything', async () => {
+      const { fake, stream } = await connected({});
+      const results: boolean[] = [];
+      for (let i = 0; i < 20_000; i++) results.push(stream.write(line(i)));
+      expect(results).toContain(false);
+      await until(() => stream.counters.acknowledged === 20_000, [fake, stream], 'every record');
+      expect(stream.counters.dropped).toBe(0);
+      inOrder(fake.lines(), 0, 20_000);
+    });
+
+    for (const overflow of ['drop-oldest', 'drop-newest'] as const) {
+      it(`'${overflow}' applies once the hold has lasted HOLD_LIMIT_MS without the queue draining`, async () => {
+        const clock = new ManualClock();
+        const { fake, stream } = await connected({ queue: { maxBytes: 16 * 1024, overflow } }, { clock });
+        fake.acking = false;
+        const written = writeUntilHeld(stream, 0, 100_000);
+        expect(written).toBeLessThan(100_000);
+        expect(stream.counters.dropped).toBe(0);
+        const drained = once(stream, 'drain');
+        clock.advance(HOLD_LIMIT_MS - 1);
+        expect(stream.counters.dropped).toBe(0);
+        clock.advance(1);
+        await drained;
+        expect(stream.counters.dropped).toBeGreaterThan(0);
+        // The policy now applies at once: input is taken (and dropped), never held.
+        const before = stream.counters.dropped;
+        expect(writeUntilHeld(stream, written, written + 2000)).toBe(2000);
+        expect(stream.counters.dropped).toBeGreaterThan(before);
+        await closeOn(clock, stream);
+      });
+    }
+
+    it('stops holding at once when the session goes away: the policy applies', async () => {
+      const { fake, stream } = await connected({});
+      fake.acking = false;
+      writeUntilHeld(stream, 0, 100_000);
+      expect(stream.counters.dropped).toBe(0);
+      const drained = once(stream, 'drain');
+      await fake.stop();
+      await drained;
+      expect(stream.counters.dropped).toBeGreaterThan(0);
+    });
+  });
+
+  it("takes a chunk as large as pino's worker hands over at once: write says more, flush covers it", async () => {
+    const fake = await collector();
+    const { stream } = await appender({ address: fake.address, service: 'big' });
+    let chunk = '';
+    for (let i = 0; i < 8000; i++) chunk += `{"i":${i}}\n`;
+    expect(chunk.length).toBeGreaterThan(64 * 1024);
+    // Over the stream's high-water mark, yet taken at once (batched a moment later): the
+    // worker need not wait for 'drain' before it hands over the next chunk.
+    expect(stream.write(chunk)).toBe(true);
+    expect(stream.write('{"i":8000}\n')).toBe(true);
+    await new Promise<void>((resolve) => stream.flush(() => resolve()));
+    expect(stream.counters.acknowledged).toBe(8001);
+    inOrder(fake.lines(), 0, 8001);
   });
 
   it("with overflow 'block', stops taking input instead of dropping, and goes on once delivered", async () => {

@@ -286,6 +286,242 @@ describe('Batcher', () => {
       expect(batches).toHaveLength(1);
     });
   });
+
+  describe('slab reuse', () => {
+    /** A body as cut, with a copy of its bytes taken at cut time. */
+    interface Lent {
+      readonly body: Buffer;
+      readonly copy: Buffer;
+      readonly count: number;
+      released: boolean;
+    }
+
+    function lending(options: Partial<BatcherOptions> = {}) {
+      const lent: Lent[] = [];
+      const batcher = new Batcher(
+        { maxRecords: 20, maxBytes: 1000, maxDelay: 0, ...options },
+        { batch: (body, count) => lent.push({ body, copy: Buffer.from(body), count, released: false }) },
+      );
+      const release = (item: Lent): void => {
+        item.released = true;
+        batcher.release(item.body);
+      };
+      return { batcher, lent, release };
+    }
+
+    /** Indices of the bodies still out whose bytes changed since their cut. */
+    const overwritten = (lent: readonly Lent[]): number[] =>
+      lent.flatMap((item, i) => (!item.released && !item.body.equals(item.copy) ? [i] : []));
+
+    /** What the batches held when they were cut, end to end. */
+    const asCut = (lent: readonly Lent[]): Buffer => Buffer.concat(lent.map((item) => item.copy));
+
+    /** `count` records in one string, from record `from` on, of varied lengths. */
+    const records = (from: number, count: number): string => {
+      let text = '';
+      for (let i = from; i < from + count; i++) text += record(i, i % 23);
+      return text;
+    };
+
+    /** mulberry32: a run's chunk kinds and release schedule follow from one seed, so a failure replays. */
+    function random(seed: number): () => number {
+      let a = seed >>> 0;
+      return () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+    }
+
+    /** Pieces of `input` of the given lengths in turn, never parting a surrogate pair. */
+    function chunks(input: string, sizes: readonly number[]): string[] {
+      const out: string[] = [];
+      for (let from = 0, k = 0; from < input.length; k++) {
+        let to = Math.min(input.length, from + sizes[k % sizes.length]!);
+        const unit = input.charCodeAt(to - 1);
+        if (to < input.length && unit >= 0xd800 && unit <= 0xdbff) to += 1;
+        out.push(input.slice(from, to));
+        from = to;
+      }
+      return out;
+    }
+
+    it('never writes into a body not given back, whatever the chunking and release order (property)', () => {
+      // Runs where fewer slabs held the batches than the input fills: slabs were written again.
+      let reusing = 0;
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.oneof(
+              fc.string({ unit: 'grapheme', maxLength: 60 }),
+              fc.string({ unit: 'binary', maxLength: 40 }),
+              fc.string({ minLength: 100, maxLength: 3000 }),
+            ),
+            { minLength: 1, maxLength: 20 },
+          ),
+          // Input bytes: 64 KiB slabs (maxBytes ≤ 2000), so 3 to 7 slabs' worth.
+          fc.integer({ min: 200_000, max: 400_000 }),
+          // Chunk lengths in turn: many small (lines split often), some large.
+          fc.array(fc.oneof(fc.integer({ min: 7, max: 300 }), fc.integer({ min: 300, max: 5000 })), {
+            minLength: 1,
+            maxLength: 12,
+          }),
+          fc.integer({ min: 64, max: 2000 }),
+          fc.integer({ min: 1, max: 100 }),
+          // Per body: the chance (‰) it is never given back (one such pins its slab for good, so
+          // often none), and within how many pushes it is given back otherwise.
+          fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 10, max: 1000 })),
+          fc.integer({ min: 1, max: 60 }),
+          fc.integer(),
+          (texts, target, sizes, maxBytes, maxRecords, keepPermille, maxLag, seed) => {
+            const rand = random(seed);
+            let input = '';
+            let count = 0;
+            for (let bytes = 0; bytes < target; count++) {
+              const line = `${count}:${texts[count % texts.length]!.replaceAll('\n', ' ')}\n`;
+              input += line;
+              bytes += Buffer.byteLength(line);
+            }
+            const { batcher, lent, release } = lending({
+              maxBytes,
+              maxRecords,
+              maxDelay: 5,
+              clock: new ManualClock(),
+            });
+            // Bodies to give back after push number n: a random subset of those cut so far.
+            const due = new Map<number, Lent[]>();
+            let scheduled = 0;
+            let push = 0;
+            for (const piece of chunks(input, sizes)) {
+              const kind = rand();
+              if (kind < 1 / 3) batcher.push(piece);
+              else {
+                const bytes = Buffer.from(piece);
+                if (kind < 2 / 3) batcher.push(bytes);
+                else {
+                  // A Buffer split anywhere, through a multi-byte character too.
+                  const at = Math.floor(rand() * (bytes.length + 1));
+                  batcher.push(bytes.subarray(0, at));
+                  batcher.push(bytes.subarray(at));
+                }
+              }
+              if (rand() < 0.05) batcher.cut();
+              for (; scheduled < lent.length; scheduled++) {
+                if (rand() * 1000 < keepPermille) continue;
+                const when = push + Math.floor(rand() * maxLag);
+                const list = due.get(when) ?? [];
+                list.push(lent[scheduled]!);
+                due.set(when, list);
+              }
+              const going = due.get(push) ?? [];
+              due.delete(push);
+              // In any order, not the order they were cut in.
+              for (let i = going.length - 1; i > 0; i--) {
+                const j = Math.floor(rand() * (i + 1));
+                [going[i], going[j]] = [going[j]!, going[i]!];
+              }
+              for (const item of going) release(item);
+              push += 1;
+            }
+            batcher.end();
+            expect(overwritten(lent)).toEqual([]);
+            expect(asCut(lent).equals(Buffer.from(input))).toBe(true);
+            expect(lent.reduce((n, item) => n + item.count, 0)).toBe(count);
+            const slabs = new Set(lent.map((item) => item.body.buffer)).size;
+            if (slabs * 64 * 1024 < Buffer.byteLength(input)) reusing += 1;
+          },
+        ),
+        { numRuns: 30 },
+      );
+      expect(reusing).toBeGreaterThan(0);
+    });
+
+    it.each([
+      ['as soon as they are cut', 0],
+      ['eight batches later (slabs come back through the free list)', 8],
+    ])('writes slabs again when their bodies come back %s', (_, lag) => {
+      const { batcher, lent, release } = lending();
+      let input = '';
+      let next = 0;
+      for (let i = 0; i < 20_000; i += 10) {
+        const chunk = records(i, 10);
+        input += chunk;
+        batcher.push(chunk);
+        while (next < lent.length - lag) release(lent[next++]!);
+      }
+      expect(Buffer.byteLength(input)).toBeGreaterThan(9 * 64 * 1024);
+      expect(lent.length).toBe(2000);
+      expect(asCut(lent).toString('utf8')).toBe(input);
+      expect(overwritten(lent)).toEqual([]);
+      // Nine slabs' worth of batches in no more than three slabs.
+      expect(new Set(lent.map((item) => item.body.buffer)).size).toBeLessThanOrEqual(3);
+    });
+
+    it('never writes a slab again while a body of it is out', () => {
+      const { batcher, lent, release } = lending();
+      let input = '';
+      for (let i = 0; i < 20_000; i += 10) {
+        const chunk = records(i, 10);
+        input += chunk;
+        batcher.push(chunk);
+        // Every body but the first comes back at once.
+        for (const item of lent.slice(1)) if (!item.released) release(item);
+      }
+      const pinned = lent[0]!;
+      expect(pinned.released).toBe(false);
+      expect(overwritten(lent)).toEqual([]);
+      expect(asCut(lent).toString('utf8')).toBe(input);
+      // The pinned slab holds only the bodies cut before it filled; the rest reuse other slabs.
+      const inPinned = lent.map((item) => item.body.buffer === pinned.body.buffer);
+      const firstElsewhere = inPinned.indexOf(false);
+      expect(firstElsewhere).toBeGreaterThan(0);
+      expect(firstElsewhere).toBeLessThan(lent.length / 5);
+      expect(inPinned.slice(firstElsewhere)).not.toContain(true);
+      expect(new Set(lent.map((item) => item.body.buffer)).size).toBeLessThanOrEqual(4);
+    });
+
+    it('a body given back twice does not free its slab while another body of it is out', () => {
+      const { batcher, lent, release } = lending();
+      let input = records(0, 3) + records(3, 3);
+      batcher.push(records(0, 3));
+      batcher.push(records(3, 3));
+      const [twice, out] = lent;
+      expect(out!.body.buffer).toBe(twice!.body.buffer);
+      release(twice!);
+      batcher.release(twice!.body);
+      for (let i = 6; i < 20_000; i += 10) {
+        const chunk = records(i, 10);
+        input += chunk;
+        batcher.push(chunk);
+        for (const item of lent.slice(2)) if (!item.released) release(item);
+      }
+      expect(out!.released).toBe(false);
+      expect(overwritten(lent)).toEqual([]);
+      expect(asCut(lent).toString('utf8')).toBe(input);
+    });
+
+    it('a part of a body given back (a re-cut piece) does not free its slab while the rest is out', () => {
+      const { batcher, lent, release } = lending();
+      let input = records(0, 2);
+      batcher.push(input);
+      const whole = lent[0]!;
+      const split = Buffer.byteLength(record(0, 0));
+      const tail = whole.body.subarray(split);
+      const tailCopy = Buffer.from(tail);
+      // The sender gives back each piece a re-cut made of a body once acknowledged: here the first.
+      batcher.release(whole.body.subarray(0, split));
+      for (let i = 2; i < 20_000; i += 10) {
+        const chunk = records(i, 10);
+        input += chunk;
+        batcher.push(chunk);
+        for (const item of lent.slice(1)) if (!item.released) release(item);
+      }
+      expect(tail.equals(tailCopy)).toBe(true);
+      expect(asCut(lent).toString('utf8')).toBe(input);
+    });
+  });
 });
 
 describe('recut', () => {
