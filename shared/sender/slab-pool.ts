@@ -13,7 +13,10 @@
  * Giving back is optional: a body dropped, written to fallback or still held at close is never
  * given back, and its slab is then left to the garbage collector like any Buffer. Accounts are
  * kept by the slab's ArrayBuffer in a WeakMap, so such a slab is not kept alive by the pool. A
- * slab given back a piece it has not out (twice, or a part of one) is never reused.
+ * slab given back a piece it has not out (twice, or a part of one) is never reused, as long as it
+ * was not written over since: a body given back a second time after its slab was reused can
+ * match a new piece at the same place. So each body must be given back at most once (the sender
+ * does so on its acknowledgement, which happens once per batch).
  */
 
 interface Account {

@@ -14,14 +14,18 @@ import { FakeCollector, until } from '../../helpers/fake-collector.js';
 
 const line = (i: number, pad = 0): string => `${JSON.stringify({ i, pad: 'p'.repeat(pad) })}\n`;
 
-/** Pushes records `from`…`to - 1` into the queue as batches of `per`. */
-function feed(queue: RecordQueue, from: number, to: number, per = 10, pad = 0): void {
+/** Pushes records `from`…`to - 1` into the queue as batches of `per`; returns their bodies. */
+function feed(queue: RecordQueue, from: number, to: number, per = 10, pad = 0): Buffer[] {
+  const bodies: Buffer[] = [];
   for (let i = from; i < to; i += per) {
     let text = '';
     const end = Math.min(to, i + per);
     for (let j = i; j < end; j++) text += line(j, pad);
-    queue.push(Buffer.from(text), end - i);
+    const body = Buffer.from(text);
+    queue.push(body, end - i);
+    bodies.push(body);
   }
+  return bodies;
 }
 
 const expected = (from: number, to: number, pad = 0): string[] =>
@@ -236,6 +240,74 @@ describe('Sender', () => {
     s.start('svc');
     await until(() => s.counters.acknowledged === 200, [fake, s], 'acks');
     expect(fake.lines()).toEqual(expected(0, 200));
+  });
+
+  describe('release', () => {
+    it('gives back each acknowledged body once, the very Buffer queued, and only once acknowledged', async () => {
+      const fake = await collector();
+      fake.acking = false;
+      const released: Buffer[] = [];
+      /** The collector's mark for the source when each body was given back. */
+      const marks: number[] = [];
+      const { s, queue } = sender(fake, {
+        release: (body) => {
+          released.push(body);
+          marks.push(fake.marks.get(s.source) ?? 0);
+        },
+      });
+      const queued = feed(queue, 0, 100);
+      s.start('svc');
+      await fake.waitFor(() => fake.written.length === 100, 5000, 'every record written');
+      expect(s.counters.acknowledged).toBe(0);
+      expect(released).toHaveLength(0);
+      // READY last=100 of the next session acknowledges them all.
+      fake.acking = true;
+      await fake.restart();
+      await until(() => s.counters.acknowledged === 100, [fake, s], 'READY last');
+      expect(released).toHaveLength(10);
+      // Then ACKs, batch by batch.
+      queued.push(...feed(queue, 100, 200));
+      s.wake();
+      await until(() => s.counters.acknowledged === 200, [fake, s], 'ACKs');
+      expect(released).toHaveLength(20);
+      for (const [i, body] of released.entries()) {
+        expect(body).toBe(queued[i]);
+        // Batch i holds records 10i+1 … 10i+10: the collector had them all when it came back.
+        expect(marks[i]).toBeGreaterThanOrEqual(10 * (i + 1));
+      }
+    });
+
+    it('never gives back a batch it skipped (numbered, then over the next max_body)', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'logwire-spool-'));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      const fake = await collector();
+      await fake.stop();
+      const store = await openSpoolStore(dir);
+      const released: Buffer[] = [];
+      const { s, queue, fallback } = sender(fake, {
+        store,
+        durable: true,
+        source: store.sourceId,
+        release: (body) => released.push(body),
+      });
+      // Numbered into the spool before any READY, against the protocol's default max_body.
+      const [small] = feed(queue, 0, 10);
+      const [large] = feed(queue, 10, 20, 10, 50);
+      const [last] = feed(queue, 20, 30);
+      s.start('svc');
+      await until(() => s.counters.spooled === 30, [s], 'spooled');
+      fake.maxBody = 400;
+      expect(large!.length).toBeGreaterThan(400);
+      expect(small!.length + last!.length).toBeLessThan(400);
+      await fake.listen();
+      await until(() => s.counters.acknowledged === 20 && s.unacknowledged === 0, [fake, s], 'acks', 15_000);
+      expect(s.counters.dropped).toBe(10);
+      expect(fallback.records).toEqual([large!.toString()]);
+      expect(fake.lines(store.sourceId)).toEqual([...expected(0, 10), ...expected(20, 30)]);
+      expect(released).toHaveLength(2);
+      expect(released[0]).toBe(small);
+      expect(released[1]).toBe(last);
+    });
   });
 
   describe('with a spool', () => {

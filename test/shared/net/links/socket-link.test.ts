@@ -2,7 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../../shared/net/clock.js';
 import { peerOf } from '../../../../shared/net/links/peer-of.js';
-import { SocketLink } from '../../../../shared/net/links/socket-link.js';
+import { SocketLink, WRITE_HIGH_WATER } from '../../../../shared/net/links/socket-link.js';
 import { closeOf, until, within } from '../../../helpers/net-fixtures.js';
 
 /** A pair of connected TCP sockets on loopback: ours (client) and the server's end. */
@@ -47,6 +47,21 @@ describe('SocketLink', () => {
   });
 
   describe('#write', () => {
+    it('says room until WRITE_HIGH_WATER bytes wait in the socket, then drains when they left', async () => {
+      const { link, socket, far } = await pair();
+      far.pause();
+      const piece = Buffer.alloc(64 * 1024, 0x61);
+      let rooms = 0;
+      // The socket's own mark is 16 KiB: a link saying room past it lets a sender queue more.
+      while (link.write([piece])) rooms += 1;
+      expect(rooms).toBeGreaterThan(1);
+      expect(socket.writableLength).toBeGreaterThanOrEqual(WRITE_HIGH_WATER);
+      expect(socket.writableLength).toBeLessThan(WRITE_HIGH_WATER + 2 * piece.length + 1);
+      const drained = new Promise<void>((resolve) => link.once('drain', () => resolve()));
+      far.resume();
+      await within(drained, 'drain');
+    });
+
     it('hands line and body to the socket as one writev', async () => {
       const { link, socket, far } = await pair();
       const writev = vi.spyOn(socket as unknown as { _writev: (...args: unknown[]) => void }, '_writev');
