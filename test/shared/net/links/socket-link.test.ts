@@ -51,10 +51,10 @@ describe('SocketLink', () => {
       const { link, socket, far } = await pair();
       far.pause();
       const piece = Buffer.alloc(64 * 1024, 0x61);
-      let rooms = 0;
+      let writesWithRoom = 0;
       // The socket's own mark is 16 KiB: a link saying room past it lets a sender queue more.
-      while (link.write([piece])) rooms += 1;
-      expect(rooms).toBeGreaterThan(1);
+      while (link.write([piece])) writesWithRoom += 1;
+      expect(writesWithRoom).toBeGreaterThan(1);
       expect(socket.writableLength).toBeGreaterThanOrEqual(WRITE_HIGH_WATER);
       expect(socket.writableLength).toBeLessThan(WRITE_HIGH_WATER + 2 * piece.length + 1);
       const drained = new Promise<void>((resolve) => link.once('drain', () => resolve()));
