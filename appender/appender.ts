@@ -175,9 +175,12 @@ export class Appender extends Writable {
     });
     // Without a service option, REGISTER waits for the first record's name; a spool left by an
     // earlier run has records already, so the first of those names it and shipping starts now.
+    // Else a session connects at once: pino hands the first records over in a burst, once the
+    // app yields, and they then wait for READY alone, not for a connect as well.
     const held = this.#sender?.unacked()[0];
     if (options.service !== undefined) this.#startShipper(options.service);
     else if (held !== undefined) this.#startShipper(serviceOf(held.body));
+    else this.#sender?.connectEarly();
   }
 
   /** A snapshot of the counters. */
@@ -195,7 +198,8 @@ export class Appender extends Writable {
   }
 
   /**
-   * The connection's state ('idle' until the first record names the service); every change is
+   * The connection's state ('idle' until the client starts; without a service option, the link
+   * is up but REGISTER waits in 'connecting' until the first record names it); every change is
    * also emitted as a 'status' event with the permanent client's status.
    */
   get state(): ClientState | 'idle' {

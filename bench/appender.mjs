@@ -13,7 +13,8 @@
  *   exit       from spawning the app until it exited (logwire exits once all is acknowledged)
  *   peak RSS   the app's process.resourceUsage().maxRSS at exit (both threads)
  *   CPU        the app's user + system CPU; "off main": all of it but the main thread's (the
- *              transport's worker, GC helpers, libuv's pool; Linux only)
+ *              transport's worker, GC helpers, libuv's pool; Linux only); and the collector's,
+ *              start-up included (the third party on a 2-core machine: what it takes, the app lacks)
  *
  *   npm run build && node bench/appender.mjs
  *   LW_BENCH_COUNT=200000 LW_BENCH_RUNS=2 node bench/appender.mjs          (a quick check)
@@ -136,6 +137,17 @@ async function startCollector(variant) {
   });
   child.removeAllListeners('exit');
   return { child, output, ports, sink, stderr: () => stderr };
+}
+
+/** A process's user + system CPU so far (ms), from /proc (Linux; 10 ms ticks); NaN elsewhere. */
+function processCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** The collector's peak RSS (KiB) so far, from /proc (Linux); undefined elsewhere. */
@@ -275,6 +287,7 @@ async function run(variant) {
     await exited;
   }
   const collectorRssKiB = peakRss(collector.child.pid);
+  const collectorCpuMs = processCpuMs(collector.child.pid);
   const path = file === undefined ? undefined : join(collector.output, file);
   const records = SINK ? collector.sink.records : path === undefined ? 0 : countLines(path);
   const rejected = existsSync(join(collector.output, '_rejected.log'))
@@ -307,6 +320,7 @@ async function run(variant) {
     otherCpuMs:
       report.mainCpuMs === undefined ? Number.NaN : report.cpuUserMs + report.cpuSystemMs - report.mainCpuMs,
     collectorRssMiB: collectorRssKiB === undefined ? Number.NaN : collectorRssKiB / 1024,
+    collectorCpuMs,
     appStderr: stderr.trim(),
   };
 }
@@ -329,6 +343,7 @@ const COLUMNS = [
   ['cpuMs', 'app CPU ms', 0],
   ['otherCpuMs', 'app CPU off main ms', 0],
   ['collectorRssMiB', 'collector RSS MiB', 1],
+  ['collectorCpuMs', 'collector CPU ms', 0],
 ];
 
 function row(cells, widths) {
@@ -363,7 +378,7 @@ async function main() {
           .padStart(
             6,
           )} ms  (after loop ${r.drainMs.toFixed(0).padStart(5)})  exit ${r.exitMs.toFixed(0).padStart(6)} ms  records ${String(r.records).padStart(8)}  ` +
-          `rss ${r.maxRssMiB.toFixed(1).padStart(6)} MiB  cpu ${r.cpuMs.toFixed(0).padStart(6)} ms (off main ${r.otherCpuMs.toFixed(0).padStart(5)})` +
+          `rss ${r.maxRssMiB.toFixed(1).padStart(6)} MiB  cpu ${r.cpuMs.toFixed(0).padStart(6)} ms (off main ${r.otherCpuMs.toFixed(0).padStart(5)})  collector cpu ${r.collectorCpuMs.toFixed(0).padStart(5)} ms` +
           (r.rejected ? `  rejected ${r.rejected}` : '') +
           (r.appStderr ? `\n      app stderr: ${r.appStderr.split('\n').join('\n      ')}` : ''),
       );

@@ -17,6 +17,8 @@ import { Messenger } from '../shared/net/messenger.js';
 import { parseInteger } from '../shared/protocol/accessors.js';
 import { checkMessage, DEFINITIONS } from '../shared/protocol/definitions.js';
 import { message } from '../shared/protocol/message.js';
+import { SlabCutter } from '../shared/slab-cutter.js';
+import { SlabPool } from '../shared/slab-pool.js';
 import { Checkpoint } from './checkpoint.js';
 import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from './config-types.js';
 import { installControlHandlers } from './control.js';
@@ -48,6 +50,11 @@ function writerSettings(config: CollectorConfig): WriterSettings {
 }
 
 /** Keys fixed once the collector runs (open files, the checkpoint, open connections' limits). */
+/** Slabs for bodies spanning reads: one is cut at a time, for all connections. */
+const BODY_SLAB_BYTES = 4 * 1024 * 1024;
+/** Free slabs kept: enough for a writer backlog's worth to come back between bursts. */
+const BODY_SLABS_KEPT = 4;
+
 const FIXED_KEYS = [
   'output',
   'state',
@@ -122,11 +129,15 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     log.error(error instanceof Error ? error.message : String(error));
   };
 
+  // Bodies that span socket reads are copied into reused slabs, given back once written.
+  const bodyPool = new SlabPool(BODY_SLAB_BYTES, BODY_SLABS_KEPT);
+  const bodySlabs = new SlabCutter(bodyPool);
   const writer = new Writer(writerSettings(config), {
     outputs,
     checkpoint,
     counters,
     onError,
+    release: (body) => bodyPool.giveBack(body),
     // Backpressure (issue #5): PAUSE every session when outputs fall behind, UNPAUSE at half.
     // Links that cannot be asked (ndjson), or that ignore PAUSE past twice the limit, are simply
     // not read until the backlog is below half: memory stays bounded whatever a peer sends.
@@ -232,6 +243,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       limits: { maxLine: config.maxLine, maxBody: config.maxBody },
       onSend: (msg) => dispatcher.noteSent(msg),
       replies: !udp,
+      bodyBuffer: (bytes) => bodySlabs.cut(bytes),
     });
     const session = udp ? undefined : new Session(messenger, host);
     if (session !== undefined) {

@@ -38,6 +38,11 @@ export interface WriterDeps {
   readonly onError: (error: unknown) => void;
   /** Told whenever queued bytes change, for PAUSE/UNPAUSE (backpressure). */
   readonly onQueued?: (bytes: number) => void;
+  /**
+   * Given each batch body once nothing reads it any more (its tick written, or failed): the
+   * frame decoder's pooled copies are written over again (shared/slab-cutter.ts).
+   */
+  readonly release?: (body: Buffer) => void;
   readonly now?: () => number;
 }
 
@@ -122,6 +127,7 @@ export class Writer {
   /** A job is done with (acknowledged or failed): bookkeeping and whoever waits on it. */
   private answer(job: BatchJob): void {
     this.queuedBytes -= job.body?.length ?? 0;
+    if (job.body !== undefined) this.deps.release?.(job.body);
     this.answered += 1;
     if (job.mode === 'session') this.settled(job.route.source);
     if (this.idleWaiters.length > 0) {

@@ -21,6 +21,8 @@ export interface MessengerOptions {
   readonly onSend?: (msg: Message) => void;
   /** False for links that must never answer (UDP: no reflection). Default true. */
   readonly replies?: boolean;
+  /** Where a body spanning reads is copied (FrameDecoderOptions); default a new Buffer each. */
+  readonly bodyBuffer?: (bytes: number) => Buffer;
 }
 
 export interface MessengerEvents {
@@ -51,11 +53,15 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     this.options = options;
     this.limits = options.limits ?? {};
     if (link.framing === 'stream') {
-      this.decoder = new FrameDecoder(this.limits, {
-        message: (msg) => this.receive(msg),
-        error: (err) => this.onProtocolError(err),
-        discarded: (msg, bytes) => this.emit('discarded', msg, bytes),
-      });
+      this.decoder = new FrameDecoder(
+        this.limits,
+        {
+          message: (msg) => this.receive(msg),
+          error: (err) => this.onProtocolError(err),
+          discarded: (msg, bytes) => this.emit('discarded', msg, bytes),
+        },
+        options.bodyBuffer === undefined ? {} : { bodyBuffer: options.bodyBuffer },
+      );
     }
     link.on('data', (chunk) => this.onData(chunk));
     link.on('drain', () => this.emit('drain'));

@@ -22,6 +22,14 @@ export interface FrameSink {
   discarded?(msg: Message, bodyBytes: number): void;
 }
 
+export interface FrameDecoderOptions {
+  /**
+   * A buffer of `bytes` bytes for a body that spans chunks to be copied into (default: a new
+   * Buffer each time). The collector cuts them from reused slabs (shared/slab-cutter.ts).
+   */
+  readonly bodyBuffer?: (bytes: number) => Buffer;
+}
+
 const State = { READ_LINE: 0, READ_BODY: 1, DISCARD_BODY: 2, STOPPED: 3 } as const;
 type State = (typeof State)[keyof typeof State];
 
@@ -31,6 +39,7 @@ const CR = 0x0d;
 export class FrameDecoder {
   private readonly limits: FrameLimits;
   private readonly sink: FrameSink;
+  private readonly bodyBuffer: (bytes: number) => Buffer;
   private chunks: Buffer[] = [];
   /** Offset into chunks[0] where unread bytes start. */
   private head = 0;
@@ -43,9 +52,10 @@ export class FrameDecoder {
   private linesSeen = 0;
   private badInARow = 0;
 
-  constructor(limits: Partial<FrameLimits> = {}, sink: FrameSink) {
+  constructor(limits: Partial<FrameLimits> = {}, sink: FrameSink, options: FrameDecoderOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.sink = sink;
+    this.bodyBuffer = options.bodyBuffer ?? Buffer.allocUnsafe;
   }
 
   /** True after a fatal error: nothing more will be decoded. */
@@ -147,7 +157,7 @@ export class FrameDecoder {
 
   private readBody(): boolean {
     if (this.buffered < this.bodyLeft) return false;
-    const body = this.take(this.bodyLeft);
+    const body = this.take(this.bodyLeft, this.bodyBuffer);
     const msg = this.pending!;
     this.pending = undefined;
     this.state = State.READ_LINE;
@@ -188,8 +198,8 @@ export class FrameDecoder {
     return -1;
   }
 
-  /** Removes `n` bytes from the front: a view when one chunk holds them, else a copy. */
-  private take(n: number): Buffer {
+  /** Removes `n` bytes from the front: a view when one chunk holds them, else a copy into `alloc(n)`. */
+  private take(n: number, alloc: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
     const first = this.chunks[0];
     if (n === 0 || first === undefined) return Buffer.alloc(0);
     if (first.length - this.head >= n) {
@@ -197,7 +207,7 @@ export class FrameDecoder {
       this.skip(n);
       return view;
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = alloc(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[0]!;

@@ -1,6 +1,6 @@
 import { type Clock, systemClock, type TimerHandle } from '../net/clock.js';
 import { DEFAULT_MAX_BODY } from '../protocol/limits.js';
-import { SlabPool } from './slab-pool.js';
+import { SlabPool } from '../slab-pool.js';
 
 /**
  * Collects record lines into batch bodies (PROTOCOL.md §3: K LF-terminated lines), cut by

@@ -111,6 +111,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   #rate: RateLimit | undefined;
   #source: string;
   #service: string | undefined;
+  /** Handshakes of an early link waiting for the service name. */
+  readonly #namedWaiters = new Set<() => void>();
   /** A session is up: READY came and the client reported 'connected'. */
   #ready = false;
   #paused = false;
@@ -204,10 +206,27 @@ export class Sender extends EventEmitter<SenderEvents> {
     return this.#window.toArray();
   }
 
-  /** Starts the sessions once the service name is known (REGISTER waits for the first record). */
+  /**
+   * Connects before the service name is known: the link (TLS included) is up and kept alive by
+   * heartbeats, and REGISTER goes out the moment `start` names the service. An app that logs
+   * its first record in a burst then waits one round trip for READY, not a connect as well.
+   */
+  connectEarly(): void {
+    this.#startClient();
+  }
+
+  /** Names the service and starts the sessions (REGISTER waits for the name). */
   start(service: string): void {
-    if (this.#client !== undefined || this.#stopped) return;
+    if (this.#service !== undefined || this.#stopped) return;
     this.#service = service;
+    for (const named of this.#namedWaiters) named();
+    this.#namedWaiters.clear();
+    this.#startClient();
+    this.wake();
+  }
+
+  #startClient(): void {
+    if (this.#client !== undefined || this.#stopped) return;
     const clock = this.#options.client?.clock;
     if (this.#options.rateLimit !== undefined) this.#rate = new RateLimit(this.#options.rateLimit, clock);
     const client = new PermanentClient({
@@ -218,7 +237,23 @@ export class Sender extends EventEmitter<SenderEvents> {
     this.#client = client;
     client.on('message', (msg) => this.#onMessage(msg));
     client.on('status', (status) => this.#onStatus(status));
-    this.wake();
+  }
+
+  /** The service name, once `start` gives it; rejects when the handshake is abandoned first. */
+  #serviceName(signal: AbortSignal): Promise<string> | string {
+    if (this.#service !== undefined) return this.#service;
+    return new Promise((resolve, reject) => {
+      const named = (): void => {
+        signal.removeEventListener('abort', abandoned);
+        resolve(this.#service!);
+      };
+      const abandoned = (): void => {
+        this.#namedWaiters.delete(named);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', abandoned, { once: true });
+      this.#namedWaiters.add(named);
+    });
   }
 
   /** New batches in the record queue: commit and send what may go. */
@@ -359,6 +394,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   // ── the session ──────────────────────────────────────────────────────────
 
   async #handshake(messenger: Messenger, signal: AbortSignal): Promise<void> {
+    const service = await this.#serviceName(signal);
     await this.#renewing;
     signal.throwIfAborted();
     this.#paused = false;
@@ -367,7 +403,7 @@ export class Sender extends EventEmitter<SenderEvents> {
       messenger,
       {
         source: this.#source,
-        service: this.#service!,
+        service,
         host: this.#options.host,
         next: store.nextSeq,
         first: store.firstSeq,

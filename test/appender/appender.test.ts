@@ -183,6 +183,39 @@ describe('appender', () => {
     expect(fake.registers[0]!.service).toBe('billing_api');
   });
 
+  it('connects before the first record names the service, and registers the moment it does', async () => {
+    const fake = await collector();
+    const stderr: string[] = [];
+    const stream = await createAppender(
+      { address: fake.address, batch: { maxDelay: 1 }, backoff: [20] },
+      { stderr: (text) => stderr.push(text) },
+    );
+    cleanup.push(() => close(stream));
+    await fake.waitFor(() => fake.sessions === 1, 10_000, 'the early connection');
+    expect(fake.registers).toEqual([]);
+    expect(stream.state).toBe('connecting');
+    // The link is up and idle: a collector dropping it is reconnected, still without REGISTER.
+    await fake.restart();
+    await fake.waitFor(() => fake.sessions === 1, 10_000, 'the reconnection');
+    expect(fake.registers).toEqual([]);
+    const logger = pino({ name: 'early' }, stream);
+    for (let i = 0; i < 50; i++) logger.info({ i }, 'm');
+    await fake.waitFor(() => fake.written.length === 50, 10_000, 'records');
+    expect(fake.registers.map((r) => r.service)).toEqual(['early']);
+    expect(stream.state).toBe('connected');
+    expect(stderr).toEqual([]);
+  });
+
+  it('closes at once, reporting nothing, when no record came while the early link was up', async () => {
+    const fake = await collector();
+    const { stream, stderr } = await appender({ address: fake.address });
+    await fake.waitFor(() => fake.sessions === 1, 10_000, 'the early connection');
+    await close(stream);
+    await fake.waitFor(() => fake.sessions === 0, 10_000, 'the close');
+    expect(fake.registers).toEqual([]);
+    expect(stderr).toEqual([]);
+  });
+
   it('calls flush back once what was written is acknowledged', async () => {
     const fake = await collector();
     const { stream, logger } = await appender({

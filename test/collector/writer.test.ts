@@ -114,3 +114,53 @@ it('writes and rejects with the fast shape check exactly what the full line-by-l
   expect(counters).toMatchObject({ written: 4, rejected: 3 });
   expect(acks).toEqual([5, 7]);
 });
+
+it('gives each body back once, only after its tick is written, and after a failed tick too', async () => {
+  const gate: Array<() => void> = [];
+  let failNext = false;
+  const gated = await OutputSet.open({
+    dir: join(dir, 'gated'),
+    fileIdleClose: 0,
+    writev: async (handle, chunks) => {
+      await new Promise<void>((resolve) => gate.push(resolve));
+      if (failNext) {
+        failNext = false;
+        throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+      }
+      return (await handle.writev(chunks)).bytesWritten;
+    },
+  });
+  const released: Buffer[] = [];
+  const w = new Writer(
+    { template: PathTemplate.parse('{service}.log'), format: 'json', validate: 'shape', durability: 'write' },
+    {
+      outputs: gated,
+      checkpoint,
+      counters: createCounters(),
+      onError: () => {},
+      release: (body) => released.push(body),
+    },
+  );
+  try {
+    const acks: number[] = [];
+    const first = batch(1, records(1, 3, 50), acks);
+    w.submit(first);
+    await expect.poll(() => gate.length).toBe(1);
+    expect(released).toEqual([]); // the write is in progress: its bytes are still read
+    gate.shift()!();
+    await w.idle();
+    expect(released).toEqual([first.body]);
+
+    failNext = true;
+    const failed = { ...batch(4, records(4, 2, 50), acks), fail: () => {} };
+    w.submit(failed);
+    await expect.poll(() => gate.length).toBe(1);
+    expect(released).toHaveLength(1);
+    gate.shift()!();
+    await w.idle();
+    expect(released).toEqual([first.body, failed.body]);
+  } finally {
+    for (const open of gate) open();
+    await gated.close();
+  }
+});

@@ -82,6 +82,7 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
     return this.path === undefined ? `tcp/127.0.0.1:${this.port}` : `unix/${this.path}`;
   }
 
+  /** Connections open now, registered or not. */
   get sessions(): number {
     return this.#sessions.size;
   }
@@ -160,6 +161,7 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
       this.#sessions.delete(session);
       this.emit('change');
     });
+    this.emit('change');
   }
 
   #onMessage(session: Session, msg: Message): void {

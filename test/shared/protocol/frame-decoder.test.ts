@@ -64,6 +64,34 @@ describe('FrameDecoder', () => {
       expect(messages[0]!.body!.buffer).toBe(chunk.buffer);
     });
 
+    it('copies a body spanning chunks into the buffer bodyBuffer gives, and asks for none otherwise', () => {
+      const body = Buffer.from('{"a":1}\n{"b":2}\n');
+      const bytes = wire([message('EVENTS', { seq: 1, count: 2 }, body)]);
+      const asked: number[] = [];
+      const given: Buffer[] = [];
+      const messages: Message[] = [];
+      const decoder = new FrameDecoder(
+        {},
+        { message: (m) => messages.push(m), error: (e) => expect.fail(e.message) },
+        {
+          bodyBuffer: (n) => {
+            asked.push(n);
+            const out = Buffer.alloc(n + 8).subarray(4, 4 + n);
+            given.push(out);
+            return out;
+          },
+        },
+      );
+      decoder.push(bytes.subarray(0, bytes.length - 5));
+      decoder.push(bytes.subarray(bytes.length - 5));
+      expect(asked).toEqual([body.length]);
+      expect(messages[0]!.body).toBe(given[0]);
+      expect(messages[0]!.body!.toString()).toBe(body.toString());
+      decoder.push(bytes); // whole in one chunk: a view, nothing asked
+      expect(asked).toHaveLength(1);
+      expect(messages[1]!.body!.buffer).toBe(bytes.buffer);
+    });
+
     it('decodes byte by byte', () => {
       const msgs = [
         message('EVENTS', { seq: 1, count: 1 }, Buffer.from('{"x":"y"}\n')),

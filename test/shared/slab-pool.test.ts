@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SlabPool } from '../../../shared/sender/slab-pool.js';
+import { SlabPool } from '../../shared/slab-pool.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
