@@ -17,9 +17,13 @@ import { OVERFLOW_POLICIES, type OverflowPolicy } from '../shared/sender/record-
  */
 
 export const DEFAULT_ADDRESS = 'tcp/127.0.0.1:4043';
+/**
+ * 1 MiB: one collector tick (collector/writer.ts); per-batch work (numbering, framing, the ACK)
+ * is then a quarter of what 256 KiB cost (docs/benchmarks.md). maxDelay keeps a trickle prompt.
+ */
 export const DEFAULT_BATCH: BatchLimits = Object.freeze({
-  maxRecords: 2048,
-  maxBytes: 256 * 1024,
+  maxRecords: 8192,
+  maxBytes: 1024 * 1024,
   maxDelay: 10,
 });
 /** A 1M-record burst needs this much in flight to cover a ~30 ms ack round trip (docs/benchmarks.md). */
@@ -208,10 +212,14 @@ export function parseAppenderOptions(input: unknown): AppenderOptions {
     throw bad('address', `is invalid: ${(error as Error).message}`);
   }
   const { protocol, delivery } = parseDelivery(fields.protocol, addresses);
-  const batch = parseBatch(fields.batch);
-  const queue = parseQueue(fields.queue, batch);
+  const queue = parseQueue(fields.queue);
   const udp = parseUdp(fields.udp);
   const spool = parseSpool(fields.spool);
+  // A batch must fit the queue and the spool: the default size shrinks to fit a small one.
+  const batch = parseBatch(fields.batch, Math.min(queue.maxBytes, spool?.maxBytes ?? queue.maxBytes));
+  if (queue.maxBytes < batch.maxBytes) {
+    throw bad('queue.maxBytes', `(${queue.maxBytes}) must be at least batch.maxBytes (${batch.maxBytes})`);
+  }
   if (spool !== undefined && spool.maxBytes < batch.maxBytes) {
     throw bad('spool.maxBytes', `(${spool.maxBytes}) must be at least batch.maxBytes (${batch.maxBytes})`);
   }
@@ -288,9 +296,10 @@ function parseDelivery(
   return { protocol, delivery: udp > 0 ? 'udp' : 'session' };
 }
 
-function parseBatch(input: unknown): BatchLimits {
-  if (input === undefined) return DEFAULT_BATCH;
-  const fields = object(input, 'batch', ['maxRecords', 'maxBytes', 'maxDelay']);
+/** The batch limits; without `maxBytes`, the default or `room` (what the queue and spool hold), whichever is less. */
+function parseBatch(input: unknown, room: number): BatchLimits {
+  if (input === undefined && DEFAULT_BATCH.maxBytes <= room) return DEFAULT_BATCH;
+  const fields = input === undefined ? {} : object(input, 'batch', ['maxRecords', 'maxBytes', 'maxDelay']);
   return Object.freeze({
     maxRecords: integer(
       fields.maxRecords ?? DEFAULT_BATCH.maxRecords,
@@ -299,17 +308,19 @@ function parseBatch(input: unknown): BatchLimits {
       1,
       1_000_000,
     ),
-    maxBytes: size(fields.maxBytes ?? DEFAULT_BATCH.maxBytes, 'batch.maxBytes', 1, 16 * 1024 * 1024),
+    maxBytes: size(
+      fields.maxBytes ?? Math.min(DEFAULT_BATCH.maxBytes, room),
+      'batch.maxBytes',
+      1,
+      16 * 1024 * 1024,
+    ),
     maxDelay: duration(fields.maxDelay ?? DEFAULT_BATCH.maxDelay, 'batch.maxDelay', 0, 60_000),
   });
 }
 
-function parseQueue(input: unknown, batch: BatchLimits): AppenderOptions['queue'] {
+function parseQueue(input: unknown): AppenderOptions['queue'] {
   const fields = input === undefined ? {} : object(input, 'queue', ['maxBytes', 'overflow']);
   const maxBytes = size(fields.maxBytes ?? DEFAULT_QUEUE_MAX_BYTES, 'queue.maxBytes');
-  if (maxBytes < batch.maxBytes) {
-    throw bad('queue.maxBytes', `(${maxBytes}) must be at least batch.maxBytes (${batch.maxBytes})`);
-  }
   const overflow = fields.overflow ?? DEFAULT_OVERFLOW;
   if (!(OVERFLOW_POLICIES as readonly unknown[]).includes(overflow)) {
     throw bad(

@@ -54,6 +54,17 @@ describe('parseAppenderOptions', () => {
     expect(options.fallback).toEqual({ path: '/tmp/dropped.log' });
   });
 
+  it('shrinks the default batch size to fit a smaller queue or spool; a given one is kept', () => {
+    expect(parseAppenderOptions({}).batch.maxBytes).toBe(1024 * 1024);
+    expect(parseAppenderOptions({ queue: { maxBytes: 300_000 } }).batch.maxBytes).toBe(300_000);
+    expect(
+      parseAppenderOptions({ queue: { maxBytes: 300_000 }, spool: { dir: '/s', maxBytes: 200_000 } }).batch,
+    ).toEqual({ maxRecords: 8192, maxBytes: 200_000, maxDelay: 10 });
+    expect(
+      parseAppenderOptions({ queue: { maxBytes: 300_000 }, batch: { maxBytes: 1000 } }).batch.maxBytes,
+    ).toBe(1000);
+  });
+
   it('takes a spool as a directory string', () => {
     expect(parseAppenderOptions({ spool: '/var/spool/app' }).spool?.dir).toBe('/var/spool/app');
   });
@@ -95,7 +106,14 @@ describe('parseAppenderOptions', () => {
     ],
     [{ window: -1 }, /window must be a whole number of bytes/],
     [{ queue: { overflow: 'drop' } }, /queue.overflow must be "drop-oldest", "drop-newest", "block"/],
-    [{ queue: { maxBytes: 10 } }, /queue.maxBytes \(10\) must be at least batch.maxBytes/],
+    [
+      { queue: { maxBytes: 10 }, batch: { maxBytes: 100 } },
+      /queue.maxBytes \(10\) must be at least batch.maxBytes \(100\)/,
+    ],
+    [
+      { spool: { dir: '/s', maxBytes: 10 }, batch: { maxBytes: 100 } },
+      /spool.maxBytes \(10\) must be at least batch.maxBytes \(100\)/,
+    ],
     [{ closeTimeout: 10_000 }, /closeTimeout must be a whole number of milliseconds from 0 to 9000/],
     [{ connectTimeout: 1.5 }, /connectTimeout must be a whole number of milliseconds/],
     [{ udp: { maxDatagram: 70_000 } }, /udp.maxDatagram must be a whole number of bytes from 512 to 65507/],
