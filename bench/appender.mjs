@@ -30,7 +30,9 @@
  * Both sides pay the same file-writing cost: logwire goes to the collector's tcp listener
  * (sessions, acknowledgements), pino-socket to its ndjson listener (plain NDJSON, no acks), and
  * both are written to `<output>/<service>.log`. Runs alternate (logwire, pino-socket, then pino-socket, logwire: ABBA) so the
- * noise of a shared machine falls on both; medians are reported, with the ratio logwire/peer.
+ * noise of a shared machine falls on both; medians are reported, with the ratio logwire/peer,
+ * and the median of the per-round ratios (each round's runs are back to back) with the rounds
+ * logwire was at or below the peer.
  *
  * Records have a fixed length (see the app), so the output file is watched by its size alone
  * (stat every 10 ms) and its line count is checked once at the end of the run.
@@ -411,7 +413,24 @@ async function main() {
         ]),
       ),
     );
+    // Runs i of two variants ran back to back: their ratio cancels the machine's drift between
+    // rounds, which a ratio of medians does not. "k/n": rounds where logwire was at or below.
+    console.log('\npaired: median of the per-round ratios, and rounds where logwire was ≤ the peer:\n');
+    console.log(
+      table(
+        ['logwire / peer', ...PAIRED.map(([, title]) => title)],
+        pairs.map(([o, p]) => [
+          `${o} / ${p}`,
+          ...PAIRED.map(([key]) => {
+            const ratios = results[o].map((r, i) => r[key] / results[p][i][key]);
+            return `${median(ratios).toFixed(2)} (${ratios.filter((x) => x <= 1).length}/${ratios.length})`;
+          }),
+        ]),
+      ),
+    );
   }
 }
+
+const PAIRED = COLUMNS.filter(([key]) => ['emitMs', 'deliveredMs', 'drainMs', 'maxRssMiB'].includes(key));
 
 await main();
