@@ -276,6 +276,18 @@ export class Appender extends Writable {
    * the queue is full before it completes the write.
    */
   #take(chunk: string | Buffer): void {
+    // A session waiting for the service name gets it from the chunk's first record now, so that
+    // REGISTER leaves before the chunk is batched (a UDP or NDJSON shipper starts as before).
+    // Only when nothing is pending: else the chunk may begin inside a line, named once batched.
+    if (
+      this.#service === undefined &&
+      this.#sender !== undefined &&
+      this.#deferred.length === 0 &&
+      this.#batcher.pendingBytes === 0
+    ) {
+      const service = firstRecordService(chunk);
+      if (service !== undefined) this.#startShipper(service);
+    }
     const defer =
       this.#deferred.length > 0 || (chunk.length >= DEFER_MIN && this.options.queue.overflow !== 'block');
     if (!defer) {
@@ -492,6 +504,17 @@ export class Appender extends Writable {
     this.#undelivered += records;
     this.#fallback.write(body);
   }
+}
+
+/** serviceOf the chunk's first record (empty lines skipped), when the chunk holds all of it. */
+function firstRecordService(chunk: string | Buffer): string | undefined {
+  const bytes = typeof chunk === 'string' ? undefined : chunk;
+  const text = typeof chunk === 'string' ? chunk : undefined;
+  let start = 0;
+  while (start < chunk.length && (text?.charCodeAt(start) ?? bytes![start]) === 10) start += 1;
+  const end = text !== undefined ? text.indexOf('\n', start) : bytes!.indexOf(10, start);
+  if (end === -1) return undefined;
+  return serviceOf(text !== undefined ? Buffer.from(text.slice(start, end)) : bytes!.subarray(start, end));
 }
 
 /** The service name: the first record's `name`, else the main script's name (issue #4). */

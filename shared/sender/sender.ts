@@ -120,7 +120,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   #linkFull = false;
   /** Last record sent in this session: an ACK above it is clamped to it. */
   #sentTop = 0;
-  #renewing: Promise<unknown> = Promise.resolve();
+  /** A fresh source id being taken; the next handshake waits for it. */
+  #renewing: Promise<unknown> | undefined;
   readonly #numbering: Numbering;
   /** Batches numbered and then found over max_body: seq → count, counted as dropped once. */
   readonly #skipped = new Map<number, number>();
@@ -394,8 +395,11 @@ export class Sender extends EventEmitter<SenderEvents> {
   // ── the session ──────────────────────────────────────────────────────────
 
   async #handshake(messenger: Messenger, signal: AbortSignal): Promise<void> {
-    const service = await this.#serviceName(signal);
-    await this.#renewing;
+    // No await unless there is something to wait for: REGISTER then leaves in the very microtask
+    // in which `start` names the service, ahead of the batching of the chunk that named it.
+    const named = this.#serviceName(signal);
+    const service = typeof named === 'string' ? named : await named;
+    if (this.#renewing !== undefined) await this.#renewing;
     signal.throwIfAborted();
     this.#paused = false;
     const store = this.#store;
@@ -470,12 +474,18 @@ export class Sender extends EventEmitter<SenderEvents> {
   /** Takes a fresh source id; the next handshake waits for it. */
   #renew(why: string): void {
     debug('source %s: %s; taking a fresh source id', this.#source, why);
-    this.#renewing = this.#options.renewSource().then(
-      (source) => {
-        this.#source = source;
-      },
-      (error: unknown) => debug('renewing the source id failed: %s', (error as Error).message),
-    );
+    const renewing = this.#options
+      .renewSource()
+      .then(
+        (source) => {
+          this.#source = source;
+        },
+        (error: unknown) => debug('renewing the source id failed: %s', (error as Error).message),
+      )
+      .finally(() => {
+        if (this.#renewing === renewing) this.#renewing = undefined;
+      });
+    this.#renewing = renewing;
   }
 
   #onStatus(status: ClientStatus): void {

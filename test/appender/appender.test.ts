@@ -206,6 +206,27 @@ describe('appender', () => {
     expect(stderr).toEqual([]);
   });
 
+  it('names the service from the first whole record of a chunk as it is written, before batching it', async () => {
+    const fake = await collector();
+    const { stream } = await appender({ address: fake.address });
+    // Empty lines ahead, and over 64 KiB: the chunk is batched in a microtask, after write returns.
+    stream.write(`\n\n${'{"name":"payments","i":0}\n'.repeat(4000)}`);
+    expect(stream.service).toBe('payments');
+    expect(stream.counters.queued).toBe(0); // not batched yet: the name came from the chunk itself
+    await fake.waitFor(() => fake.written.length === 4000, 10_000, 'records');
+    expect(fake.registers.map((r) => r.service)).toEqual(['payments']);
+  });
+
+  it('names the service from a first record split across chunks once it is whole', async () => {
+    const fake = await collector();
+    const { stream } = await appender({ address: fake.address });
+    stream.write('{"name":"pay');
+    expect(stream.service).toBeUndefined();
+    stream.write(`ments","i":0}\n${'{"name":"other","i":1}\n'.repeat(4000)}`);
+    await fake.waitFor(() => fake.written.length === 4001, 10_000, 'records');
+    expect(fake.registers.map((r) => r.service)).toEqual(['payments']);
+  });
+
   it('closes at once, reporting nothing, when no record came while the early link was up', async () => {
     const fake = await collector();
     const { stream, stderr } = await appender({ address: fake.address });
