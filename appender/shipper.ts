@@ -6,7 +6,6 @@ import { MemoryStore } from '../shared/sender/memory-store.js';
 import type { RecordQueue } from '../shared/sender/record-queue.js';
 import { Sender } from '../shared/sender/sender.js';
 import { newSourceId } from '../shared/sender/source-id.js';
-import { openSpoolStore } from '../shared/sender/spool-store.js';
 import { UdpSender } from '../shared/sender/udp-sender.js';
 import { NdjsonSender } from './ndjson.js';
 import type { AppenderOptions } from './options.js';
@@ -52,6 +51,8 @@ export async function chooseStore(
   const spool = options.spool;
   if (spool !== undefined) {
     try {
+      // The spool's modules (zlib, file locks) load only for an appender that has one.
+      const { openSpoolStore } = await import('../shared/sender/spool-store.js');
       const store = await openSpoolStore(spool.dir, {
         maxBytes: spool.maxBytes,
         fsync: spool.fsync,

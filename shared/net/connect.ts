@@ -1,11 +1,10 @@
 import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import type { ClientOptions, WebSocket } from 'ws';
 import { LogwireError } from '../errors.js';
 import { type Address, formatAddress } from './address.js';
 import { type Clock, systemClock } from './clock.js';
-import { connectUdp, type Own } from './connect-udp.js';
+import type { Own } from './connect-udp.js';
 import type { Link } from './link.js';
 import { formatRemote, peerOf } from './links/peer-of.js';
 import { SocketLink } from './links/socket-link.js';
@@ -99,6 +98,8 @@ class ConnectAttempt {
       );
     }
     if (scheme === 'udp') {
+      // Loaded on first use, like tls and ws: a TCP appender's worker starts without them.
+      const { connectUdp } = await import('./connect-udp.js');
       return connectUdp(this.#address, (run) => this.phase('connect', run), this.#own);
     }
     const socket = await this.phase('connect', (signal) => this.#connectSocket(signal));
@@ -173,6 +174,7 @@ class ConnectAttempt {
     const tls = this.#options.tls ?? {};
     const host = this.#address.host ?? '';
     const isIp = host.includes(':') || /^[\d.]+$/.test(host);
+    const { connect: tlsConnect } = await import('node:tls');
     const secure = this.#own(
       tlsConnect({
         socket,

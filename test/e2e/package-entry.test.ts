@@ -28,3 +28,17 @@ it('loads `logwire` (ESM) and resolves `logwire/appender` for pino (require.reso
   expect(result.appender).toMatch(/node_modules\/logwire\/dist\/appender\/index\.js$/);
   expect(result.defaultExport).toBe('function');
 });
+
+it('starts a TCP appender without loading what only TLS, UDP or a spool need (worker start-up)', async () => {
+  // pino starts the worker while the app's first log calls run: whatever it loads competes with them.
+  const script = `
+    const before = new Set(process.moduleLoadList);
+    await import('logwire/appender');
+    const loaded = process.moduleLoadList.filter((m) => !before.has(m)).map((m) => m.replace('NativeModule ', ''));
+    console.log(JSON.stringify(loaded.filter((m) => ['tls', 'dgram', 'zlib', 'dns/promises'].includes(m))));
+  `;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: PACKED_APP_DIR,
+  });
+  expect(JSON.parse(stdout)).toEqual([]);
+});
