@@ -53,7 +53,7 @@ import {
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DIST } from './measure.mjs';
+import { DIST, processCpuMs } from './measure.mjs';
 
 const COUNT = Number(process.env.LW_BENCH_COUNT ?? 1_000_000);
 const RUNS = Number(process.env.LW_BENCH_RUNS ?? 5);
@@ -139,17 +139,6 @@ async function startCollector(variant) {
   });
   child.removeAllListeners('exit');
   return { child, output, ports, sink, stderr: () => stderr };
-}
-
-/** A process's user + system CPU so far (ms), from /proc (Linux; 10 ms ticks); NaN elsewhere. */
-function processCpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** The collector's peak RSS (KiB) so far, from /proc (Linux); undefined elsewhere. */

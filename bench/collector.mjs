@@ -28,12 +28,12 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DIST, random } from './measure.mjs';
+import { DIST, processCpuMs, random } from './measure.mjs';
 
 const LINES = Number(process.env.LOGWIRE_BENCH_LINES ?? 1_000_000);
 const RUNS = Number(process.env.LOGWIRE_BENCH_RUNS ?? 5);
@@ -358,12 +358,7 @@ async function session(port, stream) {
 
 /** CPU seconds (user + system, all threads) a child has used so far; Linux /proc only. */
 function cpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
+  return processCpuMs(pid) / 1000;
 }
 
 /** Starts a run's clocks: wall time, and the server child's CPU time. */
