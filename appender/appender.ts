@@ -508,13 +508,12 @@ export class Appender extends Writable {
 
 /** serviceOf the chunk's first record (empty lines skipped), when the chunk holds all of it. */
 function firstRecordService(chunk: string | Buffer): string | undefined {
-  const bytes = typeof chunk === 'string' ? undefined : chunk;
-  const text = typeof chunk === 'string' ? chunk : undefined;
+  const text = typeof chunk === 'string';
   let start = 0;
-  while (start < chunk.length && (text?.charCodeAt(start) ?? bytes![start]) === 10) start += 1;
-  const end = text !== undefined ? text.indexOf('\n', start) : bytes!.indexOf(10, start);
+  while (start < chunk.length && (text ? chunk.charCodeAt(start) : chunk[start]) === 10) start += 1;
+  const end = text ? chunk.indexOf('\n', start) : chunk.indexOf(10, start);
   if (end === -1) return undefined;
-  return serviceOf(text !== undefined ? Buffer.from(text.slice(start, end)) : bytes!.subarray(start, end));
+  return serviceOf(text ? Buffer.from(chunk.slice(start, end)) : chunk.subarray(start, end));
 }
 
 /** The service name: the first record's `name`, else the main script's name (issue #4). */

@@ -49,12 +49,12 @@ function writerSettings(config: CollectorConfig): WriterSettings {
   };
 }
 
-/** Keys fixed once the collector runs (open files, the checkpoint, open connections' limits). */
 /** Slabs for bodies spanning reads: one is cut at a time, for all connections. */
 const BODY_SLAB_BYTES = 4 * 1024 * 1024;
 /** Free slabs kept: enough for a writer backlog's worth to come back between bursts. */
 const BODY_SLABS_KEPT = 4;
 
+/** Keys fixed once the collector runs (open files, the checkpoint, open connections' limits). */
 const FIXED_KEYS = [
   'output',
   'state',

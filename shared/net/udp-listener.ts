@@ -20,7 +20,6 @@ export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
  * A systemd descriptor is opened with dgram's bind({ fd }); its family is whatever systemd
  * made (the handle is created udp4, which only matters for sending, and this never sends).
  */
-
 export async function listenUdp(
   address: Address,
   options: ResolvedListenOptions,

@@ -182,12 +182,12 @@ export class Sender extends EventEmitter<SenderEvents> {
     return this.#window.records + this.#numbering.appending;
   }
 
-  /** Records numbered and not yet held by the store (for a spool: not yet on disk). */
   /** True while records are kept in a working spool (false without one, or once it failed). */
   get durable(): boolean {
     return this.#numbering.durable;
   }
 
+  /** Records numbered and not yet held by the store (for a spool: not yet on disk). */
   get appending(): number {
     return this.#numbering.appending;
   }
