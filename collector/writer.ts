@@ -22,7 +22,7 @@ import type { PathTemplate } from './outputs/path-template.js';
 import { formatRejected, REJECTED_PATH } from './outputs/rejected-file.js';
 import { formatText } from './outputs/text-format.js';
 import { checkRecord, scanShape, splitBatch } from './record-check.js';
-import type { BatchJob } from './write-job.js';
+import type { BatchJob, Route } from './write-job.js';
 
 export interface WriterSettings {
   readonly template: PathTemplate;
@@ -89,6 +89,17 @@ export class Writer {
       this.running = true;
       setImmediate(() => void this.drain());
     }
+  }
+
+  /** Opens the output a new session will write to (OutputSet.prepare); never fails. */
+  prepare(route: Route): void {
+    let path: string;
+    try {
+      path = this.settings.template.expand(route, (this.deps.now ?? Date.now)());
+    } catch {
+      return; // the first batch routes to _rejected.log and reports why
+    }
+    void this.deps.outputs.prepare(path);
   }
 
   /** Runs `fn` once every batch of `source` submitted so far is committed (at once if none). */

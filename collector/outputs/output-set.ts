@@ -158,6 +158,20 @@ export class OutputSet {
   }
 
   /**
+   * Opens the output at `path` ahead of its first write, through the same queue, so the write
+   * finds it open; a failure is left for that write to meet and report. A session calls it at
+   * REGISTER: the open (several file-system calls, and a durable save for a new file) then
+   * overlaps the READY round trip instead of delaying the first batch.
+   */
+  prepare(path: string): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const entry = this.#use(path);
+    return this.#enqueue(entry, async () => {
+      if (entry.file === undefined) await this.#openFile(entry);
+    }).catch(() => undefined);
+  }
+
+  /**
    * The identity and length of every file written since the last call, after its latest write
    * (for `Checkpoint.noteOutputs`); clears the list.
    */

@@ -58,6 +58,15 @@ describe('collector sessions (PROTOCOL.md §4)', () => {
     expect(await numbersIn(join(dir, 'logs', 'svc.log'))).toEqual([1, 2, 3]);
   });
 
+  it('opens the output at REGISTER, before any EVENTS', async () => {
+    const c = await client();
+    await register(c, 'src-open');
+    await eventually(async () => expect(await readFile(join(dir, 'logs', 'svc.log'), 'utf8')).toBe(''));
+    c.send(eventsMessage(1, 2));
+    await c.next((m) => m.command === 'ACK' && m.params.seq === '2');
+    expect(await numbersIn(join(dir, 'logs', 'svc.log'))).toEqual([1, 2]);
+  });
+
   it('never writes a retransmission twice, and reports the mark to a new session', async () => {
     const c = await client();
     await register(c, 'src-b');

@@ -193,6 +193,56 @@ describe('OutputSet', () => {
     });
   });
 
+  describe('#prepare', () => {
+    it('opens (and registers) the file before its first write, which then opens nothing', async () => {
+      const opens: OutputFileState[] = [];
+      const set = await openSet({
+        onOpen: async (f) => {
+          opens.push(f);
+        },
+      });
+      await set.prepare('svc/a.log');
+      expect(await read('svc/a.log')).toBe('');
+      expect(opens).toHaveLength(1);
+      expect(set.openCount).toBe(1);
+      await set.write('svc/a.log', [line('{}')]);
+      expect(await read('svc/a.log')).toBe('{}\n');
+      expect(opens).toHaveLength(1);
+    });
+
+    it('never rejects: the write that follows a failed open meets the failure and reports it', async () => {
+      const set = await openSet();
+      await expect(set.prepare('../x.log')).resolves.toBeUndefined();
+      await expect(set.write('../x.log', [line('{}')])).rejects.toMatchObject({ code: 'LW_ERR_PATH_ESCAPE' });
+      let fail = true;
+      const flaky = await openSet({
+        dir: join(base, 'flaky'),
+        onOpen: async () => {
+          if (fail) throw new Error('checkpoint disk full');
+        },
+      });
+      await expect(flaky.prepare('a.log')).resolves.toBeUndefined();
+      fail = false;
+      await flaky.write('a.log', [line('{"ok":1}')]);
+      expect(await readFile(join(base, 'flaky', 'a.log'), 'utf8')).toBe('{"ok":1}\n');
+    });
+
+    it('keeps a write queued behind it whole and in order', async () => {
+      const set = await openSet();
+      const prepared = set.prepare('a.log');
+      const written = set.write('a.log', [line('{"n":1}')]);
+      await Promise.all([prepared, written]);
+      expect(await read('a.log')).toBe('{"n":1}\n');
+    });
+
+    it('does nothing once the set is closed', async () => {
+      const set = await openSet();
+      await set.close();
+      await set.prepare('late.log');
+      await expect(stat(join(dir, 'late.log'))).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+  });
+
   describe('failures', () => {
     it('rejects with LW_ERR_OUTPUT, leaves the file as it was and reopens on the next write', async () => {
       let fail = true;
