@@ -26,7 +26,7 @@
  * steadier measure of what each costs.
  */
 
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,6 +39,7 @@ import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
+import { selfSignedCert } from '../test/helpers/self-signed-cert.mjs';
 import { check, DIST, load } from './measure.mjs';
 
 const { connectLink } = await load('shared/net/connect.js');
@@ -469,35 +470,6 @@ async function runCase(sink, sinkSpec, ca, kinds, scheme, size) {
   return result;
 }
 
-function selfSignedCert(dir) {
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { certFile, keyFile, ca: readFileSync(certFile) };
-}
-
 const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const ONE = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
@@ -525,7 +497,7 @@ async function main() {
   const sizes = values.cases.split(',').filter((c) => c === 'big' || c === 'small');
   const kinds = ['raw', 'codec'].filter((k) => values.kinds.split(',').includes(k));
   const dir = mkdtempSync(join(tmpdir(), 'lw-bench-transport-'));
-  const { certFile, keyFile, ca } = selfSignedCert(dir);
+  const { certFile, keyFile, cert: ca } = selfSignedCert(dir);
   const sinkSpec = { dir, certFile, keyFile };
   const sink = values.inline ? Object.assign(new Sink(), { inline: true }) : remoteSink();
   const began = Date.now();

@@ -6,31 +6,14 @@
  */
 
 import type { FileHandle } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { startCollector } from '../../collector/collector.js';
-import { loadConfig } from '../../collector/config.js';
-import type { Collector, CollectorLog } from '../../collector/config-types.js';
+import { expect, it } from 'vitest';
 import { message } from '../../shared/protocol/message.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { inProcessCollector } from '../helpers/in-process-collector.js';
 import { eventsMessage } from '../helpers/records.js';
 
-const quiet: CollectorLog = { info() {}, warn() {}, error() {}, trace() {} };
-let dir: string;
-let collector: Collector | undefined;
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await collector?.stop('test');
-  collector = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
+const lab = inProcessCollector('lw-backpressure-');
 
 it('pauses sessions while the output stalls, and unpauses once drained', async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lw-backpressure-'));
   let release!: () => void;
   const stalled = new Promise<void>((resolve) => {
     release = resolve;
@@ -39,12 +22,10 @@ it('pauses sessions while the output stalls, and unpauses once drained', async (
     await stalled;
     return (await handle.writev(chunks)).bytesWritten;
   };
-  const config = await loadConfig({ flags: { listen: ['tcp/127.0.0.1:0'], output: join(dir, 'logs') } }, dir);
-  collector = await startCollector({ ...config, pauseAbove: 50_000 }, { log: quiet, writev });
-  const port = Number(collector.addresses[0]!.split(':').pop());
+  const [port] = await lab.start({ pauseAbove: 50_000 }, writev);
+  const collector = lab.collector;
 
-  const c = await RawClient.connect({ port });
-  clients.push(c);
+  const c = await lab.client(port!);
   c.send(message('REGISTER', { version: 1, source: 'bp', service: 'svc', host: 'h', next: 1 }));
   await c.next((m) => m.command === 'READY');
   // About 75 kB: over pause_above (50 kB), under twice it (where no link would be read at all).
@@ -53,8 +34,7 @@ it('pauses sessions while the output stalls, and unpauses once drained', async (
   expect(c.received.some((m) => m.command === 'ACK')).toBe(false);
   expect(collector.status().state).toBe('paused');
 
-  const late = await RawClient.connect({ port });
-  clients.push(late);
+  const late = await lab.client(port!);
   late.send(message('REGISTER', { version: 1, source: 'bp2', service: 'other', host: 'h', next: 1 }));
   await late.next((m) => m.command === 'PAUSE');
   expect(late.received.map((m) => m.command).slice(0, 2)).toEqual(['READY', 'PAUSE']);

@@ -6,40 +6,24 @@
  */
 
 import type { FileHandle } from 'node:fs/promises';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { startCollector } from '../../collector/collector.js';
-import { loadConfig } from '../../collector/config.js';
-import type { Collector, CollectorLog } from '../../collector/config-types.js';
+import { expect, it } from 'vitest';
 import { encodeMessage } from '../../shared/protocol/encode.js';
 import { message } from '../../shared/protocol/message.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { inProcessCollector } from '../helpers/in-process-collector.js';
+import type { RawClient } from '../helpers/raw-client.js';
 import { recordsBody } from '../helpers/records.js';
 
-const quiet: CollectorLog = { info() {}, warn() {}, error() {}, trace() {} };
-let dir: string;
-let collector: Collector | undefined;
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await collector?.stop('test');
-  collector = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
+const lab = inProcessCollector('lw-body-slabs-');
 
 it('writes bodies spanning reads intact while their slabs are reused', async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lw-body-slabs-'));
   // Each write waits a turn of the event loop: new bodies are cut while older ones are written.
   const writev = async (handle: FileHandle, chunks: Buffer[]): Promise<number> => {
     await new Promise((resolve) => setImmediate(resolve));
     return (await handle.writev(chunks)).bytesWritten;
   };
-  const config = await loadConfig({ flags: { listen: ['tcp/127.0.0.1:0'], output: join(dir, 'logs') } }, dir);
-  collector = await startCollector(config, { log: quiet, writev });
-  const port = Number(collector.addresses[0]!.split(':').pop());
+  const [port] = await lab.start({}, writev);
 
   const SESSIONS = 3;
   const BATCHES = 30;
@@ -47,8 +31,7 @@ it('writes bodies spanning reads intact while their slabs are reused', async () 
   const extra = `,"pad":"${'p'.repeat(20)}"`;
   const sessions: RawClient[] = [];
   for (let s = 0; s < SESSIONS; s++) {
-    const c = await RawClient.connect({ port });
-    clients.push(c);
+    const c = await lab.client(port!);
     sessions.push(c);
     c.send(message('REGISTER', { version: 1, source: `slab${s}`, service: `svc${s}`, host: 'h', next: 1 }));
     await c.next((m) => m.command === 'READY');
@@ -66,7 +49,7 @@ it('writes bodies spanning reads intact while their slabs are reused', async () 
   const last = String(BATCHES * PER_BATCH);
   await Promise.all(sessions.map((c) => c.next((m) => m.command === 'ACK' && m.params.seq === last, 30_000)));
   for (let s = 0; s < SESSIONS; s++) {
-    const text = await readFile(join(dir, 'logs', `svc${s}.log`), 'utf8');
+    const text = await readFile(join(lab.dir, 'logs', `svc${s}.log`), 'utf8');
     expect(text).toBe(recordsBody(1, BATCHES * PER_BATCH, extra).toString());
   }
 });

@@ -5,55 +5,16 @@
  */
 
 import { createSocket } from 'node:dgram';
-import type { FileHandle } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../collector/collector.js';
-import { loadConfig } from '../../collector/config.js';
-import type { Collector, CollectorConfig, CollectorLog } from '../../collector/config-types.js';
+import { describe, expect, it } from 'vitest';
 import { encodeMessageToBuffer } from '../../shared/protocol/encode.js';
 import { message } from '../../shared/protocol/message.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { inProcessCollector, type Writev } from '../helpers/in-process-collector.js';
+import type { RawClient } from '../helpers/raw-client.js';
 import { eventsMessage, eventually, numbersIn, recordsBody } from '../helpers/records.js';
 
-const quiet: CollectorLog = { info() {}, warn() {}, error() {}, trace() {} };
-let dir: string;
-let collector: Collector | undefined;
-const clients: RawClient[] = [];
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lw-faults-'));
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await collector?.stop('test').catch(() => {});
-  collector = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
-
-type Writev = (handle: FileHandle, chunks: Buffer[]) => Promise<number>;
-
-async function start(
-  overrides: Partial<CollectorConfig> = {},
-  writev?: Writev,
-  listen = ['tcp/127.0.0.1:0'],
-) {
-  const config = await loadConfig({ flags: { listen, output: join(dir, 'logs') } }, dir);
-  collector = await startCollector(
-    { ...config, ...overrides },
-    { log: quiet, ...(writev ? { writev } : {}) },
-  );
-  return collector.addresses.map((a) => Number(a.split(':').pop()));
-}
-
-async function client(port: number): Promise<RawClient> {
-  const c = await RawClient.connect({ port });
-  clients.push(c);
-  return c;
-}
+const lab = inProcessCollector('lw-faults-');
+const { start, client } = lab;
 
 /** A client that still holds everything from record 1 (first=1). */
 async function register(c: RawClient, source: string, next = 1, service = 'svc') {
@@ -113,7 +74,7 @@ describe('hostile input', () => {
     udp.close();
     // Past the hard cap no link is read at all, so ask in-process rather than over TCP.
     const status = await eventually(() => {
-      const now = collector!.status();
+      const now = lab.collector.status();
       expect(Number(now.batches) + Number(now.datagrams_dropped)).toBe(200);
       return now;
     });
@@ -145,7 +106,7 @@ describe('failed writes', () => {
     again.send(eventsMessage(1, 10));
     again.send(eventsMessage(11, 10));
     await again.next((m) => m.command === 'ACK' && m.params.seq === '20');
-    expect(await numbersIn(join(dir, 'logs', 'svc.log'))).toEqual(
+    expect(await numbersIn(join(lab.dir, 'logs', 'svc.log'))).toEqual(
       Array.from({ length: 20 }, (_, i) => i + 1),
     );
   });
@@ -178,8 +139,8 @@ describe('failed writes', () => {
       c.send(message('EVENTS', { seq: 1, count: 3 }, body(svc)));
       await c.next((m) => m.command === 'ACK' && m.params.seq === '3');
     }
-    expect(await numbersIn(join(dir, 'logs', 'a.log'))).toEqual([1, 2, 3]);
-    expect(await numbersIn(join(dir, 'logs', 'b.log'))).toEqual([1, 2, 3]);
+    expect(await numbersIn(join(lab.dir, 'logs', 'a.log'))).toEqual([1, 2, 3]);
+    expect(await numbersIn(join(lab.dir, 'logs', 'b.log'))).toEqual([1, 2, 3]);
   });
 });
 
