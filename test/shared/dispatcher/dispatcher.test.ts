@@ -7,9 +7,10 @@ import {
   type PeerInfo,
   type TraceEntry,
 } from '../../../shared/dispatcher/dispatcher.js';
-import { LogwireError, ProtocolError } from '../../../shared/errors.js';
+import { ProtocolError } from '../../../shared/errors.js';
 import { DEFINITIONS } from '../../../shared/protocol/definitions.js';
 import { type Message, message, REPLY_COMMANDS } from '../../../shared/protocol/message.js';
+import { thrown } from '../../helpers/thrown.js';
 
 const PEER: PeerInfo = { transport: 'tcp', remote: '127.0.0.1:5000', local: true, secure: false };
 
@@ -33,16 +34,6 @@ function lines(ctx: TestContext): string[] {
 
 function make(options: DispatcherOptions<TestContext> = {}): Dispatcher<TestContext> {
   return new Dispatcher<TestContext>({ coverage: null, warn: () => {}, ...options });
-}
-
-function thrown(fn: () => unknown): LogwireError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LogwireError);
-    return error as LogwireError;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('Dispatcher', () => {

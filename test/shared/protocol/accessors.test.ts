@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LogwireError } from '../../../shared/errors.js';
+import type { LogwireError } from '../../../shared/errors.js';
 import {
   formatTimestamp,
   getAddress,
@@ -20,16 +20,7 @@ import {
   timestampToMs,
 } from '../../../shared/protocol/accessors.js';
 import { params } from '../../../shared/protocol/message.js';
-
-function thrown(fn: () => unknown): LogwireError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LogwireError);
-    return error as LogwireError;
-  }
-  throw new Error('expected a throw');
-}
+import { thrown } from '../../helpers/thrown.js';
 
 describe('accessors', () => {
   describe('#getInteger', () => {
