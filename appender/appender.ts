@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { formatAddress } from '../shared/net/address.js';
-import { type Clock, createSystemClock, systemClock, type TimerHandle } from '../shared/net/clock.js';
+import { type Clock, createSystemClock, systemClock } from '../shared/net/clock.js';
 import type { ClientState, ConnectFn } from '../shared/net/permanent-client.js';
 import { Batcher } from '../shared/sender/batcher.js';
 import { createFallback, type Fallback } from '../shared/sender/fallback.js';
@@ -8,9 +8,14 @@ import { RecordQueue } from '../shared/sender/record-queue.js';
 import type { Sender } from '../shared/sender/sender.js';
 import { type UdpSender, udpBodyRoom } from '../shared/sender/udp-sender.js';
 import { formatCloseReport, writeStderr } from './close-report.js';
+import { HOLD_LIMIT_MS, InputHold } from './input-hold.js';
 import type { NdjsonSender } from './ndjson.js';
-import { type AppenderOptions, parseAppenderOptions, scriptName, toName } from './options.js';
+import { type AppenderOptions, parseAppenderOptions, scriptName } from './options.js';
+import { firstRecordService, serviceOf } from './service-name.js';
 import { CLOSE_GRACE, chooseStore, createShipping, type Shipper, type StoreChoice } from './shipper.js';
+import { Conditions, withTimeout } from './wait-until.js';
+
+export { HOLD_LIMIT_MS };
 
 /**
  * The pino transport stream (issue #4). pino's worker (or an in-process logger) writes chunks of
@@ -63,13 +68,6 @@ const TEARDOWN_MS = CLOSE_GRACE;
 const DEFER_MIN = 64 * 1024;
 /** Input taken and not yet batched; past this it is batched at once. */
 const MAX_DEFERRED = 8 * 1024 * 1024;
-/**
- * How long a full queue may hold pino's input back while a session takes records (a burst faster
- * than the collector acknowledges) before the drop policy applies: pino keeps what it could not
- * hand over in its own buffer meanwhile, so this bounds what that buffer grows by.
- */
-export const HOLD_LIMIT_MS = 1000;
-
 type WriteCallback = (error?: Error | null) => void;
 
 /**
@@ -85,7 +83,6 @@ export async function createAppender(input: unknown, deps: AppenderDeps = {}): P
 
 export class Appender extends Writable {
   readonly options: AppenderOptions;
-  readonly #deps: AppenderDeps;
   readonly #stderr: (line: string) => void;
   readonly #batcher: Batcher;
   readonly #queue: RecordQueue;
@@ -95,22 +92,16 @@ export class Appender extends Writable {
   readonly #udp: UdpSender | undefined;
   readonly #ndjson: NdjsonSender | undefined;
   readonly #durable: boolean;
-  /** end() was called: the 'block' policy no longer holds writes. */
-  #ending = false;
   #service: string | undefined;
   /** Records that entered the record queue. */
   #accepted = 0;
   #tooLarge = 0;
   #undelivered = 0;
-  #blocked: WriteCallback | undefined;
-  readonly #clock: Clock;
-  /** A hold (HOLD_LIMIT_MS) is running, or ran out: the drop policy applies until the queue is half empty. */
-  #holdTimer: TimerHandle | undefined;
-  #holdExpired = false;
+  readonly #hold: InputHold;
   /** Chunks taken and not yet batched (#take), and their length. */
   #deferred: (string | Buffer)[] = [];
   #deferredLength = 0;
-  readonly #waiters = new Set<() => void>();
+  readonly #conditions: Conditions;
   #lastError: string | undefined;
   #state: ClientState | 'idle' = 'idle';
   #closing: Promise<void> | undefined;
@@ -118,7 +109,6 @@ export class Appender extends Writable {
   constructor(options: AppenderOptions, choice: StoreChoice | undefined, deps: AppenderDeps = {}) {
     super({ decodeStrings: false, emitClose: true, autoDestroy: true });
     this.options = options;
-    this.#deps = deps;
     this.#stderr = deps.stderr ?? writeStderr;
     this.#fallback = createFallback(options.fallback);
     this.#durable = choice?.durable === true && options.delivery === 'session';
@@ -126,11 +116,17 @@ export class Appender extends Writable {
       maxBytes: options.queue.maxBytes,
       overflow: options.queue.overflow,
       onDrop: (batch) => this.#fallback.write(batch.body),
-      onRoom: () => this.#release(),
-      holding: () => this.#holding(),
+      onRoom: () => this.#hold.release(),
+      holding: () => this.#hold.holding,
     });
     const clock = deps.clock ?? createSystemClock({ unref: true });
-    this.#clock = clock;
+    this.#hold = new InputHold({
+      overflow: options.queue.overflow,
+      queue: this.#queue,
+      clock,
+      taking: () => this.#sender?.sending ?? this.#ndjson?.connected ?? false,
+    });
+    this.#conditions = new Conditions(deps.clock ?? systemClock);
     const udp = options.delivery === 'udp';
     const room = udpBodyRoom(options.udp.maxDatagram);
     this.#batcher = new Batcher(
@@ -161,16 +157,16 @@ export class Appender extends Writable {
     this.#udp = shipping.kind === 'udp' ? shipping.shipper : undefined;
     this.#ndjson = shipping.kind === 'ndjson' ? shipping.shipper : undefined;
     this.#shipper.on('progress', () => {
-      this.#checkHold();
-      this.#check();
+      this.#hold.check();
+      this.#conditions.check();
       this.emit('progress');
     });
     this.#shipper.on('status', (status) => {
       this.#state = status.state;
       if (status.state === 'disconnected' && status.error !== undefined)
         this.#lastError = status.error.message;
-      this.#checkHold();
-      this.#check();
+      this.#hold.check();
+      this.#conditions.check();
       this.emit('status', status);
     });
     // Without a service option, REGISTER waits for the first record's name; a spool left by an
@@ -226,16 +222,18 @@ export class Appender extends Writable {
     this.#batcher.cut();
     const target = this.#accepted;
     this.#shipper.wake();
-    void this.#waitFor(() => this.#settled() >= target, this.options.closeTimeout).then(() => {
-      // A throwing callback is the caller's error, as with any callback: not an unhandled rejection.
-      try {
-        cb?.(null);
-      } catch (error) {
-        process.nextTick(() => {
-          throw error;
-        });
-      }
-    });
+    void this.#conditions
+      .waitFor(() => this.#settled() >= target, this.options.closeTimeout)
+      .then(() => {
+        // A throwing callback is the caller's error, as with any callback: not an unhandled rejection.
+        try {
+          cb?.(null);
+        } catch (error) {
+          process.nextTick(() => {
+            throw error;
+          });
+        }
+      });
   }
 
   /** Writes after end are not an error here (it would be fatal to the worker): dropped, counted. */
@@ -251,20 +249,18 @@ export class Appender extends Writable {
 
   /** Ends: a write blocked by the 'block' policy is let through so that closing can start. */
   override end(...args: unknown[]): this {
-    this.#ending = true;
-    this.#clearHoldTimer();
-    this.#release();
+    this.#hold.end();
     return (super.end as (...a: unknown[]) => this).apply(this, args);
   }
 
   override _write(chunk: string | Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
     this.#take(chunk);
-    this.#afterWrite(cb);
+    this.#hold.afterWrite(cb);
   }
 
   override _writev(chunks: { chunk: string | Buffer }[], cb: WriteCallback): void {
     for (const { chunk } of chunks) this.#take(chunk);
-    this.#afterWrite(cb);
+    this.#hold.afterWrite(cb);
   }
 
   /**
@@ -317,68 +313,12 @@ export class Appender extends Writable {
     void this.#shutdown().then(() => cb(null));
   }
 
-  #afterWrite(cb: WriteCallback): void {
-    // Once ending, never block again: closing (and its closeTimeout) must be able to start.
-    const block = this.options.queue.overflow === 'block' || this.#holding();
-    if (!block || !this.#queue.full || this.#ending) {
-      cb(null);
-      return;
-    }
-    this.#blocked = cb;
-    if (this.options.queue.overflow !== 'block')
-      this.#holdTimer ??= this.#clock.setTimeout(() => this.#endHold(true), HOLD_LIMIT_MS);
-  }
-
-  /**
-   * A drop policy holds the input instead while a session takes records, within HOLD_LIMIT_MS
-   * (RecordQueue): a burst then waits in pino's buffer for the collector instead of being dropped.
-   */
-  #holding(): boolean {
-    if (this.options.queue.overflow === 'block' || this.#ending || this.#holdExpired) return false;
-    return this.#sender?.sending ?? this.#ndjson?.connected ?? false;
-  }
-
-  /** The queue drained to half: a new hold may start. The session stopped taking records: no hold. */
-  #checkHold(): void {
-    if (this.#queue.bytes <= this.#queue.maxBytes / 2) {
-      this.#holdExpired = false;
-      this.#clearHoldTimer();
-    }
-    if (this.#blocked !== undefined && this.options.queue.overflow !== 'block' && !this.#holding())
-      this.#endHold(false);
-  }
-
-  /** Ends a hold: the policy drops what came in over the bound, and input flows again. */
-  #endHold(expired: boolean): void {
-    this.#clearHoldTimer();
-    if (expired) this.#holdExpired = true;
-    // Closing delivers what it can of the whole queue, within closeTimeout: nothing is trimmed.
-    if (!this.#ending) this.#queue.trim();
-    this.#release();
-  }
-
-  #clearHoldTimer(): void {
-    if (this.#holdTimer === undefined) return;
-    this.#clock.clearTimeout(this.#holdTimer);
-    this.#holdTimer = undefined;
-  }
-
-  /**
-   * Lets a blocked write complete. Later, never inside the call that made room: the stream then
-   * writes its buffered chunks, and they must not be batched in the middle of a commit.
-   */
-  #release(): void {
-    const blocked = this.#blocked;
-    this.#blocked = undefined;
-    if (blocked !== undefined) queueMicrotask(() => blocked(null));
-  }
-
   #onBatch(body: Buffer, count: number): void {
     if (this.#service === undefined) this.#startShipper(serviceOf(body));
     this.#accepted += count;
     this.#queue.push(body, count);
     this.#shipper.wake();
-    this.#check();
+    this.#conditions.check();
   }
 
   #startShipper(service: string): void {
@@ -420,27 +360,6 @@ export class Appender extends Writable {
     return this.#durable && this.#sender?.durable === true;
   }
 
-  #waitFor(done: () => boolean, ms: number): Promise<boolean> {
-    if (done()) return Promise.resolve(true);
-    const clock = this.#deps.clock ?? systemClock;
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (done()) finish(true);
-      };
-      const finish = (ok: boolean): void => {
-        this.#waiters.delete(check);
-        clock.clearTimeout(timer);
-        resolve(ok);
-      };
-      const timer = clock.setTimeout(() => finish(false), ms);
-      this.#waiters.add(check);
-    });
-  }
-
-  #check(): void {
-    for (const waiter of this.#waiters) waiter();
-  }
-
   #shutdown(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -456,7 +375,7 @@ export class Appender extends Writable {
         this.#startShipper(scriptName());
       }
       this.#shipper.wake();
-      await this.#waitFor(() => this.#drained(), this.options.closeTimeout);
+      await this.#conditions.waitFor(() => this.#drained(), this.options.closeTimeout);
       const peer = this.#describePeer();
       await withTimeout(this.#shipper.stop(), TEARDOWN_MS);
       const left = this.#queue.drain();
@@ -504,41 +423,4 @@ export class Appender extends Writable {
     this.#undelivered += records;
     this.#fallback.write(body);
   }
-}
-
-/** serviceOf the chunk's first record (empty lines skipped), when the chunk holds all of it. */
-function firstRecordService(chunk: string | Buffer): string | undefined {
-  const text = typeof chunk === 'string';
-  let start = 0;
-  while (start < chunk.length && (text ? chunk.charCodeAt(start) : chunk[start]) === 10) start += 1;
-  const end = text ? chunk.indexOf('\n', start) : chunk.indexOf(10, start);
-  if (end === -1) return undefined;
-  return serviceOf(text ? Buffer.from(chunk.slice(start, end)) : chunk.subarray(start, end));
-}
-
-/** The service name: the first record's `name`, else the main script's name (issue #4). */
-function serviceOf(body: Buffer): string {
-  const end = body.indexOf(10);
-  try {
-    const record: unknown = JSON.parse(body.toString('utf8', 0, end === -1 ? body.length : end));
-    if (typeof record === 'object' && record !== null && 'name' in record) {
-      const name = (record as { name: unknown }).name;
-      if (typeof name === 'string' && name !== '') return toName(name);
-    }
-  } catch {
-    // Not JSON: the record check at the collector will say so.
-  }
-  return scriptName();
-}
-
-/** Waits for `promise` at most `ms`; its failure only ends the wait. */
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    promise.then(done, done);
-  });
 }

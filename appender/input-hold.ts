@@ -1,0 +1,109 @@
+import type { Clock, TimerHandle } from '../shared/net/clock.js';
+import type { OverflowPolicy } from '../shared/sender/record-queue.js';
+
+/**
+ * How long a full queue may hold pino's input back while a session takes records (a burst faster
+ * than the collector acknowledges) before the drop policy applies: pino keeps what it could not
+ * hand over in its own buffer meanwhile, so this bounds what that buffer grows by.
+ */
+export const HOLD_LIMIT_MS = 1000;
+
+type WriteCallback = (error?: Error | null) => void;
+
+/** What the hold reads of the record queue. */
+export interface HeldQueue {
+  readonly full: boolean;
+  readonly bytes: number;
+  readonly maxBytes: number;
+  /** Applies the drop policy to what is over the bound. */
+  trim(): void;
+}
+
+export interface InputHoldOptions {
+  readonly overflow: OverflowPolicy;
+  readonly queue: HeldQueue;
+  readonly clock: Clock;
+  /** A session (or an NDJSON connection) is taking records now. */
+  readonly taking: () => boolean;
+}
+
+/**
+ * When the appender's write completes while the record queue is full. 'block' holds it until
+ * there is room. A drop policy holds it too, but only while a session takes records and for at
+ * most HOLD_LIMIT_MS: a burst then waits in pino's buffer for the collector instead of being
+ * dropped; after that the policy drops, until the queue is half empty again. Once the stream
+ * ends nothing is held, so that closing (and its closeTimeout) can start.
+ */
+export class InputHold {
+  readonly #options: InputHoldOptions;
+  #blocked: WriteCallback | undefined;
+  /** A hold is running, or ran out: the drop policy applies until the queue is half empty. */
+  #timer: TimerHandle | undefined;
+  #expired = false;
+  #ending = false;
+
+  constructor(options: InputHoldOptions) {
+    this.#options = options;
+  }
+
+  /** RecordQueue's `holding`: a drop policy keeps records over the bound for now. */
+  get holding(): boolean {
+    if (this.#options.overflow === 'block' || this.#ending || this.#expired) return false;
+    return this.#options.taking();
+  }
+
+  /** Completes a write at once, or once the queue has room (or the hold ends). */
+  afterWrite(cb: WriteCallback): void {
+    const block = this.#options.overflow === 'block' || this.holding;
+    if (!block || !this.#options.queue.full || this.#ending) {
+      cb(null);
+      return;
+    }
+    this.#blocked = cb;
+    if (this.#options.overflow !== 'block')
+      this.#timer ??= this.#options.clock.setTimeout(() => this.#endHold(true), HOLD_LIMIT_MS);
+  }
+
+  /** After progress: a queue drained to half allows a new hold; no session taking records ends one. */
+  check(): void {
+    const queue = this.#options.queue;
+    if (queue.bytes <= queue.maxBytes / 2) {
+      this.#expired = false;
+      this.#clearTimer();
+    }
+    if (this.#blocked !== undefined && this.#options.overflow !== 'block' && !this.holding)
+      this.#endHold(false);
+  }
+
+  /** The stream ends: nothing is held any more. */
+  end(): void {
+    this.#ending = true;
+    this.#clearTimer();
+    this.release();
+  }
+
+  /**
+   * Lets a blocked write complete. Later, never inside the call that made room: the stream then
+   * writes its buffered chunks, and they must not be batched in the middle of a commit.
+   */
+  release(): void {
+    const blocked = this.#blocked;
+    this.#blocked = undefined;
+    if (blocked !== undefined) queueMicrotask(() => blocked(null));
+  }
+
+  /** Ends a hold: the policy drops what came in over the bound, and input flows again. */
+  #endHold(expired: boolean): void {
+    this.#clearTimer();
+    if (expired) this.#expired = true;
+    // Closing delivers what it can of the whole queue, within closeTimeout: nothing is trimmed.
+    if (!this.#ending) this.#options.queue.trim();
+    this.release();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    this.#options.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
