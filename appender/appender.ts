@@ -267,9 +267,10 @@ export class Appender extends Writable {
    * Batches a chunk now, or a large one (pino's worker) in a microtask, once the caller has
    * returned. That caller is thread-stream, which hands the next chunk over only after `write`
    * returns: pino's main thread then copies it into the shared buffer while this one is batched,
-   * on the other core, instead of waiting for it. A microtask runs before any timer or I/O, so
-   * the order of input, flush and end is kept. 'block' batches at once: it must know whether
-   * the queue is full before it completes the write.
+   * on the other core, instead of waiting for it (while READY is awaited, after the next I/O
+   * poll instead: #scheduleBatching). Flush and end batch what is deferred first, so the order
+   * of input, flush and end is kept. 'block' batches at once: it must know whether the queue is
+   * full before it completes the write.
    */
   #take(chunk: string | Buffer): void {
     // A session waiting for the service name gets it from the chunk's first record now, so that
@@ -293,7 +294,17 @@ export class Appender extends Writable {
     this.#deferred.push(chunk);
     this.#deferredLength += chunk.length;
     if (this.#deferredLength >= MAX_DEFERRED) this.#batchDeferred();
-    else if (this.#deferred.length === 1) queueMicrotask(() => this.#batchDeferred());
+    else if (this.#deferred.length === 1) this.#scheduleBatching();
+  }
+
+  /**
+   * While a session waits for READY, deferred chunks are batched after the next I/O poll rather
+   * than in a microtask: READY is then read between pino's chunks, not after the batching of
+   * each, and the first EVENTS leave sooner.
+   */
+  #scheduleBatching(): void {
+    if (this.#state === 'connecting') setImmediate(() => this.#batchDeferred());
+    else queueMicrotask(() => this.#batchDeferred());
   }
 
   #batchDeferred(): void {

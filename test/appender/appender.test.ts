@@ -217,6 +217,30 @@ describe('appender', () => {
     expect(fake.registers.map((r) => r.service)).toEqual(['payments']);
   });
 
+  it('batches a large chunk after an I/O turn while READY is awaited, and in a microtask once connected', async () => {
+    const fake = await collector();
+    const { stream } = await appender({ address: fake.address });
+    await fake.waitFor(() => fake.sessions === 1, 10_000, 'the early connection');
+    const chunk = (from: number): string => {
+      let text = '';
+      for (let i = from; i < from + 4000; i++) text += `{"name":"turns","i":${i}}\n`;
+      return text;
+    };
+    stream.write(chunk(0));
+    expect(stream.state).toBe('connecting');
+    await Promise.resolve();
+    // Not batched before the poll phase: a READY already in the socket is read first.
+    expect(stream.counters.queued).toBe(0);
+    await fake.waitFor(() => fake.written.length === 4000, 10_000, 'the first records');
+    await until(() => stream.state === 'connected', [fake, stream], 'connected');
+    const before = stream.counters.queued;
+    stream.write(chunk(4000));
+    await Promise.resolve();
+    expect(stream.counters.queued - before).toBe(4000);
+    await fake.waitFor(() => fake.written.length === 8000, 10_000, 'the second records');
+    expect(fake.registers.map((r) => r.service)).toEqual(['turns']);
+  });
+
   it('names the service from a first record split across chunks once it is whole', async () => {
     const fake = await collector();
     const { stream } = await appender({ address: fake.address });
