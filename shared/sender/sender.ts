@@ -13,6 +13,9 @@ import type { Fallback } from './fallback.js';
 import { Numbering } from './numbering.js';
 import type { RecordQueue } from './record-queue.js';
 import { register } from './registration.js';
+import { ServiceGate } from './service-gate.js';
+import { SkippedBatches } from './skipped-batches.js';
+import { SourceRenewal } from './source-renewal.js';
 import { Window } from './window.js';
 
 /**
@@ -109,10 +112,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   readonly #window: Window;
   #client: PermanentClient | undefined;
   #rate: RateLimit | undefined;
-  #source: string;
-  #service: string | undefined;
-  /** Handshakes of an early link waiting for the service name. */
-  readonly #namedWaiters = new Set<() => void>();
+  readonly #sourceId: SourceRenewal;
+  readonly #service = new ServiceGate();
   /** A session is up: READY came and the client reported 'connected'. */
   #ready = false;
   #paused = false;
@@ -120,11 +121,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   #linkFull = false;
   /** Last record sent in this session: an ACK above it is clamped to it. */
   #sentTop = 0;
-  /** A fresh source id being taken; the next handshake waits for it. */
-  #renewing: Promise<unknown> | undefined;
   readonly #numbering: Numbering;
-  /** Batches numbered and then found over max_body: seq → count, counted as dropped once. */
-  readonly #skipped = new Map<number, number>();
+  readonly #skipped = new SkippedBatches();
   #stopped = false;
   #lastRefusal: string | undefined;
   /** Gives back an acknowledged batch's body; a skipped one went to fallback, which may still be writing it. */
@@ -134,7 +132,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     super();
     this.#options = options;
     this.#store = options.store;
-    this.#source = options.source;
+    this.#sourceId = new SourceRenewal(options.source, options.renewSource);
     this.#window = new Window(options.window);
     const release = options.release;
     if (release !== undefined)
@@ -157,7 +155,7 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   /** The source id in use. */
   get source(): string {
-    return this.#source;
+    return this.#sourceId.source;
   }
 
   /** True while a session is up and not paused. */
@@ -218,10 +216,7 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   /** Names the service and starts the sessions (REGISTER waits for the name). */
   start(service: string): void {
-    if (this.#service !== undefined || this.#stopped) return;
-    this.#service = service;
-    for (const named of this.#namedWaiters) named();
-    this.#namedWaiters.clear();
+    if (this.#stopped || !this.#service.open(service)) return;
     this.#startClient();
     this.wake();
   }
@@ -238,23 +233,6 @@ export class Sender extends EventEmitter<SenderEvents> {
     this.#client = client;
     client.on('message', (msg) => this.#onMessage(msg));
     client.on('status', (status) => this.#onStatus(status));
-  }
-
-  /** The service name, once `start` gives it; rejects when the handshake is abandoned first. */
-  #serviceName(signal: AbortSignal): Promise<string> | string {
-    if (this.#service !== undefined) return this.#service;
-    return new Promise((resolve, reject) => {
-      const named = (): void => {
-        signal.removeEventListener('abort', abandoned);
-        resolve(this.#service!);
-      };
-      const abandoned = (): void => {
-        this.#namedWaiters.delete(named);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', abandoned, { once: true });
-      this.#namedWaiters.add(named);
-    });
   }
 
   /** New batches in the record queue: commit and send what may go. */
@@ -322,10 +300,7 @@ export class Sender extends EventEmitter<SenderEvents> {
    */
   #skip(numbered: Batch): void {
     this.#window.markSent();
-    if (!this.#skipped.has(numbered.seq)) {
-      this.#skipped.set(numbered.seq, numbered.count);
-      this.#dropRecords(numbered.body, numbered.count);
-    }
+    if (this.#skipped.add(numbered.seq, numbered.count)) this.#dropRecords(numbered.body, numbered.count);
     this.#settleSkipped();
   }
 
@@ -355,13 +330,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   #acknowledge(last: number): number {
     const records = this.#window.ack(last, this.#release);
     if (records === 0) return 0;
-    let skipped = 0;
-    for (const [seq, count] of this.#skipped) {
-      if (seq + count - 1 > last) continue;
-      skipped += count;
-      this.#skipped.delete(seq);
-    }
-    this.counters.acknowledged += records - skipped;
+    this.counters.acknowledged += records - this.#skipped.settle(last);
     const done = this.#store.ack(last);
     if (done instanceof Promise)
       done.catch((error: unknown) => debug('store ack: %s', (error as Error).message));
@@ -397,16 +366,17 @@ export class Sender extends EventEmitter<SenderEvents> {
   async #handshake(messenger: Messenger, signal: AbortSignal): Promise<void> {
     // No await unless there is something to wait for: REGISTER then leaves in the very microtask
     // in which `start` names the service, ahead of the batching of the chunk that named it.
-    const named = this.#serviceName(signal);
+    const named = this.#service.wait(signal);
     const service = typeof named === 'string' ? named : await named;
-    if (this.#renewing !== undefined) await this.#renewing;
+    const renewing = this.#sourceId.pending;
+    if (renewing !== undefined) await renewing;
     signal.throwIfAborted();
     this.#paused = false;
     const store = this.#store;
     const outcome = await register(
       messenger,
       {
-        source: this.#source,
+        source: this.#sourceId.source,
         service,
         host: this.#options.host,
         next: store.nextSeq,
@@ -422,7 +392,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     );
     if (outcome.kind === 'refused') {
       if (outcome.command === 'INVALID' && outcome.reason === 'sequence_behind') {
-        this.#renew(outcome.reason);
+        this.#sourceId.renew(outcome.reason);
       } else {
         this.counters.refused += 1;
         this.#lastRefusal = `${outcome.command} reason=${outcome.reason}`;
@@ -434,7 +404,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     }
     if (outcome.last > 0 && outcome.last >= store.nextSeq) {
       // The collector holds more of this source than it ever numbered: never resend into that.
-      this.#renew('READY last is at or above next');
+      this.#sourceId.renew('READY last is at or above next');
       throw new LogwireError('LW_ERR_REFUSED', 'READY last ≥ next: registering under a fresh source id');
     }
     if (outcome.maxBody !== undefined) {
@@ -469,23 +439,6 @@ export class Sender extends EventEmitter<SenderEvents> {
       default:
         debug('ignored %s from the collector', msg.command);
     }
-  }
-
-  /** Takes a fresh source id; the next handshake waits for it. */
-  #renew(why: string): void {
-    debug('source %s: %s; taking a fresh source id', this.#source, why);
-    const renewing = this.#options
-      .renewSource()
-      .then(
-        (source) => {
-          this.#source = source;
-        },
-        (error: unknown) => debug('renewing the source id failed: %s', (error as Error).message),
-      )
-      .finally(() => {
-        if (this.#renewing === renewing) this.#renewing = undefined;
-      });
-    this.#renewing = renewing;
   }
 
   #onStatus(status: ClientStatus): void {
