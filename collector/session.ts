@@ -45,8 +45,6 @@ export class Session {
     const first = msg.params.first === undefined ? next : getInteger(msg.params, 'first', 'REGISTER');
     this.state = 'registering';
     this.route = { source, service: msg.params.service!, host: msg.params.host! };
-    // The output opens while READY is on its way (and while an older session drains).
-    this.host.writer.prepare(this.route);
     // The older session of this source stops here: what it already sent goes on to the writer
     // ahead of the barrier; anything it sends after is not read (the newer session wins).
     const older = this.host.sessions.get(source);
@@ -91,6 +89,8 @@ export class Session {
     this.host.counters.sessions += 1;
     this.ackSent = last;
     this.messenger.send(message('READY', { version: 1, last, max_body: this.host.config().maxBody }));
+    // The output opens while READY is on its way and the first batch comes in.
+    this.host.writer.prepare(this.route!);
     if (this.host.paused()) this.messenger.send(message('PAUSE'));
   }
 

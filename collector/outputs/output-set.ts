@@ -159,12 +159,15 @@ export class OutputSet {
 
   /**
    * Opens the output at `path` ahead of its first write, through the same queue, so the write
-   * finds it open; a failure is left for that write to meet and report. A session calls it at
-   * REGISTER: the open (several file-system calls, and a durable save for a new file) then
-   * overlaps the READY round trip instead of delaying the first batch.
+   * finds it open; a failure is left for that write to meet and report, and nothing happens
+   * when all `max_open_files` slots are taken. A session calls it with READY: the open (several
+   * file-system calls, and a durable save for a new file) then overlaps the round trip instead of
+   * delaying the first batch.
    */
   prepare(path: string): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    // Best effort: with every slot taken it would only push out a file in use, for nothing.
+    if (this.#closed || (!this.#entries.has(path) && this.#entries.size >= this.#maxOpen))
+      return Promise.resolve();
     const entry = this.#use(path);
     return this.#enqueue(entry, async () => {
       if (entry.file === undefined) await this.#openFile(entry);
@@ -282,7 +285,9 @@ export class OutputSet {
     let excess = this.#entries.size - this.#maxOpen;
     for (const entry of this.#entries.values()) {
       if (excess === 0) break;
-      if (entry === keep || entry.pending > 0) continue;
+      // A file written since the last lengths() belongs to a tick not yet committed: if that
+      // tick fails, cutBack must still find it open (closed, its bytes would stay and be resent).
+      if (entry === keep || entry.pending > 0 || this.#written.has(entry.path)) continue;
       void this.#retire(entry);
       excess--;
     }

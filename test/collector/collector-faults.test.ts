@@ -13,7 +13,7 @@ import { inProcessCollector, type Writev } from '../helpers/in-process-collector
 import type { RawClient } from '../helpers/raw-client.js';
 import { eventsMessage, eventually, numbersIn, recordsBody } from '../helpers/records.js';
 
-const lab = inProcessCollector('lw-faults-');
+const lab = inProcessCollector('lw-faults-', { ignoreStopErrors: true });
 const { start, client } = lab;
 
 /** A client that still holds everything from record 1 (first=1). */
@@ -141,6 +141,45 @@ describe('failed writes', () => {
     }
     expect(await numbersIn(join(lab.dir, 'logs', 'a.log'))).toEqual([1, 2, 3]);
     expect(await numbersIn(join(lab.dir, 'logs', 'b.log'))).toEqual([1, 2, 3]);
+  });
+});
+
+describe('a REGISTER during a tick', () => {
+  it('never closes a file the tick wrote, so a failed tick is cut back and written once', async () => {
+    let reachedRejected!: () => void;
+    const rejectedReached = new Promise<void>((resolve) => {
+      reachedRejected = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let failOnce = true;
+    const [port] = await start({ maxOpenFiles: 2 }, async (handle, chunks) => {
+      // The tick's _rejected.log write stalls (a.log's is done), then fails: the tick is undone.
+      if (failOnce && Buffer.concat(chunks).toString().includes('not_an_object')) {
+        failOnce = false;
+        reachedRejected();
+        await released;
+        throw Object.assign(new Error('EIO: simulated'), { code: 'EIO' });
+      }
+      return realWritev(handle, chunks);
+    });
+    const body = Buffer.concat([recordsBody(1, 3), Buffer.from('not json\n')]);
+    const a = await client(port!);
+    await register(a, 'sa', 1, 'a');
+    a.send(message('EVENTS', { seq: 1, count: 4 }, body));
+    await rejectedReached;
+    // Both slots (a.log, _rejected.log) are taken; a new session's file must not push a.log out.
+    const c = await client(port!);
+    expect((await register(c, 'sc', 1, 'c')).command).toBe('READY');
+    release();
+    await a.closedByPeer();
+    const again = await client(port!);
+    expect((await register(again, 'sa', 5, 'a')).params.last).toBe('0');
+    again.send(message('EVENTS', { seq: 1, count: 4 }, body));
+    await again.next((m) => m.command === 'ACK' && m.params.seq === '4');
+    expect(await numbersIn(join(lab.dir, 'logs', 'a.log'))).toEqual([1, 2, 3]);
   });
 });
 

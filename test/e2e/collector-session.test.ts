@@ -58,7 +58,7 @@ describe('collector sessions (PROTOCOL.md §4)', () => {
     expect(await numbersIn(join(dir, 'logs', 'svc.log'))).toEqual([1, 2, 3]);
   });
 
-  it('opens the output at REGISTER, before any EVENTS', async () => {
+  it('opens the output with READY, before any EVENTS', async () => {
     const c = await client();
     await register(c, 'src-open');
     await eventually(async () => expect(await readFile(join(dir, 'logs', 'svc.log'), 'utf8')).toBe(''));

@@ -26,9 +26,13 @@ export interface InProcessCollector {
 
 /**
  * Registers the hooks that give each test a fresh directory and close its clients and collector
- * afterwards. Call once at the top of a test file.
+ * afterwards (a failure to stop fails the test unless `ignoreStopErrors`). Call once at the top
+ * of a test file.
  */
-export function inProcessCollector(prefix: string): InProcessCollector {
+export function inProcessCollector(
+  prefix: string,
+  options: { readonly ignoreStopErrors?: boolean } = {},
+): InProcessCollector {
   let dir: string | undefined;
   let collector: Collector | undefined;
   const clients: RawClient[] = [];
@@ -39,7 +43,9 @@ export function inProcessCollector(prefix: string): InProcessCollector {
 
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
-    await collector?.stop('test').catch(() => {});
+    const stopping = collector?.stop('test');
+    // Tests that break the collector on purpose may leave it unable to stop cleanly.
+    await (options.ignoreStopErrors ? stopping?.catch(() => {}) : stopping);
     collector = undefined;
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });

@@ -71,15 +71,33 @@ describe('OutputSet', () => {
           opens.push(f.path);
         },
       });
-      await set.write('a.log', [line('{}')]);
-      await set.write('b.log', [line('{}')]);
-      await set.write('a.log', [line('{}')]); // a is now the most recent
-      await set.write('c.log', [line('{}')]); // evicts b
+      // One write per writer tick: the writer takes lengths() after each (Checkpoint.noteOutputs).
+      const tick = async (path: string): Promise<void> => {
+        await set.write(path, [line('{}')]);
+        set.lengths();
+      };
+      await tick('a.log');
+      await tick('b.log');
+      await tick('a.log'); // a is now the most recent
+      await tick('c.log'); // evicts b
       expect(set.openCount).toBe(2);
-      await set.write('a.log', [line('{}')]);
-      await set.write('b.log', [line('{}')]); // reopens b, evicts c
+      await tick('a.log');
+      await tick('b.log'); // reopens b, evicts c
       expect(opens).toEqual(['a.log', 'b.log', 'c.log', 'b.log']);
       expect(await read('b.log')).toBe('{}\n{}\n');
+    });
+
+    it('never closes a file written since the last lengths(): its tick may still be cut back', async () => {
+      const set = await openSet({ maxOpenFiles: 1 });
+      await set.write('a.log', [line('{"a":1}')]);
+      await set.write('b.log', [line('{"b":1}')]); // a's tick is not committed: a stays open
+      expect(set.openCount).toBe(2);
+      const written = set.lengths();
+      await set.cutBack(written.map((state) => ({ ...state, size: 0 })));
+      expect(await read('a.log')).toBe('');
+      expect(await read('b.log')).toBe('');
+      await set.write('c.log', [line('{}')]); // committed now: the LRU closes the others
+      expect(set.openCount).toBe(1);
     });
 
     it('closes files idle for fileIdleClose ms, on the sweep timer', async () => {
@@ -233,6 +251,18 @@ describe('OutputSet', () => {
       const written = set.write('a.log', [line('{"n":1}')]);
       await Promise.all([prepared, written]);
       expect(await read('a.log')).toBe('{"n":1}\n');
+    });
+
+    it('takes no slot from a file in use: with max_open_files open it opens nothing new', async () => {
+      const set = await openSet({ maxOpenFiles: 1 });
+      await set.write('a.log', [line('{}')]);
+      set.lengths();
+      await set.prepare('b.log');
+      await expect(stat(join(dir, 'b.log'))).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(set.openCount).toBe(1);
+      await set.prepare('a.log'); // already open: nothing to do, and no harm
+      await set.write('b.log', [line('{}')]); // a write still takes the slot
+      expect(await read('b.log')).toBe('{}\n');
     });
 
     it('does nothing once the set is closed', async () => {
