@@ -8,14 +8,12 @@ import { RecordQueue } from '../shared/sender/record-queue.js';
 import type { Sender } from '../shared/sender/sender.js';
 import { type UdpSender, udpBodyRoom } from '../shared/sender/udp-sender.js';
 import { formatCloseReport, writeStderr } from './close-report.js';
-import { HOLD_LIMIT_MS, InputHold } from './input-hold.js';
+import { InputHold } from './input-hold.js';
 import type { NdjsonSender } from './ndjson.js';
 import { type AppenderOptions, parseAppenderOptions, scriptName } from './options.js';
 import { firstRecordService, serviceOf } from './service-name.js';
 import { CLOSE_GRACE, chooseStore, createShipping, type Shipper, type StoreChoice } from './shipper.js';
 import { Conditions, withTimeout } from './wait-until.js';
-
-export { HOLD_LIMIT_MS };
 
 /**
  * The pino transport stream (issue #4). pino's worker (or an in-process logger) writes chunks of
