@@ -65,6 +65,8 @@ const VARIANT_DEFS = {
   logwire: { transport: 'logwire', options: {} },
   // The window that keeps up with a 1M-record burst on loopback (see the report in docs/benchmarks.md).
   'logwire-window4m': { transport: 'logwire', options: { window: 4 * 1024 * 1024 } },
+  // The service named up front (pino's `name` in the app): the session registers before the loop.
+  'logwire-service': { transport: 'logwire', options: { service: 'billing' } },
   'pino-socket': { transport: 'pino-socket' },
   'pino-socket-reconnect': { transport: 'pino-socket-reconnect' },
 };
