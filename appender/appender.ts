@@ -99,6 +99,8 @@ export class Appender extends Writable {
   /** Chunks taken and not yet batched (#take), and their length. */
   #deferred: (string | Buffer)[] = [];
   #deferredLength = 0;
+  /** Set while deferred chunks are batched: the batches are sent once all are cut (see #batchDeferred). */
+  #holdWake = false;
   readonly #conditions: Conditions;
   #lastError: string | undefined;
   #state: ClientState | 'idle' = 'idle';
@@ -305,12 +307,25 @@ export class Appender extends Writable {
     else queueMicrotask(() => this.#batchDeferred());
   }
 
+  /**
+   * Sends only once every deferred chunk is cut, and each chunk is let go as soon as it is in the
+   * slab: sending allocates (EVENTS, write requests), and a 4 MiB string of pino's still alive at
+   * a scavenge would be promoted to the old generation, costing the worker mark-compacts (with
+   * --trace-gc: 3–5 per run before, 1 after).
+   */
   #batchDeferred(): void {
     if (this.#deferred.length === 0) return;
     const chunks = this.#deferred;
     this.#deferred = [];
     this.#deferredLength = 0;
-    for (const chunk of chunks) this.#batcher.push(chunk);
+    this.#holdWake = true;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
+      chunks[i] = '';
+      this.#batcher.push(chunk);
+    }
+    this.#holdWake = false;
+    this.#shipper.wake();
   }
 
   override _final(cb: WriteCallback): void {
@@ -326,7 +341,7 @@ export class Appender extends Writable {
     if (this.#service === undefined) this.#startShipper(serviceOf(body));
     this.#accepted += count;
     this.#queue.push(body, count);
-    this.#shipper.wake();
+    if (!this.#holdWake) this.#shipper.wake();
     this.#conditions.check();
   }
 

@@ -21,6 +21,8 @@
  *   LW_BENCH_VARIANTS=logwire,pino-socket,pino-socket-reconnect node bench/appender.mjs
  *   LW_BENCH_OPTIONS='{"queue":{"maxBytes":268435456}}' node bench/appender.mjs  (on top of each logwire variant's)
  *   LOGWIRE_DIST=.tmp/lw-dist node bench/appender.mjs                        (another build, inside the repo)
+ *   LW_BENCH_BASE=.tmp/dist-old LW_BENCH_VARIANTS=logwire,logwire-base,pino-socket node bench/appender.mjs
+ *                     (this build against another one, alternating, in one run)
  *   LW_BENCH_CPU_PROF=/tmp/prof node bench/appender.mjs                      (--cpu-prof on the app, per variant)
  *   LW_BENCH_COLLECTOR_PROF=/tmp/cprof node bench/appender.mjs               (--cpu-prof on the collector)
  *   LW_BENCH_SINK=instant node bench/appender.mjs    (bench/appender-sink.mjs instead of the collector:
@@ -52,7 +54,7 @@ import {
 } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DIST, processCpuMs } from './measure.mjs';
 
 const COUNT = Number(process.env.LW_BENCH_COUNT ?? 1_000_000);
@@ -68,6 +70,18 @@ const VARIANT_DEFS = {
   // The service named up front (pino's `name` in the app): the session registers before the loop.
   'logwire-service': { transport: 'logwire', options: { service: 'billing' } },
   'pino-socket': { transport: 'pino-socket' },
+  // Another build (LW_BENCH_BASE=<its dist/, inside the repo>), to compare two builds in one run.
+  ...(process.env.LW_BENCH_BASE
+    ? {
+        'logwire-base': {
+          transport: 'logwire',
+          options: {},
+          target: fileURLToPath(
+            new URL('appender/index.js', pathToFileURL(`${resolve(process.env.LW_BENCH_BASE)}/`)),
+          ),
+        },
+      }
+    : {}),
   'pino-socket-reconnect': { transport: 'pino-socket-reconnect' },
 };
 const VARIANTS = (process.env.LW_BENCH_VARIANTS ?? 'logwire,pino-socket').split(',').filter(Boolean);
