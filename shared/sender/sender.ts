@@ -1,19 +1,17 @@
 import { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 import { LogwireError } from '../errors.js';
-import type { Address } from '../net/address.js';
 import type { Messenger } from '../net/messenger.js';
-import { type ClientStatus, PermanentClient, type PermanentClientOptions } from '../net/permanent-client.js';
-import { RateLimit, type RateLimitOptions } from '../net/rate-limit.js';
+import { type ClientStatus, PermanentClient } from '../net/permanent-client.js';
+import { RateLimit } from '../net/rate-limit.js';
 import { parseInteger } from '../protocol/accessors.js';
 import { type Message, message } from '../protocol/message.js';
 import { type Batch, lastSeq } from './batch.js';
 import type { BatchStore } from './batch-store.js';
-import type { Fallback } from './fallback.js';
 import { Numbering } from './numbering.js';
-import type { RecordQueue } from './record-queue.js';
-import { register } from './registration.js';
+import type { SenderCounters, SenderEvents, SenderOptions } from './sender-types.js';
 import { ServiceGate } from './service-gate.js';
+import { openSession } from './session-opening.js';
 import { SkippedBatches } from './skipped-batches.js';
 import { SourceRenewal } from './source-renewal.js';
 import { Window } from './window.js';
@@ -43,56 +41,7 @@ import { Window } from './window.js';
 
 const debug = debuglog('logwire');
 
-/** Counters the sender keeps, in records. */
-export interface SenderCounters {
-  /** Put on the wire, resends included. */
-  sent: number;
-  /** Acknowledged by a collector (READY last or ACK). */
-  acknowledged: number;
-  /** Dropped by the sender: alone over the collector's max_body. */
-  dropped: number;
-  /** Written to the spool. */
-  spooled: number;
-  /** REGISTER refusals (UNAUTHORIZED, INVALID). */
-  refused: number;
-  /** Links dropped for want of acknowledgements. */
-  ackTimeouts: number;
-}
-
-export interface SenderOptions {
-  readonly addresses: readonly Address[];
-  readonly store: BatchStore;
-  /** True when the store is durable (a spool): commit to it at once, whatever the connection. */
-  readonly durable: boolean;
-  readonly queue: RecordQueue;
-  readonly source: string;
-  /** A fresh source id after `sequence_behind` (the spool keeps it; else a new random id). */
-  readonly renewSource: () => Promise<string>;
-  readonly host: string;
-  readonly token?: string;
-  readonly pid?: number;
-  /** Bound on unacknowledged bytes in flight. */
-  readonly window: number;
-  /** ms without ACK progress while batches are in flight; 0: never. */
-  readonly ackTimeout: number;
-  /** ms to wait for READY after REGISTER. Default 10000. */
-  readonly registerTimeout?: number;
-  readonly rateLimit?: RateLimitOptions;
-  readonly fallback: Fallback;
-  /**
-   * Called with the body of each batch the collector acknowledged, once nothing here will read it
-   * again (the batcher then writes new records over it). Not for batches dropped or skipped.
-   */
-  readonly release?: (body: Buffer) => void;
-  /** Passed to the PermanentClient (tls, backoff, timeouts, heartbeat, clock, connect). */
-  readonly client?: Omit<PermanentClientOptions, 'addresses' | 'handshake' | 'rateLimit'>;
-}
-
-export interface SenderEvents {
-  /** Something moved: records acknowledged, spooled, dropped or committed. */
-  progress: [];
-  status: [status: ClientStatus];
-}
+export type { SenderCounters, SenderEvents, SenderOptions } from './sender-types.js';
 
 const TIMER_ACK = 'ack-timeout';
 const TIMER_RATE = 'sender-rate';
@@ -364,57 +313,34 @@ export class Sender extends EventEmitter<SenderEvents> {
   // ── the session ──────────────────────────────────────────────────────────
 
   async #handshake(messenger: Messenger, signal: AbortSignal): Promise<void> {
-    // No await unless there is something to wait for: REGISTER then leaves in the very microtask
-    // in which `start` names the service, ahead of the batching of the chunk that named it.
-    const named = this.#service.wait(signal);
-    const service = typeof named === 'string' ? named : await named;
-    const renewing = this.#sourceId.pending;
-    if (renewing !== undefined) await renewing;
-    signal.throwIfAborted();
     this.#paused = false;
-    const store = this.#store;
-    const outcome = await register(
+    const options = this.#options;
+    const opened = await openSession(
       messenger,
       {
-        source: this.#sourceId.source,
-        service,
-        host: this.#options.host,
-        next: store.nextSeq,
-        first: store.firstSeq,
-        ...(this.#options.pid === undefined ? {} : { pid: this.#options.pid }),
-        ...(this.#options.token === undefined ? {} : { token: this.#options.token }),
-      },
-      {
-        timeout: this.#options.registerTimeout ?? DEFAULT_REGISTER_TIMEOUT,
+        service: this.#service,
+        sourceId: this.#sourceId,
+        store: this.#store,
+        host: options.host,
+        ...(options.pid === undefined ? {} : { pid: options.pid }),
+        ...(options.token === undefined ? {} : { token: options.token }),
+        registerTimeout: options.registerTimeout ?? DEFAULT_REGISTER_TIMEOUT,
         timers: this.#client!.timers,
-        signal,
+        refused: (refusal) => {
+          this.counters.refused += 1;
+          this.#lastRefusal = refusal;
+        },
       },
+      signal,
     );
-    if (outcome.kind === 'refused') {
-      if (outcome.command === 'INVALID' && outcome.reason === 'sequence_behind') {
-        this.#sourceId.renew(outcome.reason);
-      } else {
-        this.counters.refused += 1;
-        this.#lastRefusal = `${outcome.command} reason=${outcome.reason}`;
-      }
-      throw new LogwireError(
-        'LW_ERR_REFUSED',
-        `the collector answered REGISTER with ${outcome.command} reason=${outcome.reason}`,
-      );
-    }
-    if (outcome.last > 0 && outcome.last >= store.nextSeq) {
-      // The collector holds more of this source than it ever numbered: never resend into that.
-      this.#sourceId.renew('READY last is at or above next');
-      throw new LogwireError('LW_ERR_REFUSED', 'READY last ≥ next: registering under a fresh source id');
-    }
-    if (outcome.maxBody !== undefined) {
-      this.#numbering.maxBody = outcome.maxBody;
-      store.rememberMaxBody?.(outcome.maxBody);
+    if (opened.maxBody !== undefined) {
+      this.#numbering.maxBody = opened.maxBody;
+      this.#store.rememberMaxBody?.(opened.maxBody);
     }
     // Forget what the collector has; everything else is resent whole once 'connected'.
     this.#window.rewind();
-    this.#acknowledge(outcome.last);
-    this.#sentTop = outcome.last;
+    this.#acknowledge(opened.last);
+    this.#sentTop = opened.last;
   }
 
   #onMessage(msg: Message): void {
