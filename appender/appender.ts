@@ -7,6 +7,7 @@ import { createFallback, type Fallback } from '../shared/sender/fallback.js';
 import { RecordQueue } from '../shared/sender/record-queue.js';
 import type { Sender } from '../shared/sender/sender.js';
 import { type UdpSender, udpBodyRoom } from '../shared/sender/udp-sender.js';
+import { ChunkIntake } from './chunk-intake.js';
 import { formatCloseReport, writeStderr } from './close-report.js';
 import { InputHold } from './input-hold.js';
 import type { NdjsonSender } from './ndjson.js';
@@ -62,10 +63,6 @@ export interface AppenderDeps {
 
 /** How long stopping the connection and the store may take after closeTimeout. */
 const TEARDOWN_MS = CLOSE_GRACE;
-/** Chunks this long (pino's worker hands over up to 4 MiB at once) are batched later (#take). */
-const DEFER_MIN = 64 * 1024;
-/** Input taken and not yet batched; past this it is batched at once. */
-const MAX_DEFERRED = 8 * 1024 * 1024;
 type WriteCallback = (error?: Error | null) => void;
 
 /**
@@ -96,11 +93,7 @@ export class Appender extends Writable {
   #tooLarge = 0;
   #undelivered = 0;
   readonly #hold: InputHold;
-  /** Chunks taken and not yet batched (#take), and their length. */
-  #deferred: (string | Buffer)[] = [];
-  #deferredLength = 0;
-  /** Set while deferred chunks are batched: the batches are sent once all are cut (see #batchDeferred). */
-  #holdWake = false;
+  readonly #intake: ChunkIntake;
   readonly #conditions: Conditions;
   #lastError: string | undefined;
   #state: ClientState | 'idle' = 'idle';
@@ -144,6 +137,12 @@ export class Appender extends Writable {
         },
       },
     );
+    this.#intake = new ChunkIntake({
+      push: (chunk) => this.#batcher.push(chunk),
+      batched: () => this.#shipper.wake(),
+      defer: options.queue.overflow !== 'block',
+      awaitingReady: () => this.#state === 'connecting',
+    });
     const shipping = createShipping(options, {
       queue: this.#queue,
       fallback: this.#fallback,
@@ -218,7 +217,7 @@ export class Appender extends Writable {
    * an error would end pino's worker.
    */
   flush(cb?: WriteCallback): void {
-    this.#batchDeferred();
+    this.#intake.drain();
     this.#batcher.cut();
     const target = this.#accepted;
     this.#shipper.wake();
@@ -264,68 +263,21 @@ export class Appender extends Writable {
   }
 
   /**
-   * Batches a chunk now, or a large one (pino's worker) in a microtask, once the caller has
-   * returned. That caller is thread-stream, which hands the next chunk over only after `write`
-   * returns: pino's main thread then copies it into the shared buffer while this one is batched,
-   * on the other core, instead of waiting for it (while READY is awaited, after the next I/O
-   * poll instead: #scheduleBatching). Flush and end batch what is deferred first, so the order
-   * of input, flush and end is kept. 'block' batches at once: it must know whether the queue is
-   * full before it completes the write.
+   * A session waiting for the service name gets it from the chunk's first record now, so that
+   * REGISTER leaves before the chunk is batched (a UDP or NDJSON shipper starts as before). Only
+   * when nothing is pending: else the chunk may begin inside a line, named once batched.
    */
   #take(chunk: string | Buffer): void {
-    // A session waiting for the service name gets it from the chunk's first record now, so that
-    // REGISTER leaves before the chunk is batched (a UDP or NDJSON shipper starts as before).
-    // Only when nothing is pending: else the chunk may begin inside a line, named once batched.
     if (
       this.#service === undefined &&
       this.#sender !== undefined &&
-      this.#deferred.length === 0 &&
+      !this.#intake.pending &&
       this.#batcher.pendingBytes === 0
     ) {
       const service = firstRecordService(chunk);
       if (service !== undefined) this.#startShipper(service);
     }
-    const defer =
-      this.#deferred.length > 0 || (chunk.length >= DEFER_MIN && this.options.queue.overflow !== 'block');
-    if (!defer) {
-      this.#batcher.push(chunk);
-      return;
-    }
-    this.#deferred.push(chunk);
-    this.#deferredLength += chunk.length;
-    if (this.#deferredLength >= MAX_DEFERRED) this.#batchDeferred();
-    else if (this.#deferred.length === 1) this.#scheduleBatching();
-  }
-
-  /**
-   * While a session waits for READY, deferred chunks are batched after the next I/O poll rather
-   * than in a microtask: READY is then read between pino's chunks, not after the batching of
-   * each, and the first EVENTS leave sooner.
-   */
-  #scheduleBatching(): void {
-    if (this.#state === 'connecting') setImmediate(() => this.#batchDeferred());
-    else queueMicrotask(() => this.#batchDeferred());
-  }
-
-  /**
-   * Sends only once every deferred chunk is cut, and each chunk is let go as soon as it is in the
-   * slab: sending allocates (EVENTS, write requests), and a 4 MiB string of pino's still alive at
-   * a scavenge would be promoted to the old generation, costing the worker mark-compacts (with
-   * --trace-gc: 3–5 per run before, 1 after).
-   */
-  #batchDeferred(): void {
-    if (this.#deferred.length === 0) return;
-    const chunks = this.#deferred;
-    this.#deferred = [];
-    this.#deferredLength = 0;
-    this.#holdWake = true;
-    for (let i = 0; i < chunks.length; i++) {
-      const chunk = chunks[i]!;
-      chunks[i] = '';
-      this.#batcher.push(chunk);
-    }
-    this.#holdWake = false;
-    this.#shipper.wake();
+    this.#intake.take(chunk);
   }
 
   override _final(cb: WriteCallback): void {
@@ -341,7 +293,7 @@ export class Appender extends Writable {
     if (this.#service === undefined) this.#startShipper(serviceOf(body));
     this.#accepted += count;
     this.#queue.push(body, count);
-    if (!this.#holdWake) this.#shipper.wake();
+    if (!this.#intake.batching) this.#shipper.wake();
     this.#conditions.check();
   }
 
@@ -366,8 +318,7 @@ export class Appender extends Writable {
 
   /** True when closing has nothing left to wait for. */
   #drained(): boolean {
-    if (this.#deferred.length > 0 || this.#queue.records > 0 || this.#batcher.pendingRecords > 0)
-      return false;
+    if (this.#intake.pending || this.#queue.records > 0 || this.#batcher.pendingRecords > 0) return false;
     const sender = this.#sender;
     if (sender === undefined) return true;
     if (sender.appending > 0) return false;
@@ -391,7 +342,7 @@ export class Appender extends Writable {
 
   async #close(): Promise<void> {
     try {
-      this.#batchDeferred();
+      this.#intake.drain();
       this.#batcher.end();
       const sender = this.#sender;
       // Records from an earlier run's spool, and no record in this one to name the service.
