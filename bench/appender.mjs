@@ -433,7 +433,63 @@ async function main() {
         ]),
       ),
     );
+    // Whether a difference is there at all: the geometric mean of the per-round ratios with a 95 %
+    // interval (Student's t on their logarithms). An interval that holds 1.00 is no measured difference.
+    if (RUNS >= 3) {
+      console.log('\npaired: geometric mean of the per-round ratios [95 % interval]:\n');
+      console.log(
+        table(
+          ['logwire / peer', ...PAIRED.map(([, title]) => title)],
+          pairs.map(([o, p]) => [
+            `${o} / ${p}`,
+            ...PAIRED.map(([key]) => {
+              const { mean, low, high } = ratioInterval(
+                results[o].map((r, i) => r[key] / results[p][i][key]),
+              );
+              return `${mean.toFixed(3)} [${low.toFixed(3)}, ${high.toFixed(3)}]`;
+            }),
+          ]),
+        ),
+      );
+    }
   }
+}
+
+/** Geometric mean of ratios and its 95 % interval, from the mean and spread of their logarithms. */
+function ratioInterval(ratios) {
+  const logs = ratios.map(Math.log);
+  const n = logs.length;
+  const mean = logs.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  const half = tQuantile975(n - 1) * (sd / Math.sqrt(n));
+  return { mean: Math.exp(mean), low: Math.exp(mean - half), high: Math.exp(mean + half) };
+}
+
+/** Student's t at 97.5 % for `df` degrees of freedom (the table's next lower row; 1.96 past 60). */
+function tQuantile975(df) {
+  const rows = [
+    [1, 12.71],
+    [2, 4.3],
+    [3, 3.18],
+    [4, 2.78],
+    [5, 2.57],
+    [6, 2.45],
+    [7, 2.36],
+    [8, 2.31],
+    [9, 2.26],
+    [10, 2.23],
+    [12, 2.18],
+    [15, 2.13],
+    [20, 2.09],
+    [25, 2.06],
+    [30, 2.04],
+    [40, 2.02],
+    [60, 2.0],
+    [Number.POSITIVE_INFINITY, 1.96],
+  ];
+  let t = rows[0][1];
+  for (const [at, value] of rows) if (df >= at) t = value;
+  return t;
 }
 
 const PAIRED = COLUMNS.filter(([key]) => ['emitMs', 'deliveredMs', 'drainMs', 'maxRssMiB'].includes(key));
