@@ -420,37 +420,29 @@ async function main() {
     );
     // Runs i of two variants ran back to back: their ratio cancels the machine's drift between
     // rounds, which a ratio of medians does not. "k/n": rounds where logwire was at or below.
-    console.log('\npaired: median of the per-round ratios, and rounds where logwire was ≤ the peer:\n');
-    console.log(
-      table(
-        ['logwire / peer', ...PAIRED.map(([, title]) => title)],
-        pairs.map(([o, p]) => [
-          `${o} / ${p}`,
-          ...PAIRED.map(([key]) => {
-            const ratios = results[o].map((r, i) => r[key] / results[p][i][key]);
-            return `${median(ratios).toFixed(2)} (${ratios.filter((x) => x <= 1).length}/${ratios.length})`;
-          }),
-        ]),
-      ),
+    const pairedTable = (title, cell) => {
+      console.log(`\npaired: ${title}:\n`);
+      console.log(
+        table(
+          ['logwire / peer', ...PAIRED.map(([, heading]) => heading)],
+          pairs.map(([o, p]) => [
+            `${o} / ${p}`,
+            ...PAIRED.map(([key]) => cell(results[o].map((r, i) => r[key] / results[p][i][key]))),
+          ]),
+        ),
+      );
+    };
+    pairedTable(
+      'median of the per-round ratios, and rounds where logwire was ≤ the peer',
+      (ratios) => `${median(ratios).toFixed(2)} (${ratios.filter((x) => x <= 1).length}/${ratios.length})`,
     );
     // Whether a difference is there at all: the geometric mean of the per-round ratios with a 95 %
     // interval (Student's t on their logarithms). An interval that holds 1.00 is no measured difference.
     if (RUNS >= 3) {
-      console.log('\npaired: geometric mean of the per-round ratios [95 % interval]:\n');
-      console.log(
-        table(
-          ['logwire / peer', ...PAIRED.map(([, title]) => title)],
-          pairs.map(([o, p]) => [
-            `${o} / ${p}`,
-            ...PAIRED.map(([key]) => {
-              const { mean, low, high } = ratioInterval(
-                results[o].map((r, i) => r[key] / results[p][i][key]),
-              );
-              return `${mean.toFixed(3)} [${low.toFixed(3)}, ${high.toFixed(3)}]`;
-            }),
-          ]),
-        ),
-      );
+      pairedTable('geometric mean of the per-round ratios [95 % interval]', (ratios) => {
+        const { mean, low, high } = ratioInterval(ratios);
+        return `${mean.toFixed(3)} [${low.toFixed(3)}, ${high.toFixed(3)}]`;
+      });
     }
   }
 }
