@@ -39,7 +39,27 @@ function transportOptions() {
   return { target: 'pino-socket', options: { address: '127.0.0.1', port, mode: 'tcp', ...reconnect } };
 }
 
-const logger = pino({ name: 'billing' }, pino.transport(transportOptions()));
+/**
+ * LW_BENCH_MODE=inprocess: the transport's stream in the app's own thread, as pino documents for
+ * a destination (`pino(await build(options))`), with no worker and no thread-stream between.
+ */
+const inProcess = process.env.LW_BENCH_MODE === 'inprocess';
+const destination = inProcess ? await openInProcess(transportOptions()) : pino.transport(transportOptions());
+const logger = pino({ name: 'billing' }, destination);
+
+async function openInProcess({ target, options }) {
+  const module = await import(target);
+  return module.default(options);
+}
+
+/**
+ * In process, the app ends the stream itself (pino's exit hook is for transports). pino-socket's
+ * stream does not end its socket: that is ended once the stream has handed everything over.
+ */
+function endInProcess() {
+  destination.end();
+  if (transport !== 'logwire') destination.once('finish', () => destination._socket.end());
+}
 
 // Fixed width: n + 10^7 has 8 digits for every n below 9·10^7.
 const FIXED = 10_000_000;
@@ -92,3 +112,4 @@ for (let i = 0; i < count; i++) {
   );
 }
 loopEnd = process.hrtime.bigint();
+if (inProcess) endInProcess();

@@ -83,6 +83,15 @@ const VARIANT_DEFS = {
       }
     : {}),
   'pino-socket-reconnect': { transport: 'pino-socket-reconnect' },
+  // In the app's own thread (`pino(await transport(options))`): no worker, no thread-stream.
+  // A tight loop never yields, so nothing ships during it: the queue must hold the whole burst
+  // (pino-socket's socket buffers it all, without a bound).
+  'logwire-inprocess': {
+    transport: 'logwire',
+    options: { queue: { maxBytes: 512 * 1024 * 1024 } },
+    mode: 'inprocess',
+  },
+  'pino-socket-inprocess': { transport: 'pino-socket', mode: 'inprocess' },
 };
 const VARIANTS = (process.env.LW_BENCH_VARIANTS ?? 'logwire,pino-socket').split(',').filter(Boolean);
 for (const v of VARIANTS)
@@ -235,6 +244,7 @@ async function run(variant) {
       LW_BENCH_PORT: String(port),
       LW_BENCH_COUNT: String(COUNT),
       LW_BENCH_TARGET: def.target ?? TARGET,
+      LW_BENCH_MODE: def.mode ?? 'worker',
     },
   });
   let stdout = '';
@@ -406,7 +416,9 @@ async function main() {
   );
   const ours = VARIANTS.filter((v) => VARIANT_DEFS[v].transport === 'logwire');
   const peers = VARIANTS.filter((v) => VARIANT_DEFS[v].transport !== 'logwire');
-  const pairs = ours.flatMap((o) => peers.map((p) => [o, p]));
+  // A worker variant is compared with a worker variant, an in-process one with an in-process one.
+  const modeOf = (v) => VARIANT_DEFS[v].mode ?? 'worker';
+  const pairs = ours.flatMap((o) => peers.filter((p) => modeOf(p) === modeOf(o)).map((p) => [o, p]));
   if (pairs.length > 0) {
     console.log('\nratios logwire / pino-socket (below 1: logwire is lower):\n');
     console.log(
