@@ -12,6 +12,7 @@ import { formatCloseReport, writeStderr } from './close-report.js';
 import { InputHold } from './input-hold.js';
 import type { NdjsonSender } from './ndjson.js';
 import { type AppenderOptions, parseAppenderOptions, scriptName } from './options.js';
+import { onProcessExit } from './process-exit.js';
 import { firstRecordService, serviceOf } from './service-name.js';
 import { CLOSE_GRACE, chooseStore, createShipping, type Shipper, type StoreChoice } from './shipper.js';
 import { Conditions, withTimeout } from './wait-until.js';
@@ -98,6 +99,11 @@ export class Appender extends Writable {
   #lastError: string | undefined;
   #state: ClientState | 'idle' = 'idle';
   #closing: Promise<void> | undefined;
+  /** What could not be delivered has been reported (at close or at process exit): once only. */
+  #gaveUp = false;
+  /** The process is exiting: nothing may be started, only reported. */
+  #exiting = false;
+  readonly #unhookExit: () => void;
 
   constructor(options: AppenderOptions, choice: StoreChoice | undefined, deps: AppenderDeps = {}) {
     super({ decodeStrings: false, emitClose: true, autoDestroy: true });
@@ -139,7 +145,9 @@ export class Appender extends Writable {
     );
     this.#intake = new ChunkIntake({
       push: (chunk) => this.#batcher.push(chunk),
-      batched: () => this.#shipper.wake(),
+      batched: () => {
+        if (!this.#exiting) this.#shipper.wake();
+      },
       defer: options.queue.overflow !== 'block',
       awaitingReady: () => this.#state === 'connecting',
     });
@@ -176,6 +184,7 @@ export class Appender extends Writable {
     if (options.service !== undefined) this.#startShipper(options.service);
     else if (held !== undefined) this.#startShipper(serviceOf(held.body));
     else this.#sender?.connectEarly();
+    this.#unhookExit = onProcessExit(() => this.#onProcessExit());
   }
 
   /** A snapshot of the counters. */
@@ -293,7 +302,7 @@ export class Appender extends Writable {
     if (this.#service === undefined) this.#startShipper(serviceOf(body));
     this.#accepted += count;
     this.#queue.push(body, count);
-    if (!this.#intake.batching) this.#shipper.wake();
+    if (!this.#intake.batching && !this.#exiting) this.#shipper.wake();
     this.#conditions.check();
   }
 
@@ -353,29 +362,60 @@ export class Appender extends Writable {
       await this.#conditions.waitFor(() => this.#drained(), this.options.closeTimeout);
       const peer = this.#describePeer();
       await withTimeout(this.#shipper.stop(), TEARDOWN_MS);
-      const left = this.#queue.drain();
-      const spooling = this.#spooling();
-      const unacked = sender !== undefined && !spooling ? sender.unacked() : [];
-      for (const batch of [...unacked, ...left]) {
-        this.#undelivered += batch.count;
-        this.#fallback.write(batch.body);
-      }
-      this.#fallback.close();
-      const line = formatCloseReport({
-        undelivered: this.#undelivered,
-        overflow: this.#queue.dropped,
-        tooLarge: this.#tooLarge + (sender?.counters.dropped ?? this.#udp?.counters.dropped ?? 0),
-        leftInSpool: spooling ? (sender?.unacknowledged ?? 0) : 0,
-        closeTimeout: this.options.closeTimeout,
-        fallback: this.#fallbackName(),
-        peer,
-        spoolDir: this.options.spool?.dir,
-      });
-      if (line !== undefined) this.#stderr(line);
+      this.#giveUp('closeTimeout', peer);
     } catch (error) {
       // Closing must end with 'close', whatever went wrong: say what, once.
       this.#stderr(`logwire appender: closing failed: ${(error as Error).message}\n`);
+    } finally {
+      this.#unhookExit();
     }
+  }
+
+  /**
+   * The app calls `process.exit()` before this stream closed (in-process: pino ends only
+   * transports). Nothing asynchronous runs any more, so what is not acknowledged (or, with a
+   * spool, on disk) goes to `fallback` and is reported now, synchronously.
+   */
+  #onProcessExit(): void {
+    this.#exiting = true;
+    try {
+      this.#intake.drain();
+      this.#batcher.end();
+      this.#giveUp('exit', this.#describePeer());
+    } catch (error) {
+      this.#stderr(`logwire appender: reporting at exit failed: ${(error as Error).message}\n`);
+    }
+  }
+
+  /** Delivery is no longer waited for: the rest goes to `fallback` and into one report line. */
+  #giveUp(cause: 'closeTimeout' | 'exit', peer: string): void {
+    if (this.#gaveUp) return;
+    this.#gaveUp = true;
+    const sender = this.#sender;
+    const left = this.#queue.drain();
+    const spooling = this.#spooling();
+    // Numbered, but the store has not taken them yet: in memory only, or perhaps not on disk.
+    const inAppend = sender?.appendingBatches() ?? [];
+    const unacked = sender !== undefined && !spooling ? [...sender.unacked(), ...inAppend] : [];
+    for (const batch of [...unacked, ...left]) {
+      this.#undelivered += batch.count;
+      this.#fallback.write(batch.body);
+    }
+    this.#fallback.close();
+    const spoolPending = spooling ? inAppend.reduce((sum, batch) => sum + batch.count, 0) : 0;
+    const line = formatCloseReport({
+      cause,
+      undelivered: this.#undelivered,
+      overflow: this.#queue.dropped,
+      tooLarge: this.#tooLarge + (sender?.counters.dropped ?? this.#udp?.counters.dropped ?? 0),
+      leftInSpool: spooling ? (sender?.unacknowledged ?? 0) - spoolPending : 0,
+      spoolPending,
+      closeTimeout: this.options.closeTimeout,
+      fallback: this.#fallbackName(),
+      peer,
+      spoolDir: this.options.spool?.dir,
+    });
+    if (line !== undefined) this.#stderr(line);
   }
 
   #describePeer(): string {

@@ -7,6 +7,8 @@ import { writeSync } from 'node:fs';
  */
 
 export interface CloseReport {
+  /** Why delivery stopped being waited for: closeTimeout ran out, or the process exited first. */
+  readonly cause: 'closeTimeout' | 'exit';
   /** Records neither acknowledged nor spooled when closing gave up. */
   readonly undelivered: number;
   /** Records dropped earlier: queue overflow, too large for a body or a datagram. */
@@ -14,6 +16,8 @@ export interface CloseReport {
   readonly tooLarge: number;
   /** Records left in the spool, to be shipped by the next start. */
   readonly leftInSpool: number;
+  /** Records being written to the spool when the process exited: those not yet on disk are lost. */
+  readonly spoolPending: number;
   readonly closeTimeout: number;
   /** Where dropped records were written, if anywhere ("stderr", a path). */
   readonly fallback: string | undefined;
@@ -27,8 +31,11 @@ export function formatCloseReport(report: CloseReport): string | undefined {
   const parts: string[] = [];
   if (report.undelivered > 0) {
     parts.push(
-      `${report.undelivered} records not acknowledged within closeTimeout (${report.closeTimeout} ms; ${report.peer})` +
-        (report.fallback === undefined ? ' are lost' : ` were written to fallback ${report.fallback}`),
+      `${report.undelivered} records not acknowledged ${
+        report.cause === 'exit'
+          ? `when the process exited (${report.peer})`
+          : `within closeTimeout (${report.closeTimeout} ms; ${report.peer})`
+      }` + (report.fallback === undefined ? ' are lost' : ` were written to fallback ${report.fallback}`),
     );
   }
   const dropped = report.overflow + report.tooLarge;
@@ -41,6 +48,11 @@ export function formatCloseReport(report: CloseReport): string | undefined {
   if (report.leftInSpool > 0) {
     parts.push(
       `${report.leftInSpool} records stay in spool ${report.spoolDir} for the next start (${report.peer})`,
+    );
+  }
+  if (report.spoolPending > 0) {
+    parts.push(
+      `${report.spoolPending} records were being written to spool ${report.spoolDir} when the process exited (those not yet on disk are lost)`,
     );
   }
   return parts.length === 0 ? undefined : `logwire appender: ${parts.join('; ')}\n`;

@@ -25,6 +25,8 @@
  *                     (this build against another one, alternating, in one run)
  *   LW_BENCH_CPU_PROF=/tmp/prof node bench/appender.mjs                      (--cpu-prof on the app, per variant)
  *   LW_BENCH_COLLECTOR_PROF=/tmp/cprof node bench/appender.mjs               (--cpu-prof on the collector)
+ *   LW_BENCH_VARIANTS=logwire-inprocess,pino-socket-inprocess,logwire,pino-socket node bench/appender.mjs
+ *                     (in process, `pino(await transport(options))`, beside both as transports)
  *   LW_BENCH_SINK=instant node bench/appender.mjs    (bench/appender-sink.mjs instead of the collector:
  *                     ACKs each EVENTS at once, counts ndjson lines, writes nothing; "delivered" is
  *                     when the sink has read COUNT records; LW_SINK_ACK_DELAY_MS=30 holds each ACK)
@@ -416,9 +418,9 @@ async function main() {
   );
   const ours = VARIANTS.filter((v) => VARIANT_DEFS[v].transport === 'logwire');
   const peers = VARIANTS.filter((v) => VARIANT_DEFS[v].transport !== 'logwire');
-  // A worker variant is compared with a worker variant, an in-process one with an in-process one.
-  const modeOf = (v) => VARIANT_DEFS[v].mode ?? 'worker';
-  const pairs = ours.flatMap((o) => peers.filter((p) => modeOf(p) === modeOf(o)).map((p) => [o, p]));
+  // Every pair, across modes too: how logwire in process compares with pino-socket as a transport
+  // is what a user choosing between them asks.
+  const pairs = ours.flatMap((o) => peers.map((p) => [o, p]));
   if (pairs.length > 0) {
     console.log('\nratios logwire / pino-socket (below 1: logwire is lower):\n');
     console.log(

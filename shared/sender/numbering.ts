@@ -47,6 +47,8 @@ export class Numbering {
   readonly #window: Window;
   #appending = 0;
   #appendingBytes = 0;
+  /** Numbered batches whose append has not resolved: at process exit, no callback will run. */
+  readonly #inAppend = new Set<Batch>();
   #broken = false;
   #stopped = false;
   #committing = false;
@@ -71,6 +73,11 @@ export class Numbering {
   /** Records numbered whose append has not resolved (for a spool: not yet on disk). */
   get appending(): number {
     return this.#appending;
+  }
+
+  /** The batches counted by `appending`, oldest first. */
+  appendingBatches(): Batch[] {
+    return [...this.#inAppend];
   }
 
   /**
@@ -133,6 +140,7 @@ export class Numbering {
   }
 
   #append(numbered: Batch): void {
+    this.#inAppend.add(numbered);
     this.#store.append(numbered).then(
       () => this.#held(numbered, this.#options.durable && !this.#broken),
       (error: unknown) => {
@@ -143,6 +151,7 @@ export class Numbering {
   }
 
   #held(numbered: Batch, spooled: boolean): void {
+    this.#inAppend.delete(numbered);
     this.#appending -= numbered.count;
     this.#appendingBytes -= numbered.body.length;
     // Kept even when the spool failed: it is numbered, so it must still be sent.

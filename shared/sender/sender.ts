@@ -154,6 +154,11 @@ export class Sender extends EventEmitter<SenderEvents> {
     return this.#window.toArray();
   }
 
+  /** Numbered batches not yet held by the store (for a spool: perhaps not on disk), oldest first. */
+  appendingBatches(): Batch[] {
+    return this.#numbering.appendingBatches();
+  }
+
   /**
    * Connects before the service name is known: the link (TLS included) is up and kept alive by
    * heartbeats, and REGISTER goes out the moment `start` names the service. An app that logs

@@ -149,6 +149,72 @@ it('with a spool, process.exit() right after logging while the collector is down
   expect((await collector.stop()).code).toBe(0);
 }, 60_000);
 
+describe('in process (pino(await createAppender(options)), no worker)', () => {
+  it('ships every record exactly once and in order, and ends with the stream', async () => {
+    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
+      cwd: dir,
+      listeners: 1,
+    });
+    const run = await runApp({
+      options: { address: collector.addresses[0] },
+      count: 20_000,
+      name: 'inproc',
+      inProcess: true,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+    expectOneToN(await numbersIn(join(logs, 'inproc.log')), 20_000);
+  }, 60_000);
+
+  it('process.exit() before the stream closed: every record not acknowledged is reported and goes to fallback', async () => {
+    const port = await freePort();
+    const fallback = join(dir, 'fallback.ndjson');
+    const run = await runApp({
+      options: { address: `tcp/127.0.0.1:${port}`, fallback },
+      count: 300,
+      name: 'exiting',
+      inProcess: true,
+      end: 'exit',
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      /logwire appender: 300 records not acknowledged when the process exited \(collector tcp\/127\.0\.0\.1:\d+ not connected[^)]*\) were written to fallback /,
+    );
+    expectOneToN(await numbersIn(fallback), 300);
+  }, 60_000);
+
+  it('process.exit() with records in flight to a collector gone silent: all of them are counted', async () => {
+    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
+      cwd: dir,
+      listeners: 1,
+    });
+    const app = runApp({
+      options: { address: collector.addresses[0] },
+      count: 20_000,
+      name: 'frozen',
+      paceEvery: 500,
+      paceMs: 50,
+      inProcess: true,
+      end: 'exit',
+    });
+    await eventually(
+      async () => expect((await numbersIn(join(logs, 'frozen.log'))).length).toBeGreaterThan(0),
+      30_000,
+    );
+    collector.child.kill('SIGSTOP'); // connected and silent: nothing more is acknowledged
+    const run = await app;
+    collector.child.kill('SIGCONT');
+    expect(run.code).toBe(0);
+    const match = /logwire appender: (\d+) records not acknowledged when the process exited .* are lost/.exec(
+      run.stderr,
+    );
+    expect(match, run.stderr).not.toBeNull();
+    const written = (await numbersIn(join(logs, 'frozen.log'))).length;
+    expect(Number(match![1])).toBeGreaterThanOrEqual(20_000 - written);
+    expect(Number(match![1])).toBeLessThanOrEqual(20_000);
+  }, 60_000);
+});
+
 it('keeps logging with the collector down: the queue policy bounds memory, drops are counted', async () => {
   const port = await freePort();
   const run = await runApp({

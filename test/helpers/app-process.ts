@@ -11,6 +11,7 @@ const PACKED_APP_DIR = join(resolve(import.meta.dirname, '..', '..'), '.tmp', 'p
 
 const APP = `
 import pino from 'pino';
+import { createAppender } from 'logwire/appender';
 const options = JSON.parse(process.env.LW_OPTIONS ?? '{}');
 const count = Number(process.env.LW_COUNT ?? '1000');
 const first = Number(process.env.LW_FIRST ?? '1');
@@ -19,7 +20,10 @@ const ms = Number(process.env.LW_PACE_MS ?? '0');
 const bigAt = Number(process.env.LW_BIG_AT ?? '0');
 const bigBytes = Number(process.env.LW_BIG_BYTES ?? '0');
 const alsoFile = process.env.LW_ALSO_FILE;
-const transport = alsoFile
+const inProcess = process.env.LW_IN_PROCESS === '1';
+const transport = inProcess
+  ? await createAppender(options)
+  : alsoFile
   ? pino.transport({ targets: [
       { target: 'logwire/appender', options },
       { target: 'pino/file', options: { destination: alsoFile } },
@@ -32,6 +36,8 @@ for (let n = first; n < first + count; n++) {
   if (every > 0 && n % every === 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 if (process.env.LW_END === 'exit') process.exit(0);
+// In process, the app ends the stream itself: pino ends only transports.
+if (inProcess) transport.end();
 `;
 
 export interface AppRun {
@@ -51,6 +57,8 @@ export interface AppOptions {
   /** 'exit': process.exit(0) right after logging; default: a natural exit. */
   readonly end?: 'exit' | 'natural';
   readonly timeoutMs?: number;
+  /** The appender in the app's own thread (`pino(await createAppender(options))`), no worker. */
+  readonly inProcess?: boolean;
   /** Also log to this file through pino/file, in `targets` beside logwire. */
   readonly alsoFile?: string;
   /** Record number `at` carries a pad of `bytes` (oversize tests). */
@@ -74,6 +82,7 @@ export function runApp(app: AppOptions): Promise<AppRun> {
       LW_PACE_MS: String(app.paceMs ?? 0),
       LW_END: app.end ?? 'natural',
       LW_ALSO_FILE: app.alsoFile ?? '',
+      LW_IN_PROCESS: app.inProcess === true ? '1' : '0',
       LW_BIG_AT: String(app.big?.at ?? 0),
       LW_BIG_BYTES: String(app.big?.bytes ?? 0),
     },

@@ -55,6 +55,22 @@ describe('Numbering', () => {
     expect(queue.records).toBe(0);
   });
 
+  it('lists the numbered batches whose append has not resolved (what process exit must still report)', async () => {
+    const { numbering, queue, held } = setup();
+    queue.push(Buffer.from(rec(0) + rec(1)), 2);
+    queue.push(Buffer.from(rec(2)), 1);
+    numbering.commit();
+    // Synchronously after commit, as in an 'exit' listener: numbered, held nowhere else yet.
+    expect(numbering.appendingBatches().map((b) => [b.seq, b.count])).toEqual([
+      [1, 2],
+      [3, 1],
+    ]);
+    expect(held).toHaveLength(0);
+    await settle();
+    expect(numbering.appendingBatches()).toEqual([]);
+    expect(held).toHaveLength(2);
+  });
+
   it('numbers nothing from a memory store while batches may not go out', async () => {
     const { numbering, queue, held, setSending } = setup();
     setSending(false);
