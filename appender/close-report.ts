@@ -30,13 +30,12 @@ export interface CloseReport {
 export function formatCloseReport(report: CloseReport): string | undefined {
   const parts: string[] = [];
   if (report.undelivered > 0) {
-    parts.push(
-      `${report.undelivered} records not acknowledged ${
-        report.cause === 'exit'
-          ? `when the process exited (${report.peer})`
-          : `within closeTimeout (${report.closeTimeout} ms; ${report.peer})`
-      }` + (report.fallback === undefined ? ' are lost' : ` were written to fallback ${report.fallback}`),
-    );
+    const when =
+      report.cause === 'exit'
+        ? `when the process exited (${report.peer})`
+        : `within closeTimeout (${report.closeTimeout} ms; ${report.peer})`;
+    const fate = report.fallback === undefined ? 'are lost' : `were written to fallback ${report.fallback}`;
+    parts.push(`${report.undelivered} records not acknowledged ${when} ${fate}`);
   }
   const dropped = report.overflow + report.tooLarge;
   if (dropped > 0) {
