@@ -183,6 +183,42 @@ describe('in process (pino(await createAppender(options)), no worker)', () => {
     expectOneToN(await numbersIn(fallback), 300);
   }, 60_000);
 
+  it('with a spool, process.exit(): what reached the spool ships next start, the rest goes to fallback, none twice', async () => {
+    const spool = join(dir, 'spool');
+    const fallback = join(dir, 'fallback.ndjson');
+    const address = `tcp/127.0.0.1:${await freePort()}`;
+    // The collector is down; 2,000 records are logged with pauses (the spool takes them), the
+    // last 100 just before process.exit().
+    const first = await runApp({
+      options: { address, spool, fallback },
+      count: 2100,
+      name: 'spooled',
+      paceEvery: 500,
+      paceMs: 200,
+      inProcess: true,
+      end: 'exit',
+    });
+    expect(first.code).toBe(0);
+    const inFallback = await numbersIn(fallback);
+    const spooled = 2100 - inFallback.length;
+    expect(first.stderr).toContain(`${inFallback.length} records not acknowledged when the process exited`);
+    expect(first.stderr).toContain(`${spooled} records stay in spool`);
+    expect(inFallback.length).toBeGreaterThanOrEqual(100);
+    const collector = await startCollector(['--listen', address, '--output', logs], {
+      cwd: dir,
+      listeners: 1,
+    });
+    const second = await runApp({ options: { address, spool }, count: 100, first: 2101, name: 'spooled' });
+    expect(second.code, second.stderr).toBe(0);
+    const shipped = await numbersIn(join(logs, 'spooled.log'));
+    expectOneToN(
+      [...shipped.filter((n) => n <= 2100), ...inFallback].sort((a, b) => a - b),
+      2100,
+    );
+    expect(shipped.filter((n) => n > 2100)).toHaveLength(100);
+    expect((await collector.stop()).code).toBe(0);
+  }, 60_000);
+
   it('process.exit() with records in flight to a collector gone silent: all of them are counted', async () => {
     const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
       cwd: dir,
