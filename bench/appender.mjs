@@ -12,8 +12,9 @@
  *              loop yields, so the two sides ship only after it)
  *   exit       from spawning the app until it exited (logwire exits once all is acknowledged)
  *   peak RSS   the app's process.resourceUsage().maxRSS at exit (both threads)
- *   CPU        the app's user + system CPU; "off main": all of it but the main thread's (the
- *              transport's worker, GC helpers, libuv's pool; Linux only); and the collector's,
+ *   CPU        the app's user + system CPU; "main-thread": the app's own thread alone (Linux, 10 ms
+ *              ticks); "off main": all the rest (the transport's worker, GC helpers, libuv's
+ *              pool); and the collector's,
  *              start-up included (the third party on a 2-core machine: what it takes, the app lacks)
  *
  *   npm run build && node bench/appender.mjs
@@ -335,6 +336,9 @@ async function run(variant) {
     rejected,
     maxRssMiB: report.maxRssKiB / 1024,
     cpuMs: report.cpuUserMs + report.cpuSystemMs,
+    // The app's own thread: in process, the appender's whole work; as a transport, pino's
+    // serialising plus thread-stream's copying.
+    mainCpuMs: report.mainCpuMs ?? Number.NaN,
     // Worker, GC helpers and libuv's pool: all the app's CPU but its main thread's.
     otherCpuMs:
       report.mainCpuMs === undefined ? Number.NaN : report.cpuUserMs + report.cpuSystemMs - report.mainCpuMs,
@@ -360,6 +364,7 @@ const COLUMNS = [
   ['records', 'records delivered', 0],
   ['maxRssMiB', 'app peak RSS MiB', 1],
   ['cpuMs', 'app CPU ms', 0],
+  ['mainCpuMs', 'app main-thread CPU ms', 0],
   ['otherCpuMs', 'app CPU off main ms', 0],
   ['collectorRssMiB', 'collector RSS MiB', 1],
   ['collectorCpuMs', 'collector CPU ms', 0],
@@ -498,6 +503,8 @@ function tQuantile975(df) {
   return t;
 }
 
-const PAIRED = COLUMNS.filter(([key]) => ['emitMs', 'deliveredMs', 'drainMs', 'maxRssMiB'].includes(key));
+const PAIRED = COLUMNS.filter(([key]) =>
+  ['emitMs', 'deliveredMs', 'drainMs', 'maxRssMiB', 'mainCpuMs'].includes(key),
+);
 
 await main();

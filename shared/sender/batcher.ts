@@ -259,10 +259,14 @@ export class Batcher {
   /**
    * Makes room for `bytes` more after `used`. The bytes not yet cut (`start` … `used`) move only
    * here, once per chunk: within the slab when none of its batches is out, else to another slab
-   * (a free one, or new), sized for them and the chunk.
+   * (a free one, or new), sized for them and the chunk. Moving to another slab first cuts the
+   * whole lines waiting there: the end of a slab ends a batch, so batches tile their slabs and
+   * only a partial line is copied (else a batch nearly full, about to be cut, moved whole, and
+   * the rest of its slab stayed unused as long as the slab's other batches were held).
    */
   #reserve(bytes: number): void {
     if (this.#used + bytes <= this.#slab.length) return;
+    if (this.#complete > this.#start && !this.#pool.idle(this.#slab)) this.cut();
     const live = this.#used - this.#start;
     const needed = live + bytes;
     let target = this.#slab;
