@@ -17,7 +17,7 @@
  *              pool); and the collector's,
  *              start-up included (the third party on a 2-core machine: what it takes, the app lacks)
  *
- *   npm run build && node bench/appender.mjs
+ *   npm run build && node bench/appender.mjs   (logwire as a transport and in process, against pino-socket)
  *   LW_BENCH_COUNT=200000 LW_BENCH_RUNS=2 node bench/appender.mjs          (a quick check)
  *   LW_BENCH_VARIANTS=logwire,pino-socket,pino-socket-reconnect node bench/appender.mjs
  *   LW_BENCH_OPTIONS='{"queue":{"maxBytes":268435456}}' node bench/appender.mjs  (on top of each logwire variant's)
@@ -96,7 +96,9 @@ const VARIANT_DEFS = {
   },
   'pino-socket-inprocess': { transport: 'pino-socket', mode: 'inprocess' },
 };
-const VARIANTS = (process.env.LW_BENCH_VARIANTS ?? 'logwire,pino-socket').split(',').filter(Boolean);
+const VARIANTS = (process.env.LW_BENCH_VARIANTS ?? 'logwire,logwire-inprocess,pino-socket')
+  .split(',')
+  .filter(Boolean);
 for (const v of VARIANTS)
   if (!(v in VARIANT_DEFS))
     throw new Error(`unknown variant ${v}: one of ${Object.keys(VARIANT_DEFS).join(', ')}`);
