@@ -246,8 +246,10 @@ export class Appender extends Writable {
 
   /** Writes after end are not an error here (it would be fatal to the worker): dropped, counted. */
   override write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
-    if (this.writableEnded || this.destroyed) {
-      this.#dropLate(chunk);
+    if (this.writableEnded || this.destroyed || this.#gaveUp) {
+      const records = this.#dropLate(chunk);
+      // Logged by an 'exit' listener after this appender's own: its report is out already.
+      if (this.#exiting && records > 0) this.#stderr(this.#lateLine(records));
       const done = typeof encoding === 'function' ? encoding : cb;
       if (typeof done === 'function') queueMicrotask(() => done(null));
       return false;
@@ -262,11 +264,20 @@ export class Appender extends Writable {
   }
 
   override _write(chunk: string | Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
+    // At exit, the writes node still buffered were taken by #onProcessExit already.
+    if (this.#exiting) {
+      cb();
+      return;
+    }
     this.#take(chunk);
     this.#hold.afterWrite(cb);
   }
 
   override _writev(chunks: { chunk: string | Buffer }[], cb: WriteCallback): void {
+    if (this.#exiting) {
+      cb();
+      return;
+    }
     for (const { chunk } of chunks) this.#take(chunk);
     this.#hold.afterWrite(cb);
   }
@@ -379,6 +390,9 @@ export class Appender extends Writable {
   #onProcessExit(): void {
     this.#exiting = true;
     try {
+      // Writes node's Writable still buffers behind a held one (the hold, 'block'): pino
+      // handed them over, so they are ours to deliver or report.
+      for (const { chunk } of this.#bufferedWrites()) this.#take(chunk);
       this.#intake.drain();
       this.#batcher.end();
       this.#giveUp('exit', this.#describePeer());
@@ -394,28 +408,45 @@ export class Appender extends Writable {
     const sender = this.#sender;
     const left = this.#queue.drain();
     const spooling = this.#spooling();
-    // Numbered, but the store has not taken them yet: in memory only, or perhaps not on disk.
+    // Numbered, but the store has not taken them yet: in memory only, or not (all) on disk. A
+    // spool writes one batch at a time, so only the first of them can be on disk already.
     const inAppend = sender?.appendingBatches() ?? [];
     const unacked = sender !== undefined && !spooling ? [...sender.unacked(), ...inAppend] : [];
-    for (const batch of [...unacked, ...left]) {
+    const spoolPending = spooling ? inAppend : [];
+    for (const batch of [...unacked, ...left, ...spoolPending]) {
       this.#undelivered += batch.count;
       this.#fallback.write(batch.body);
     }
-    this.#fallback.close();
-    const spoolPending = spooling ? inAppend.reduce((sum, batch) => sum + batch.count, 0) : 0;
+    // At exit the fallback stays open: an 'exit' listener after this one may still log.
+    if (cause === 'closeTimeout') this.#fallback.close();
+    const pendingRecords = spoolPending.reduce((sum, batch) => sum + batch.count, 0);
     const line = formatCloseReport({
       cause,
-      undelivered: this.#undelivered,
+      acknowledging: sender !== undefined,
+      undelivered: this.#undelivered - pendingRecords,
       overflow: this.#queue.dropped,
       tooLarge: this.#tooLarge + (sender?.counters.dropped ?? this.#udp?.counters.dropped ?? 0),
-      leftInSpool: spooling ? (sender?.unacknowledged ?? 0) - spoolPending : 0,
-      spoolPending,
+      leftInSpool: spooling ? (sender?.unacknowledged ?? 0) - pendingRecords : 0,
+      spoolPending: pendingRecords,
+      maybeInSpool: spoolPending[0]?.count ?? 0,
       closeTimeout: this.options.closeTimeout,
       fallback: this.#fallbackName(),
       peer,
       spoolDir: this.options.spool?.dir,
     });
     if (line !== undefined) this.#stderr(line);
+  }
+
+  /** The line for records logged after the exit report (by an app's own 'exit' listener). */
+  #lateLine(records: number): string {
+    const fallback = this.#fallbackName();
+    const fate = fallback === undefined ? 'are lost' : `were written to fallback ${fallback}`;
+    return `logwire appender: ${records} records logged after the exit report ${fate}\n`;
+  }
+
+  /** The writes node's Writable buffers behind the one in progress (`writableBuffer`, untyped). */
+  #bufferedWrites(): readonly { chunk: string | Buffer }[] {
+    return (this as unknown as { writableBuffer?: { chunk: string | Buffer }[] }).writableBuffer ?? [];
   }
 
   #describePeer(): string {
@@ -430,12 +461,14 @@ export class Appender extends Writable {
     return fallback === 'stderr' ? 'stderr' : fallback.path;
   }
 
-  #dropLate(chunk: unknown): void {
+  /** A write that can no longer be delivered: to fallback, counted. Returns its records. */
+  #dropLate(chunk: unknown): number {
     const body = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : undefined;
-    if (body === undefined) return;
+    if (body === undefined) return 0;
     let records = 0;
     for (let at = body.indexOf(10); at !== -1; at = body.indexOf(10, at + 1)) records += 1;
     this.#undelivered += records;
     this.#fallback.write(body);
+    return records;
   }
 }

@@ -9,6 +9,8 @@ import { writeSync } from 'node:fs';
 export interface CloseReport {
   /** Why delivery stopped being waited for: closeTimeout ran out, or the process exited first. */
   readonly cause: 'closeTimeout' | 'exit';
+  /** A session (acknowledged records); false for UDP and NDJSON, where records are only sent. */
+  readonly acknowledging: boolean;
   /** Records neither acknowledged nor spooled when closing gave up. */
   readonly undelivered: number;
   /** Records dropped earlier: queue overflow, too large for a body or a datagram. */
@@ -16,8 +18,10 @@ export interface CloseReport {
   readonly tooLarge: number;
   /** Records left in the spool, to be shipped by the next start. */
   readonly leftInSpool: number;
-  /** Records being written to the spool when the process exited: those not yet on disk are lost. */
+  /** Records still being written to the spool when delivery was given up (written to fallback). */
   readonly spoolPending: number;
+  /** Of those, the first batch's: its write was under way, so it may be in the spool as well. */
+  readonly maybeInSpool: number;
   readonly closeTimeout: number;
   /** Where dropped records were written, if anywhere ("stderr", a path). */
   readonly fallback: string | undefined;
@@ -35,7 +39,8 @@ export function formatCloseReport(report: CloseReport): string | undefined {
         ? `when the process exited (${report.peer})`
         : `within closeTimeout (${report.closeTimeout} ms; ${report.peer})`;
     const fate = report.fallback === undefined ? 'are lost' : `were written to fallback ${report.fallback}`;
-    parts.push(`${report.undelivered} records not acknowledged ${when} ${fate}`);
+    const what = report.acknowledging ? 'not acknowledged' : 'not sent';
+    parts.push(`${report.undelivered} records ${what} ${when} ${fate}`);
   }
   const dropped = report.overflow + report.tooLarge;
   if (dropped > 0) {
@@ -50,8 +55,13 @@ export function formatCloseReport(report: CloseReport): string | undefined {
     );
   }
   if (report.spoolPending > 0) {
+    const when = report.cause === 'exit' ? 'when the process exited' : 'when closing gave up';
+    const fate =
+      report.fallback === undefined
+        ? `are lost (the first ${report.maybeInSpool} may be in the spool)`
+        : `were written to fallback ${report.fallback} (the first ${report.maybeInSpool} may also be in the spool)`;
     parts.push(
-      `${report.spoolPending} records were being written to spool ${report.spoolDir} when the process exited (those not yet on disk are lost)`,
+      `${report.spoolPending} records still being written to spool ${report.spoolDir} ${when} ${fate}`,
     );
   }
   return parts.length === 0 ? undefined : `logwire appender: ${parts.join('; ')}\n`;

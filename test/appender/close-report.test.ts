@@ -3,11 +3,13 @@ import { type CloseReport, formatCloseReport } from '../../appender/close-report
 
 const nothing: CloseReport = {
   cause: 'closeTimeout',
+  acknowledging: true,
   undelivered: 0,
   overflow: 0,
   tooLarge: 0,
   leftInSpool: 0,
   spoolPending: 0,
+  maybeInSpool: 0,
   closeTimeout: 8000,
   fallback: undefined,
   peer: 'collector tcp/127.0.0.1:4043 connected',
@@ -28,6 +30,12 @@ describe('formatCloseReport', () => {
     );
   });
 
+  it('says "not sent" where nothing is acknowledged (UDP, NDJSON)', () => {
+    expect(formatCloseReport({ ...nothing, acknowledging: false, cause: 'exit', undelivered: 2 })).toBe(
+      'logwire appender: 2 records not sent when the process exited (collector tcp/127.0.0.1:4043 connected) are lost\n',
+    );
+  });
+
   it('puts every count in one line: drops, the spool, and appends to it cut short by exit', () => {
     const line = formatCloseReport({
       ...nothing,
@@ -36,12 +44,13 @@ describe('formatCloseReport', () => {
       tooLarge: 1,
       leftInSpool: 40,
       spoolPending: 7,
+      maybeInSpool: 2,
       spoolDir: '/var/spool/app',
     });
     expect(line).toBe(
       "logwire appender: 4 records were dropped (3 by the queue's overflow policy, 1 too large); " +
         '40 records stay in spool /var/spool/app for the next start (collector tcp/127.0.0.1:4043 connected); ' +
-        '7 records were being written to spool /var/spool/app when the process exited (those not yet on disk are lost)\n',
+        '7 records still being written to spool /var/spool/app when the process exited are lost (the first 2 may be in the spool)\n',
     );
   });
 });

@@ -30,6 +30,8 @@ const transport = inProcess
     ] })
   : pino.transport({ target: 'logwire/appender', options });
 const logger = pino({ name: process.env.LW_NAME ?? 'app' }, transport);
+// The app's own 'exit' listener, registered after the appender's: it logs one more record.
+if (process.env.LW_EXIT_LOG === '1') process.on('exit', () => logger.info({ n: first + count }, 'at exit'));
 for (let n = first; n < first + count; n++) {
   if (n === bigAt) logger.info({ n, pad: 'x'.repeat(bigBytes) }, 'big record');
   else logger.info({ n }, 'record');
@@ -59,6 +61,8 @@ export interface AppOptions {
   readonly timeoutMs?: number;
   /** The appender in the app's own thread (`pino(await createAppender(options))`), no worker. */
   readonly inProcess?: boolean;
+  /** Log one more record (number first + count) from the app's own 'exit' listener. */
+  readonly logAtExit?: boolean;
   /** Also log to this file through pino/file, in `targets` beside logwire. */
   readonly alsoFile?: string;
   /** Record number `at` carries a pad of `bytes` (oversize tests). */
@@ -83,6 +87,7 @@ export function runApp(app: AppOptions): Promise<AppRun> {
       LW_END: app.end ?? 'natural',
       LW_ALSO_FILE: app.alsoFile ?? '',
       LW_IN_PROCESS: app.inProcess === true ? '1' : '0',
+      LW_EXIT_LOG: app.logAtExit === true ? '1' : '0',
       LW_BIG_AT: String(app.big?.at ?? 0),
       LW_BIG_BYTES: String(app.big?.bytes ?? 0),
     },
