@@ -21,3 +21,4 @@ function withoutPinoKeys(options: unknown): unknown {
 
 export { Appender, type AppenderCounters, type AppenderDeps, createAppender } from './appender.js';
 export { type AppenderOptions, parseAppenderOptions } from './options.js';
+export { createThreadedAppender, ThreadedAppender } from './threaded.js';

@@ -43,13 +43,25 @@ function transportOptions() {
  * LW_BENCH_MODE=inprocess: the transport's stream in the app's own thread, as pino documents for
  * a destination (`pino(await build(options))`), with no worker and no thread-stream between.
  */
-const inProcess = process.env.LW_BENCH_MODE === 'inprocess';
-const destination = inProcess ? await openInProcess(transportOptions()) : pino.transport(transportOptions());
+const mode = process.env.LW_BENCH_MODE ?? 'worker';
+const inProcess = mode === 'inprocess';
+const destination =
+  mode === 'thread'
+    ? await openThreaded(transportOptions())
+    : inProcess
+      ? await openInProcess(transportOptions())
+      : pino.transport(transportOptions());
 const logger = pino({ name: 'billing' }, destination);
 
 async function openInProcess({ target, options }) {
   const module = await import(target);
   return module.default(options);
+}
+
+/** LW_BENCH_MODE=thread: logwire's own shipping thread (`createThreadedAppender`), no thread-stream. */
+async function openThreaded({ target, options }) {
+  const module = await import(target);
+  return module.createThreadedAppender(options);
 }
 
 /**

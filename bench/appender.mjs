@@ -95,6 +95,8 @@ const VARIANT_DEFS = {
     mode: 'inprocess',
   },
   'pino-socket-inprocess': { transport: 'pino-socket', mode: 'inprocess' },
+  // logwire's own shipping thread (createThreadedAppender): it ships while the loop runs.
+  'logwire-thread': { transport: 'logwire', options: {}, mode: 'thread' },
 };
 const VARIANTS = (process.env.LW_BENCH_VARIANTS ?? 'logwire,logwire-inprocess,pino-socket')
   .split(',')

@@ -1,0 +1,38 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createAppender } from './appender.js';
+import { COUNTER_KEYS, type ThreadData, type ToMain, type ToThread } from './thread-messages.js';
+
+/**
+ * The shipping thread of `createThreadedAppender`: an in-process appender of its own, fed the
+ * record lines the app's thread posts. Everything after the lines (batching, numbering, the
+ * session, the spool, close and its report) is the appender's, unchanged.
+ */
+
+const port = parentPort;
+if (port === null) throw new Error('logwire: thread-worker.js runs only as a worker thread');
+const data = workerData as ThreadData;
+const post = (message: ToMain): void => port.postMessage(message);
+
+try {
+  const appender = await createAppender(data.options);
+  const publishCounters = (): void => {
+    const counters = appender.counters;
+    for (let i = 0; i < COUNTER_KEYS.length; i++) data.counters[i] = counters[COUNTER_KEYS[i]!];
+  };
+  appender.on('progress', publishCounters);
+  appender.on('close', () => {
+    publishCounters();
+    // The app's thread may be blocked in Atomics.wait at exit: the flag, not a message, wakes it.
+    Atomics.store(data.state, 0, 1);
+    Atomics.notify(data.state, 0);
+    post({ type: 'closed' });
+  });
+  port.on('message', (message: ToThread) => {
+    if (typeof message === 'string') appender.write(message);
+    else if (message.type === 'flush') appender.flush(() => post({ type: 'flushed', id: message.id }));
+    else if (message.type === 'end') appender.end();
+  });
+  post({ type: 'ready' });
+} catch (error) {
+  post({ type: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });
+}
