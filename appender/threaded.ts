@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, LogwireError } from '../shared/errors.js';
+import { createFallback, type Fallback } from '../shared/sender/fallback.js';
 import type { AppenderCounters } from './appender.js';
 import { writeStderr } from './close-report.js';
-import { parseAppenderOptions } from './options.js';
+import { type AppenderOptions, parseAppenderOptions } from './options.js';
 import { onProcessExit } from './process-exit.js';
 import { CLOSE_GRACE } from './shipper.js';
 import { COUNTER_KEYS, type ThreadData, type ToMain } from './thread-messages.js';
@@ -28,8 +29,7 @@ const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
 /** Starts the shipping thread and resolves once its appender is up (options and spool checked). */
 export async function createThreadedAppender(options: unknown): Promise<ThreadedAppender> {
   // Checked here too, so that a bad option throws in the caller's thread with its own stack.
-  const { closeTimeout } = parseAppenderOptions(options);
-  const appender = new ThreadedAppender(options, closeTimeout);
+  const appender = new ThreadedAppender(options, parseAppenderOptions(options));
   await appender.ready;
   return appender;
 }
@@ -41,6 +41,9 @@ export class ThreadedAppender extends EventEmitter {
   readonly #state = new Int32Array(new SharedArrayBuffer(4));
   readonly #counters = new Float64Array(new SharedArrayBuffer(8 * COUNTER_KEYS.length));
   readonly #closeTimeout: number;
+  /** For lines that arrive once the shipping thread is gone (an 'exit' listener of the app). */
+  readonly #fallback: Fallback;
+  readonly #fallbackName: string | undefined;
   readonly #lines: string[] = [];
   #bytes = 0;
   #postScheduled = false;
@@ -50,9 +53,16 @@ export class ThreadedAppender extends EventEmitter {
   #nextFlush = 0;
   readonly #unhookExit: () => void;
 
-  constructor(options: unknown, closeTimeout: number) {
+  constructor(options: unknown, parsed: AppenderOptions) {
     super();
-    this.#closeTimeout = closeTimeout;
+    this.#closeTimeout = parsed.closeTimeout;
+    this.#fallback = createFallback(parsed.fallback);
+    this.#fallbackName =
+      parsed.fallback === undefined
+        ? undefined
+        : parsed.fallback === 'stderr'
+          ? 'stderr'
+          : parsed.fallback.path;
     const workerData: ThreadData = { options, state: this.#state, counters: this.#counters };
     this.#worker = new Worker(WORKER_URL, { workerData });
     this.ready = new Promise((resolve, reject) => {
@@ -171,7 +181,11 @@ export class ThreadedAppender extends EventEmitter {
   #lost(lines: string): void {
     let records = 0;
     for (let at = lines.indexOf('\n'); at !== -1; at = lines.indexOf('\n', at + 1)) records += 1;
-    if (records > 0) writeStderr(`logwire appender: ${records} records logged after close are lost\n`);
+    if (records === 0) return;
+    this.#fallback.write(Buffer.from(lines));
+    const fate =
+      this.#fallbackName === undefined ? 'are lost' : `were written to fallback ${this.#fallbackName}`;
+    writeStderr(`logwire appender: ${records} records logged after close ${fate}\n`);
   }
 
   /**
@@ -191,5 +205,7 @@ export class ThreadedAppender extends EventEmitter {
       writeStderr(
         'logwire appender: the shipping thread did not close in time at exit; records may be lost\n',
       );
+    // No event loop turn comes any more: what is written now (a later 'exit' listener) is late.
+    this.#closed = true;
   }
 }

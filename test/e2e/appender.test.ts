@@ -301,6 +301,77 @@ describe('in process (pino(await createAppender(options)), no worker)', () => {
   }, 60_000);
 });
 
+describe('on its own shipping thread (createThreadedAppender)', () => {
+  it('ships every record exactly once and in order; a natural exit waits for the acknowledgements', async () => {
+    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
+      cwd: dir,
+      listeners: 1,
+    });
+    const run = await runApp({
+      options: { address: collector.addresses[0] },
+      count: 100_000,
+      name: 'threaded',
+      threaded: true,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+    expectOneToN(await numbersIn(join(logs, 'threaded.log')), 100_000);
+  }, 60_000);
+
+  it('process.exit() right after logging, collector down: the thread closes within closeTimeout and reports', async () => {
+    const fallback = join(dir, 'fallback.ndjson');
+    const run = await runApp({
+      options: { address: `tcp/127.0.0.1:${await freePort()}`, fallback, closeTimeout: 300 },
+      count: 500,
+      name: 'threaded',
+      threaded: true,
+      end: 'exit',
+      logAtExit: true,
+    });
+    expect(run.code).toBe(0);
+    // The record logged by the app's own 'exit' listener, after the appender's, is counted too.
+    expect(run.stderr).toMatch(
+      /logwire appender: 500 records not acknowledged within closeTimeout \(300 ms; .*\) were written to fallback/,
+    );
+    expect(run.stderr).toMatch(/1 records logged after close were written to fallback/);
+    expectOneToN(await numbersIn(fallback), 501);
+  }, 60_000);
+
+  it('with a spool, process.exit() while the collector is down loses nothing: the next run ships it', async () => {
+    const spool = join(dir, 'spool');
+    const address = `tcp/127.0.0.1:${await freePort()}`;
+    const first = await runApp({
+      options: { address, spool, closeTimeout: 300 },
+      count: 20_000,
+      name: 'threaded',
+      threaded: true,
+      end: 'exit',
+    });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/20000 records stay in spool/);
+    const collector = await startCollector(['--listen', address, '--output', logs], {
+      cwd: dir,
+      listeners: 1,
+    });
+    const second = await runApp({
+      options: { address, spool },
+      count: 1000,
+      first: 20_001,
+      name: 'threaded',
+      threaded: true,
+    });
+    expect(second.code, second.stderr).toBe(0);
+    expectOneToN(await numbersIn(join(logs, 'threaded.log')), 21_000);
+    expect((await collector.stop()).code).toBe(0);
+  }, 60_000);
+
+  it('a bad option rejects createThreadedAppender in the caller, with its code', async () => {
+    const run = await runApp({ options: { address: 'nonsense' }, count: 1, name: 'bad', threaded: true });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/LW_ERR_BAD_OPTION/);
+  }, 60_000);
+});
+
 it('keeps logging with the collector down: the queue policy bounds memory, drops are counted', async () => {
   const port = await freePort();
   const run = await runApp({

@@ -11,7 +11,7 @@ const PACKED_APP_DIR = join(resolve(import.meta.dirname, '..', '..'), '.tmp', 'p
 
 const APP = `
 import pino from 'pino';
-import { createAppender } from 'logwire/appender';
+import { createAppender, createThreadedAppender } from 'logwire/appender';
 const options = JSON.parse(process.env.LW_OPTIONS ?? '{}');
 const count = Number(process.env.LW_COUNT ?? '1000');
 const first = Number(process.env.LW_FIRST ?? '1');
@@ -21,7 +21,10 @@ const bigAt = Number(process.env.LW_BIG_AT ?? '0');
 const bigBytes = Number(process.env.LW_BIG_BYTES ?? '0');
 const alsoFile = process.env.LW_ALSO_FILE;
 const inProcess = process.env.LW_IN_PROCESS === '1';
-const transport = inProcess
+const threaded = process.env.LW_THREADED === '1';
+const transport = threaded
+  ? await createThreadedAppender(options)
+  : inProcess
   ? await createAppender(options)
   : alsoFile
   ? pino.transport({ targets: [
@@ -61,6 +64,8 @@ export interface AppOptions {
   readonly timeoutMs?: number;
   /** The appender in the app's own thread (`pino(await createAppender(options))`), no worker. */
   readonly inProcess?: boolean;
+  /** The appender on its own shipping thread (`createThreadedAppender`); the app just ends. */
+  readonly threaded?: boolean;
   /** Log one more record (number first + count) from the app's own 'exit' listener. */
   readonly logAtExit?: boolean;
   /** Also log to this file through pino/file, in `targets` beside logwire. */
@@ -87,6 +92,7 @@ export function runApp(app: AppOptions): Promise<AppRun> {
       LW_END: app.end ?? 'natural',
       LW_ALSO_FILE: app.alsoFile ?? '',
       LW_IN_PROCESS: app.inProcess === true ? '1' : '0',
+      LW_THREADED: app.threaded === true ? '1' : '0',
       LW_EXIT_LOG: app.logAtExit === true ? '1' : '0',
       LW_BIG_AT: String(app.big?.at ?? 0),
       LW_BIG_BYTES: String(app.big?.bytes ?? 0),
