@@ -164,7 +164,7 @@ export class Appender extends Writable {
     this.#udp = shipping.kind === 'udp' ? shipping.shipper : undefined;
     this.#ndjson = shipping.kind === 'ndjson' ? shipping.shipper : undefined;
     this.#shipper.on('progress', () => {
-      this.#hold.check();
+      this.#hold.check(true);
       this.#conditions.check();
       this.emit('progress');
     });

@@ -2,11 +2,17 @@ import type { Clock, TimerHandle } from '../shared/net/clock.js';
 import type { OverflowPolicy } from '../shared/sender/record-queue.js';
 
 /**
- * How long a full queue may hold pino's input back while a session takes records (a burst faster
- * than the collector acknowledges) before the drop policy applies: pino keeps what it could not
- * hand over in its own buffer meanwhile, so this bounds what that buffer grows by.
+ * How long a full queue may hold pino's input back, while a session takes records, without the
+ * collector making progress, before the drop policy applies. pino keeps what it could not hand
+ * over in its own buffer meanwhile: a stalled collector costs the app at most this much logging.
  */
 export const HOLD_LIMIT_MS = 1000;
+/**
+ * The longest a hold lasts even while the collector makes progress (a burst that arrives faster
+ * than it acknowledges, on a busy machine). pino's buffer then grows by the app's rate less the
+ * collector's, for at most this long: far below thread-stream's own limit at any usual rate.
+ */
+export const HOLD_MAX_MS = 3000;
 
 type WriteCallback = (error?: Error | null) => void;
 
@@ -41,6 +47,8 @@ export class InputHold {
   #timer: TimerHandle | undefined;
   #expired = false;
   #ending = false;
+  /** When the running hold began. */
+  #holdStart = 0;
 
   constructor(options: InputHoldOptions) {
     this.#options = options;
@@ -60,16 +68,27 @@ export class InputHold {
       return;
     }
     this.#blocked = cb;
-    if (this.#options.overflow !== 'block')
-      this.#timer ??= this.#options.clock.setTimeout(() => this.#endHold(true), HOLD_LIMIT_MS);
+    if (this.#options.overflow !== 'block' && this.#timer === undefined) {
+      this.#holdStart = this.#options.clock.now();
+      this.#timer = this.#options.clock.setTimeout(() => this.#endHold(true), HOLD_LIMIT_MS);
+    }
   }
 
-  /** After progress: a queue drained to half allows a new hold; no session taking records ends one. */
-  check(): void {
+  /**
+   * After a change: a queue drained to half allows a new hold; `progressed` (the collector
+   * acknowledged, or the store took a batch) gives the running hold HOLD_LIMIT_MS more, up to
+   * HOLD_MAX_MS in all; no session taking records ends it.
+   */
+  check(progressed = false): void {
     const queue = this.#options.queue;
     if (queue.bytes <= queue.maxBytes / 2) {
       this.#expired = false;
       this.#clearTimer();
+    } else if (this.#timer !== undefined && progressed) {
+      const clock = this.#options.clock;
+      const left = this.#holdStart + HOLD_MAX_MS - clock.now();
+      clock.clearTimeout(this.#timer);
+      this.#timer = clock.setTimeout(() => this.#endHold(true), Math.max(0, Math.min(HOLD_LIMIT_MS, left)));
     }
     if (this.#blocked !== undefined && this.#options.overflow !== 'block' && !this.holding)
       this.#endHold(false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type HeldQueue, HOLD_LIMIT_MS, InputHold } from '../../appender/input-hold.js';
+import { type HeldQueue, HOLD_LIMIT_MS, HOLD_MAX_MS, InputHold } from '../../appender/input-hold.js';
 import { ManualClock } from '../../shared/net/clock.js';
 import type { OverflowPolicy } from '../../shared/sender/record-queue.js';
 
@@ -64,6 +64,38 @@ describe('InputHold', () => {
     t.queue.bytes = 50;
     t.hold.check();
     expect(t.hold.holding).toBe(true);
+  });
+
+  it('progress gives a hold HOLD_LIMIT_MS more; a change without progress does not', async () => {
+    const t = setup('drop-oldest');
+    t.queue.bytes = 100;
+    t.write('w1');
+    t.clock.advance(HOLD_LIMIT_MS - 100);
+    t.hold.check(true); // the collector acknowledged: the burst is moving
+    t.clock.advance(HOLD_LIMIT_MS - 100);
+    await t.settle();
+    expect(t.done).toEqual([]);
+    t.hold.check(); // a status change, no progress: no more time
+    t.clock.advance(100);
+    await t.settle();
+    expect(t.done).toEqual(['w1']);
+    expect(t.queue.trims).toBe(1);
+  });
+
+  it('a hold lasts HOLD_MAX_MS at most, however steady the progress', async () => {
+    const t = setup('drop-newest');
+    t.queue.bytes = 100;
+    t.write('w1');
+    for (let at = 0; at < HOLD_MAX_MS - 200; at += 200) {
+      t.clock.advance(200);
+      t.hold.check(true);
+    }
+    await t.settle();
+    expect(t.done).toEqual([]);
+    t.clock.advance(200);
+    await t.settle();
+    expect(t.done).toEqual(['w1']);
+    expect(t.queue.trims).toBe(1);
   });
 
   it('a drop policy does not hold when no session takes records, and a held write goes once none does', async () => {
