@@ -26,6 +26,8 @@ try {
     Atomics.store(data.state, 0, 1);
     Atomics.notify(data.state, 0);
     post({ type: 'closed' });
+    // Nothing more to do: let the thread end once the message is out (the app may run on).
+    port.unref();
   });
   port.on('message', (message: ToThread) => {
     if (typeof message === 'string') appender.write(message);

@@ -318,6 +318,22 @@ describe('on its own shipping thread (createThreadedAppender)', () => {
     expectOneToN(await numbersIn(join(logs, 'threaded.log')), 100_000);
   }, 60_000);
 
+  it('logger.flush() calls back once everything logged is acknowledged', async () => {
+    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
+      cwd: dir,
+      listeners: 1,
+    });
+    const run = await runApp({
+      options: { address: collector.addresses[0] },
+      count: 5000,
+      name: 'flushed',
+      threaded: true,
+      flush: true,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('flushed: 5000 acknowledged\n');
+  }, 60_000);
+
   it('process.exit() right after logging, collector down: the thread closes within closeTimeout and reports', async () => {
     const fallback = join(dir, 'fallback.ndjson');
     const run = await runApp({

@@ -40,6 +40,10 @@ for (let n = first; n < first + count; n++) {
   else logger.info({ n }, 'record');
   if (every > 0 && n % every === 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
+if (process.env.LW_FLUSH === '1') {
+  await new Promise((resolve) => logger.flush(resolve));
+  process.stderr.write('flushed: ' + transport.counters.acknowledged + ' acknowledged\\n');
+}
 if (process.env.LW_END === 'exit') process.exit(0);
 // In process, the app ends the stream itself: pino ends only transports.
 if (inProcess) transport.end();
@@ -66,6 +70,8 @@ export interface AppOptions {
   readonly inProcess?: boolean;
   /** The appender on its own shipping thread (`createThreadedAppender`); the app just ends. */
   readonly threaded?: boolean;
+  /** After logging, `logger.flush()` and print the acknowledged count (in process or threaded). */
+  readonly flush?: boolean;
   /** Log one more record (number first + count) from the app's own 'exit' listener. */
   readonly logAtExit?: boolean;
   /** Also log to this file through pino/file, in `targets` beside logwire. */
@@ -93,6 +99,7 @@ export function runApp(app: AppOptions): Promise<AppRun> {
       LW_ALSO_FILE: app.alsoFile ?? '',
       LW_IN_PROCESS: app.inProcess === true ? '1' : '0',
       LW_THREADED: app.threaded === true ? '1' : '0',
+      LW_FLUSH: app.flush === true ? '1' : '0',
       LW_EXIT_LOG: app.logAtExit === true ? '1' : '0',
       LW_BIG_AT: String(app.big?.at ?? 0),
       LW_BIG_BYTES: String(app.big?.bytes ?? 0),
