@@ -413,12 +413,8 @@ export class Appender extends Writable {
     const inAppend = sender?.appendingBatches() ?? [];
     const unacked = sender !== undefined && !spooling ? [...sender.unacked(), ...inAppend] : [];
     const spoolPending = spooling ? inAppend : [];
-    for (const batch of [...unacked, ...left, ...spoolPending]) {
-      this.#undelivered += batch.count;
-      this.#fallback.write(batch.body);
-    }
-    // At exit the fallback stays open: an 'exit' listener after this one may still log.
-    if (cause === 'closeTimeout') this.#fallback.close();
+    const giveUp = [...unacked, ...left, ...spoolPending];
+    for (const batch of giveUp) this.#undelivered += batch.count;
     const pendingRecords = spoolPending.reduce((sum, batch) => sum + batch.count, 0);
     const line = formatCloseReport({
       cause,
@@ -434,7 +430,11 @@ export class Appender extends Writable {
       peer,
       spoolDir: this.options.spool?.dir,
     });
+    // The count first: writing a large rest to fallback may take longer than the app waits.
     if (line !== undefined) this.#stderr(line);
+    for (const batch of giveUp) this.#fallback.write(batch.body);
+    // At exit the fallback stays open: an 'exit' listener after this one may still log.
+    if (cause === 'closeTimeout') this.#fallback.close();
   }
 
   /** The line for records logged after the exit report (by an app's own 'exit' listener). */

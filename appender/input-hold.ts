@@ -88,7 +88,9 @@ export class InputHold {
       const clock = this.#options.clock;
       const left = this.#holdStart + HOLD_MAX_MS - clock.now();
       clock.clearTimeout(this.#timer);
-      this.#timer = clock.setTimeout(() => this.#endHold(true), Math.max(0, Math.min(HOLD_LIMIT_MS, left)));
+      this.#timer = undefined;
+      if (left <= 0) this.#endHold(true);
+      else this.#timer = clock.setTimeout(() => this.#endHold(true), Math.min(HOLD_LIMIT_MS, left));
     }
     if (this.#blocked !== undefined && this.#options.overflow !== 'block' && !this.holding)
       this.#endHold(false);

@@ -1,6 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createAppender } from './appender.js';
-import { COUNTER_KEYS, type ThreadData, type ToMain, type ToThread } from './thread-messages.js';
+import {
+  COUNTER_KEYS,
+  THREAD_CLOSED,
+  THREAD_FAILED,
+  type ThreadData,
+  type ToMain,
+  type ToThread,
+} from './thread-messages.js';
 
 /**
  * The shipping thread of `createThreadedAppender`: an in-process appender of its own, fed the
@@ -23,8 +30,7 @@ try {
   appender.on('close', () => {
     publishCounters();
     // The app's thread may be blocked in Atomics.wait at exit: the flag, not a message, wakes it.
-    Atomics.store(data.state, 0, 1);
-    Atomics.notify(data.state, 0);
+    setState(THREAD_CLOSED);
     post({ type: 'closed' });
     // Nothing more to do: let the thread end once the message is out (the app may run on).
     port.unref();
@@ -36,5 +42,11 @@ try {
   });
   post({ type: 'ready' });
 } catch (error) {
+  setState(THREAD_FAILED);
   post({ type: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });
+}
+
+function setState(state: number): void {
+  Atomics.store(data.state, 0, state);
+  Atomics.notify(data.state, 0);
 }

@@ -7,7 +7,7 @@ import { writeStderr } from './close-report.js';
 import { type AppenderOptions, parseAppenderOptions } from './options.js';
 import { onProcessExit } from './process-exit.js';
 import { CLOSE_GRACE } from './shipper.js';
-import { COUNTER_KEYS, type ThreadData, type ToMain } from './thread-messages.js';
+import { COUNTER_KEYS, THREAD_RUNNING, type ThreadData, type ToMain } from './thread-messages.js';
 
 /**
  * `pino(await createThreadedAppender(options))`: the appender on a shipping thread of its own,
@@ -25,6 +25,12 @@ import { COUNTER_KEYS, type ThreadData, type ToMain } from './thread-messages.js
 /** Lines posted together: large enough that posting costs nothing per record. */
 const POST_BYTES = 256 * 1024;
 const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
+/**
+ * What the exit wait allows beyond closeTimeout and the shipper's teardown: the shipping thread
+ * may first have a backlog of posted lines to take, and a large rest to report and write to
+ * fallback (pino gives its transports 10 s).
+ */
+const EXIT_SLACK_MS = 10_000;
 
 /** Starts the shipping thread and resolves once its appender is up (options and spool checked). */
 export async function createThreadedAppender(options: unknown): Promise<ThreadedAppender> {
@@ -38,10 +44,11 @@ export class ThreadedAppender extends EventEmitter {
   /** Settles once the shipping thread's appender exists (rejects with its creation error). */
   readonly ready: Promise<void>;
   readonly #worker: Worker;
+  /** [0]: THREAD_RUNNING, then THREAD_CLOSED or THREAD_FAILED (set by the shipping thread). */
   readonly #state = new Int32Array(new SharedArrayBuffer(4));
   readonly #counters = new Float64Array(new SharedArrayBuffer(8 * COUNTER_KEYS.length));
   readonly #closeTimeout: number;
-  /** For lines that arrive once the shipping thread is gone (an 'exit' listener of the app). */
+  /** For lines the shipping thread can no longer take (after end(), a failure, or exit). */
   readonly #fallback: Fallback;
   readonly #fallbackName: string | undefined;
   readonly #lines: string[] = [];
@@ -49,9 +56,15 @@ export class ThreadedAppender extends EventEmitter {
   #postScheduled = false;
   #ended = false;
   #closed = false;
+  /** The process 'exit' hook ran: nothing asynchronous happens any more. */
+  #exited = false;
+  #settleReady: ((error?: Error) => void) | undefined;
   readonly #flushes = new Map<number, () => void>();
   #nextFlush = 0;
-  readonly #unhookExit: () => void;
+  /** Records the shipping thread could not take, and how many of them were reported. */
+  #late = 0;
+  #lateSaid = 0;
+  #lateCause = 'end()';
 
   constructor(options: unknown, parsed: AppenderOptions) {
     super();
@@ -66,23 +79,17 @@ export class ThreadedAppender extends EventEmitter {
     const workerData: ThreadData = { options, state: this.#state, counters: this.#counters };
     this.#worker = new Worker(WORKER_URL, { workerData });
     this.ready = new Promise((resolve, reject) => {
-      this.#worker.on('message', (message: ToMain) => {
-        if (message.type === 'ready') {
-          // Like pino's transports, the thread does not keep the process alive once started:
-          // exit waits for it (#onProcessExit). Until then it does, so start-up can finish.
-          if (!this.#ended && this.#flushes.size === 0) this.#worker.unref();
-          resolve();
-        } else if (message.type === 'failed') {
-          // Nothing was taken yet: the caller gets the error, nothing else is said.
-          this.#closed = true;
-          this.#unhookExit();
-          reject(new LogwireError((message.code ?? 'LW_ERR_BAD_OPTION') as ErrorCode, message.message));
-        } else this.#onMessage(message);
-      });
+      this.#settleReady = (error) => {
+        this.#settleReady = undefined;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
     });
-    this.#worker.on('error', (error) => this.#onFailure(error.message));
+    this.#worker.on('message', (message: ToMain) => this.#onMessage(message));
+    this.#worker.on('error', (error) => this.#onFailure(`the shipping thread failed: ${error.message}`));
     this.#worker.on('exit', () => this.#onFailure('the shipping thread exited'));
-    this.#unhookExit = onProcessExit(() => this.#onProcessExit());
+    // Kept for the whole life of the process: late lines are reported at exit too.
+    onProcessExit(() => this.#onProcessExit());
   }
 
   /** The shipping thread's counters, as it last published them. */
@@ -99,7 +106,7 @@ export class ThreadedAppender extends EventEmitter {
   /** Takes record lines (pino writes one per call). Never throws, never blocks. */
   write(chunk: string | Buffer): boolean {
     const lines = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    if (this.#closed) {
+    if (this.#ended || this.#closed) {
       this.#lost(lines);
       return false;
     }
@@ -115,7 +122,7 @@ export class ThreadedAppender extends EventEmitter {
 
   /** Calls back once everything written so far is acknowledged or spooled (or closeTimeout passed). */
   flush(cb?: (error?: Error | null) => void): void {
-    if (this.#closed) {
+    if (this.#closed || !this.#threadRunning()) {
       queueMicrotask(() => cb?.(null));
       return;
     }
@@ -129,8 +136,8 @@ export class ThreadedAppender extends EventEmitter {
   /** Ends: the shipping thread delivers or reports everything, then 'close' is emitted. */
   end(): this {
     if (this.#ended || this.#closed) return this;
-    this.#ended = true;
     this.#post();
+    this.#ended = true;
     this.#worker.ref();
     this.#worker.postMessage({ type: 'end' });
     return this;
@@ -141,51 +148,82 @@ export class ThreadedAppender extends EventEmitter {
     this.#post();
   };
 
+  /** Hands the lines held to the shipping thread, or, once it cannot take them, to fallback. */
   #post(): void {
-    if (this.#lines.length === 0 || this.#closed) return;
+    if (this.#lines.length === 0) return;
     const text = this.#lines.length === 1 ? this.#lines[0]! : this.#lines.join('');
     this.#lines.length = 0;
     this.#bytes = 0;
-    this.#worker.postMessage(text);
+    if (this.#closed || this.#ended || !this.#threadRunning()) this.#lost(text);
+    else this.#worker.postMessage(text);
+  }
+
+  #threadRunning(): boolean {
+    return Atomics.load(this.#state, 0) === THREAD_RUNNING;
   }
 
   #onMessage(message: ToMain): void {
-    if (message.type === 'flushed') {
+    if (message.type === 'ready') {
+      // Like pino's transports, the thread does not keep the process alive once started: exit
+      // waits for it (#onProcessExit). Until then it does, so that start-up can finish.
+      if (!this.#ended && this.#flushes.size === 0) this.#worker.unref();
+      this.#settleReady?.();
+    } else if (message.type === 'failed') {
+      // Nothing was taken yet: the caller gets the error, nothing else is said.
+      this.#closed = true;
+      this.#settleReady?.(
+        new LogwireError((message.code ?? 'LW_ERR_BAD_OPTION') as ErrorCode, message.message),
+      );
+    } else if (message.type === 'flushed') {
       this.#flushes.get(message.id)?.();
       this.#flushes.delete(message.id);
       if (this.#flushes.size === 0 && !this.#ended) this.#worker.unref();
-    } else if (message.type === 'closed') {
+    } else {
       this.#finish();
     }
   }
 
-  /** The thread ended or crashed without closing its appender: say so, never throw. */
+  /** The thread ended or crashed without closing its appender: say so once, never throw. */
   #onFailure(reason: string): void {
     if (this.#closed) return;
-    writeStderr(`logwire appender: ${reason} before closing; records it had not acknowledged may be lost\n`);
-    this.#lost(this.#lines.join(''));
-    this.#lines.length = 0;
+    this.#settleReady?.(new LogwireError('LW_ERR_CLOSED', `${reason} before it was ready`));
+    const queued = this.counters.queued;
+    const fate = this.#fallbackName === undefined ? 'are lost' : `go to fallback ${this.#fallbackName}`;
+    writeStderr(
+      `logwire appender: ${reason} before closing: up to ${queued} records it held are lost; records logged from now on ${fate} (counted at exit)\n`,
+    );
+    this.#lateCause = 'the shipping thread stopped';
     this.#finish();
+    this.#post();
   }
 
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#unhookExit();
     for (const done of this.#flushes.values()) done();
     this.#flushes.clear();
     this.#worker.unref();
     this.emit('close');
   }
 
+  /** Lines the shipping thread cannot take: to fallback, counted, reported at exit (or now). */
   #lost(lines: string): void {
     let records = 0;
     for (let at = lines.indexOf('\n'); at !== -1; at = lines.indexOf('\n', at + 1)) records += 1;
     if (records === 0) return;
     this.#fallback.write(Buffer.from(lines));
+    this.#late += records;
+    // After the exit hook, no later moment comes to report them.
+    if (this.#exited) this.#sayLate();
+  }
+
+  #sayLate(): void {
+    const records = this.#late - this.#lateSaid;
+    if (records === 0) return;
+    this.#lateSaid = this.#late;
     const fate =
       this.#fallbackName === undefined ? 'are lost' : `were written to fallback ${this.#fallbackName}`;
-    writeStderr(`logwire appender: ${records} records logged after close ${fate}\n`);
+    writeStderr(`logwire appender: ${records} records logged after ${this.#lateCause} ${fate}\n`);
   }
 
   /**
@@ -194,18 +232,23 @@ export class ThreadedAppender extends EventEmitter {
    * closeTimeout and reports what it could not deliver itself.
    */
   #onProcessExit(): void {
-    if (this.#closed) return;
-    this.#post();
-    if (!this.#ended) {
-      this.#ended = true;
-      this.#worker.postMessage({ type: 'end' });
+    if (!this.#closed && this.#threadRunning()) {
+      if (!this.#ended) {
+        this.#post();
+        this.#ended = true;
+        this.#lateCause = 'the exit report';
+        this.#worker.postMessage({ type: 'end' });
+      }
+      const limit = this.#closeTimeout + 2 * CLOSE_GRACE + EXIT_SLACK_MS;
+      if (Atomics.wait(this.#state, 0, THREAD_RUNNING, limit) === 'timed-out') {
+        writeStderr(
+          `logwire appender: the shipping thread did not close within ${limit} ms of exit: up to ${this.counters.queued} records (its last count) may be lost\n`,
+        );
+      }
     }
-    const waited = Atomics.wait(this.#state, 0, 0, this.#closeTimeout + 2 * CLOSE_GRACE);
-    if (waited === 'timed-out')
-      writeStderr(
-        'logwire appender: the shipping thread did not close in time at exit; records may be lost\n',
-      );
-    // No event loop turn comes any more: what is written now (a later 'exit' listener) is late.
+    this.#post();
+    this.#exited = true;
     this.#closed = true;
+    this.#sayLate();
   }
 }

@@ -334,6 +334,27 @@ describe('on its own shipping thread (createThreadedAppender)', () => {
     expect(run.stderr).toBe('flushed: 5000 acknowledged\n');
   }, 60_000);
 
+  it('records logged after end() go to fallback and are counted at exit; the rest arrive', async () => {
+    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
+      cwd: dir,
+      listeners: 1,
+    });
+    const fallback = join(dir, 'fallback.ndjson');
+    const run = await runApp({
+      options: { address: collector.addresses[0], fallback },
+      count: 2000,
+      name: 'ended',
+      threaded: true,
+      afterEnd: 10,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe(
+      `logwire appender: 10 records logged after end() were written to fallback ${fallback}\n`,
+    );
+    expectOneToN(await numbersIn(join(logs, 'ended.log')), 2000);
+    expect(await numbersIn(fallback)).toEqual(Array.from({ length: 10 }, (_, k) => 2001 + k));
+  }, 60_000);
+
   it('process.exit() right after logging, collector down: the thread closes within closeTimeout and reports', async () => {
     const fallback = join(dir, 'fallback.ndjson');
     const run = await runApp({
@@ -349,7 +370,7 @@ describe('on its own shipping thread (createThreadedAppender)', () => {
     expect(run.stderr).toMatch(
       /logwire appender: 500 records not acknowledged within closeTimeout \(300 ms; .*\) were written to fallback/,
     );
-    expect(run.stderr).toMatch(/1 records logged after close were written to fallback/);
+    expect(run.stderr).toMatch(/1 records logged after the exit report were written to fallback/);
     expectOneToN(await numbersIn(fallback), 501);
   }, 60_000);
 

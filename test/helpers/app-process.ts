@@ -44,6 +44,11 @@ if (process.env.LW_FLUSH === '1') {
   await new Promise((resolve) => logger.flush(resolve));
   process.stderr.write('flushed: ' + transport.counters.acknowledged + ' acknowledged\\n');
 }
+const afterEnd = Number(process.env.LW_AFTER_END ?? '0');
+if (afterEnd > 0) {
+  transport.end();
+  for (let k = 0; k < afterEnd; k++) logger.info({ n: first + count + k }, 'after end');
+}
 if (process.env.LW_END === 'exit') process.exit(0);
 // In process, the app ends the stream itself: pino ends only transports.
 if (inProcess) transport.end();
@@ -72,6 +77,8 @@ export interface AppOptions {
   readonly threaded?: boolean;
   /** After logging, `logger.flush()` and print the acknowledged count (in process or threaded). */
   readonly flush?: boolean;
+  /** Call the stream's end() after logging, then log this many records more. */
+  readonly afterEnd?: number;
   /** Log one more record (number first + count) from the app's own 'exit' listener. */
   readonly logAtExit?: boolean;
   /** Also log to this file through pino/file, in `targets` beside logwire. */
@@ -100,6 +107,7 @@ export function runApp(app: AppOptions): Promise<AppRun> {
       LW_IN_PROCESS: app.inProcess === true ? '1' : '0',
       LW_THREADED: app.threaded === true ? '1' : '0',
       LW_FLUSH: app.flush === true ? '1' : '0',
+      LW_AFTER_END: String(app.afterEnd ?? 0),
       LW_EXIT_LOG: app.logAtExit === true ? '1' : '0',
       LW_BIG_AT: String(app.big?.at ?? 0),
       LW_BIG_BYTES: String(app.big?.bytes ?? 0),
