@@ -123,7 +123,12 @@ export class Appender extends Writable {
       overflow: options.queue.overflow,
       queue: this.#queue,
       clock,
-      taking: () => this.#sender?.sending ?? this.#ndjson?.connected ?? false,
+      // Opening counts: a burst that arrives before READY waits in pino's buffer, not dropped.
+      taking: () => {
+        const sender = this.#sender;
+        if (sender === undefined) return this.#ndjson?.connected ?? false;
+        return sender.sending || sender.opening;
+      },
     });
     this.#conditions = new Conditions(deps.clock ?? systemClock);
     const udp = options.delivery === 'udp';

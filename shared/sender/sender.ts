@@ -66,6 +66,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   /** A session is up: READY came and the client reported 'connected'. */
   #ready = false;
   #paused = false;
+  /** A session is being opened on a live link (see `opening`). */
+  #opening = false;
   #messenger: Messenger | undefined;
   #linkFull = false;
   /** Last record sent in this session: an ACK above it is clamped to it. */
@@ -110,6 +112,11 @@ export class Sender extends EventEmitter<SenderEvents> {
   /** True while a session is up and not paused. */
   get sending(): boolean {
     return this.#ready && !this.#paused;
+  }
+
+  /** A link is up and its session is being opened (REGISTER sent, or about to be): READY is near. */
+  get opening(): boolean {
+    return this.#opening;
   }
 
   get paused(): boolean {
@@ -319,6 +326,17 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   async #handshake(messenger: Messenger, signal: AbortSignal): Promise<void> {
     this.#paused = false;
+    this.#opening = true;
+    try {
+      await this.#open(messenger, signal);
+    } catch (error) {
+      this.#opening = false;
+      throw error;
+    }
+    // Still opening until the client reports 'connected' (then `sending`): no gap between.
+  }
+
+  async #open(messenger: Messenger, signal: AbortSignal): Promise<void> {
     const options = this.#options;
     const opened = await openSession(
       messenger,
@@ -376,6 +394,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     if (status.state === 'connected') {
       if (!this.#ready) {
         this.#ready = true;
+        this.#opening = false;
         this.#linkFull = false;
         const messenger = status.messenger;
         this.#messenger = messenger;
@@ -395,6 +414,7 @@ export class Sender extends EventEmitter<SenderEvents> {
   /** The session is over: whatever was in flight waits to be resent whole in the next one. */
   #lose(): void {
     this.#ready = false;
+    this.#opening = false;
     this.#paused = false;
     this.#messenger = undefined;
     this.#linkFull = false;

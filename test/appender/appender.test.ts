@@ -536,6 +536,31 @@ describe('appender', () => {
       inOrder(fake.lines(), 0, 20_000);
     });
 
+    it('holds while the session opens too: a burst before READY waits, nothing is dropped', async () => {
+      const fake = await collector();
+      fake.holdingReady = true;
+      const { stream } = await appender({
+        address: fake.address,
+        service: 'hold',
+        queue: { maxBytes: 16 * 1024 },
+        window: 4096,
+        batch: { maxBytes: 1024, maxDelay: 0 },
+      });
+      await until(() => fake.heldReady.length > 0, [fake, stream], 'REGISTER');
+      const written = writeUntilHeld(stream, 0, 20_000);
+      expect(written).toBeLessThan(20_000);
+      expect(stream.counters.dropped).toBe(0);
+      fake.releaseReady();
+      for (let from = written; from < 20_000; ) {
+        const drained = once(stream, 'drain');
+        await drained;
+        from += writeUntilHeld(stream, from, 20_000);
+      }
+      await until(() => stream.counters.acknowledged === 20_000, [fake, stream], 'every record');
+      expect(stream.counters.dropped).toBe(0);
+      inOrder(fake.lines(), 0, 20_000);
+    });
+
     for (const overflow of ['drop-oldest', 'drop-newest'] as const) {
       it(`'${overflow}' applies once the hold has lasted HOLD_LIMIT_MS without the queue draining`, async () => {
         const clock = new ManualClock();

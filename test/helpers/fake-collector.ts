@@ -53,6 +53,9 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
   gaps = 0;
   /** Answer EVENTS with ACK (false: a peer that never acknowledges). */
   acking = true;
+  /** Hold READY back: each REGISTER's answer waits in `heldReady` until `releaseReady()`. */
+  holdingReady = false;
+  readonly heldReady: (() => void)[] = [];
   /** Answer REGISTER with this instead of READY, e.g. { command: 'UNAUTHORIZED', reason: 'bad_token' }. */
   refuse: { command: 'UNAUTHORIZED' | 'INVALID'; reason: string } | undefined;
   /** Answer the next REGISTER with INVALID sequence_behind whatever the marks. */
@@ -196,10 +199,22 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
       session.messenger.close();
       return;
     }
-    session.source = source;
-    this.marks.set(source, mark);
-    reply(message('READY', { version: 1, last: mark, max_body: this.maxBody }));
-    if (this.#paused) reply(message('PAUSE'));
+    const ready = (): void => {
+      session.source = source;
+      this.marks.set(source, mark);
+      reply(message('READY', { version: 1, last: mark, max_body: this.maxBody }));
+      if (this.#paused) reply(message('PAUSE'));
+    };
+    if (this.holdingReady) {
+      this.heldReady.push(ready);
+      this.emit('change');
+    } else ready();
+  }
+
+  /** Answers every REGISTER held back, and holds no more. */
+  releaseReady(): void {
+    this.holdingReady = false;
+    for (const ready of this.heldReady.splice(0)) ready();
   }
 
   #onEvents(session: Session, msg: Message, reply: (m: Message) => void): void {
