@@ -54,9 +54,14 @@ export class InputHold {
     this.#options = options;
   }
 
-  /** RecordQueue's `holding`: a drop policy keeps records over the bound for now. */
+  /**
+   * RecordQueue's `holding`: a drop policy keeps records over the bound for now. While closing it
+   * keeps everything: what pino handed over before the end is delivered within closeTimeout, or
+   * reported as undelivered, never dropped by the policy on its way in.
+   */
   get holding(): boolean {
-    if (this.#options.overflow === 'block' || this.#ending || this.#expired) return false;
+    if (this.#ending) return true;
+    if (this.#options.overflow === 'block' || this.#expired) return false;
     return this.#options.taking();
   }
 

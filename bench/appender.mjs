@@ -260,13 +260,13 @@ async function run(variant) {
   app.stderr.setEncoding('utf8').on('data', (text) => (stderr += text));
   let exitedAt;
   let exitCode;
-  const exited = new Promise((done) =>
-    app.once('exit', (code, signal) => {
-      exitedAt = now();
-      exitCode = code ?? signal;
-      done();
-    }),
-  );
+  app.once('exit', (code, signal) => {
+    exitedAt = now();
+    exitCode = code ?? signal;
+  });
+  // 'close' comes once stdout and stderr are read to their end: a report written just before
+  // exit is not missed.
+  const exited = new Promise((done) => app.once('close', done));
 
   let file;
   let lineLength;

@@ -536,6 +536,17 @@ describe('appender', () => {
       inOrder(fake.lines(), 0, 20_000);
     });
 
+    it('closing drops nothing: a large chunk still deferred at end() is delivered whole, over the bound', async () => {
+      const { fake, stream } = await connected({});
+      let chunk = '';
+      for (let i = 0; i < 20_000; i++) chunk += line(i); // about 200 KiB: batched a moment later
+      stream.write(chunk);
+      await close(stream);
+      expect(stream.counters.dropped).toBe(0);
+      expect(stream.counters.acknowledged).toBe(20_000);
+      inOrder(fake.lines(), 0, 20_000);
+    });
+
     it('holds while the session opens too: a burst before READY waits, nothing is dropped', async () => {
       const fake = await collector();
       fake.holdingReady = true;
