@@ -3,12 +3,12 @@ import { formatAddress } from '../shared/net/address.js';
 import { type Clock, createSystemClock, systemClock } from '../shared/net/clock.js';
 import type { ClientState, ConnectFn } from '../shared/net/permanent-client.js';
 import { Batcher } from '../shared/sender/batcher.js';
-import { createFallback, type Fallback } from '../shared/sender/fallback.js';
+import { createFallback, type Fallback, fallbackName, recordsIn } from '../shared/sender/fallback.js';
 import { RecordQueue } from '../shared/sender/record-queue.js';
 import type { Sender } from '../shared/sender/sender.js';
 import { type UdpSender, udpBodyRoom } from '../shared/sender/udp-sender.js';
 import { ChunkIntake } from './chunk-intake.js';
-import { formatCloseReport, writeStderr } from './close-report.js';
+import { fateOf, formatCloseReport, writeStderr } from './close-report.js';
 import { InputHold } from './input-hold.js';
 import type { NdjsonSender } from './ndjson.js';
 import { type AppenderOptions, parseAppenderOptions, scriptName } from './options.js';
@@ -445,7 +445,7 @@ export class Appender extends Writable {
   /** The line for records logged after the exit report (by an app's own 'exit' listener). */
   #lateLine(records: number): string {
     const fallback = this.#fallbackName();
-    const fate = fallback === undefined ? 'are lost' : `were written to fallback ${fallback}`;
+    const fate = fateOf(fallback);
     return `logwire appender: ${records} records logged after the exit report ${fate}\n`;
   }
 
@@ -461,17 +461,14 @@ export class Appender extends Writable {
   }
 
   #fallbackName(): string | undefined {
-    const fallback = this.options.fallback;
-    if (fallback === undefined) return undefined;
-    return fallback === 'stderr' ? 'stderr' : fallback.path;
+    return fallbackName(this.options.fallback);
   }
 
   /** A write that can no longer be delivered: to fallback, counted. Returns its records. */
   #dropLate(chunk: unknown): number {
     const body = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : undefined;
     if (body === undefined) return 0;
-    let records = 0;
-    for (let at = body.indexOf(10); at !== -1; at = body.indexOf(10, at + 1)) records += 1;
+    const records = recordsIn(body);
     this.#undelivered += records;
     this.#fallback.write(body);
     return records;

@@ -30,6 +30,11 @@ export interface CloseReport {
   readonly spoolDir: string | undefined;
 }
 
+/** What became of records that could not be delivered: "are lost", or where they were written. */
+export function fateOf(fallback: string | undefined): string {
+  return fallback === undefined ? 'are lost' : `were written to fallback ${fallback}`;
+}
+
 /** The report line with its LF, or undefined when there is nothing to say. */
 export function formatCloseReport(report: CloseReport): string | undefined {
   const parts: string[] = [];
@@ -38,7 +43,7 @@ export function formatCloseReport(report: CloseReport): string | undefined {
       report.cause === 'exit'
         ? `when the process exited (${report.peer})`
         : `within closeTimeout (${report.closeTimeout} ms; ${report.peer})`;
-    const fate = report.fallback === undefined ? 'are lost' : `were written to fallback ${report.fallback}`;
+    const fate = fateOf(report.fallback);
     const what = report.acknowledging ? 'not acknowledged' : 'not sent';
     parts.push(`${report.undelivered} records ${what} ${when} ${fate}`);
   }

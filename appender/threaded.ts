@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, LogwireError } from '../shared/errors.js';
-import { createFallback, type Fallback } from '../shared/sender/fallback.js';
+import { createFallback, type Fallback, fallbackName, recordsIn } from '../shared/sender/fallback.js';
 import type { AppenderCounters } from './appender.js';
-import { writeStderr } from './close-report.js';
+import { fateOf, writeStderr } from './close-report.js';
 import { type AppenderOptions, parseAppenderOptions } from './options.js';
 import { onProcessExit } from './process-exit.js';
 import { CLOSE_GRACE } from './shipper.js';
@@ -70,12 +70,7 @@ export class ThreadedAppender extends EventEmitter {
     super();
     this.#closeTimeout = parsed.closeTimeout;
     this.#fallback = createFallback(parsed.fallback);
-    this.#fallbackName =
-      parsed.fallback === undefined
-        ? undefined
-        : parsed.fallback === 'stderr'
-          ? 'stderr'
-          : parsed.fallback.path;
+    this.#fallbackName = fallbackName(parsed.fallback);
     const workerData: ThreadData = { options, state: this.#state, counters: this.#counters };
     this.#worker = new Worker(WORKER_URL, { workerData });
     this.ready = new Promise((resolve, reject) => {
@@ -208,10 +203,10 @@ export class ThreadedAppender extends EventEmitter {
 
   /** Lines the shipping thread cannot take: to fallback, counted, reported at exit (or now). */
   #lost(lines: string): void {
-    let records = 0;
-    for (let at = lines.indexOf('\n'); at !== -1; at = lines.indexOf('\n', at + 1)) records += 1;
+    const body = Buffer.from(lines);
+    const records = recordsIn(body);
     if (records === 0) return;
-    this.#fallback.write(Buffer.from(lines));
+    this.#fallback.write(body);
     this.#late += records;
     // After the exit hook, no later moment comes to report them.
     if (this.#exited) this.#sayLate();
@@ -221,8 +216,7 @@ export class ThreadedAppender extends EventEmitter {
     const records = this.#late - this.#lateSaid;
     if (records === 0) return;
     this.#lateSaid = this.#late;
-    const fate =
-      this.#fallbackName === undefined ? 'are lost' : `were written to fallback ${this.#fallbackName}`;
+    const fate = fateOf(this.#fallbackName);
     writeStderr(`logwire appender: ${records} records logged after ${this.#lateCause} ${fate}\n`);
   }
 

@@ -26,6 +26,19 @@ export const NO_FALLBACK: Fallback = Object.freeze({
   close(): void {},
 });
 
+/** How reports name a target ("stderr", or the file's path); undefined without one. */
+export function fallbackName(target: FallbackTarget | undefined): string | undefined {
+  if (target === undefined) return undefined;
+  return target === 'stderr' ? 'stderr' : target.path;
+}
+
+/** The records (LF-terminated lines) in a body about to be dropped, for the count reported. */
+export function recordsIn(body: Buffer): number {
+  let records = 0;
+  for (let at = body.indexOf(10); at !== -1; at = body.indexOf(10, at + 1)) records += 1;
+  return records;
+}
+
 /** Creates the fallback for a target; the file is opened at the first write. */
 export function createFallback(target: FallbackTarget | undefined): Fallback {
   if (target === undefined) return NO_FALLBACK;
