@@ -394,6 +394,8 @@ export class Appender extends Writable {
    */
   #onProcessExit(): void {
     this.#exiting = true;
+    // As at close: the queue keeps what comes in, to be reported as undelivered, not dropped.
+    this.#hold.end();
     try {
       // Writes node's Writable still buffers behind a held one (the hold, 'block'): pino
       // handed them over, so they are ours to deliver or report.

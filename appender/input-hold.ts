@@ -35,10 +35,11 @@ export interface InputHoldOptions {
 
 /**
  * When the appender's write completes while the record queue is full. 'block' holds it until
- * there is room. A drop policy holds it too, but only while a session takes records and for at
- * most HOLD_LIMIT_MS: a burst then waits in pino's buffer for the collector instead of being
- * dropped; after that the policy drops, until the queue is half empty again. Once the stream
- * ends nothing is held, so that closing (and its closeTimeout) can start.
+ * there is room. A drop policy holds it too, but only while a session takes records (or is
+ * opening), for HOLD_LIMIT_MS without progress and HOLD_MAX_MS in all: a burst then waits in
+ * pino's buffer for the collector instead of being dropped; after that the policy drops, until
+ * the queue is half empty again. Once the stream ends no write is held, so that closing (and its
+ * closeTimeout) can start, and the queue keeps everything that came before the end.
  */
 export class InputHold {
   readonly #options: InputHoldOptions;

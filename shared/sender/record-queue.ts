@@ -9,9 +9,10 @@
  *   block        take it anyway and report "full" until the sender makes room: the writer
  *                stops reading its input (the one opt-in that may block the app)
  *
- * While `holding()` says so (the appender: a session is taking records, for a while), a drop
- * policy waits: a full queue takes batches as 'block' does and the writer holds its input; when
- * the hold ends, `trim` applies the policy to what came in over the bound.
+ * While `holding()` says so (the appender: a session is taking records or opening, for a while;
+ * and while closing), a drop policy waits: a full queue takes batches as 'block' does and the
+ * writer holds its input; when the hold ends, `trim` applies the policy to what came in over the
+ * bound (closing trims nothing: it delivers or reports the whole queue).
  *
  * Drops are whole batches and are counted in records. A batch larger than `maxBytes` alone is
  * dropped under every policy: it could never fit.
@@ -79,7 +80,7 @@ export class RecordQueue {
     return this.#dropped;
   }
 
-  /** True when the queue holds `maxBytes` or more (only 'block' or a hold lets it get there). */
+  /** True when the queue holds `maxBytes` or more (only 'block', a hold or closing gets it there). */
   get full(): boolean {
     return this.#bytes >= this.maxBytes;
   }

@@ -68,6 +68,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   #paused = false;
   /** A session is being opened on a live link (see `opening`). */
   #opening = false;
+  /** Handshakes begun: tells the current one from an older one that fails late. */
+  #handshakes = 0;
   #messenger: Messenger | undefined;
   #linkFull = false;
   /** Last record sent in this session: an ACK above it is clamped to it. */
@@ -327,10 +329,12 @@ export class Sender extends EventEmitter<SenderEvents> {
   async #handshake(messenger: Messenger, signal: AbortSignal): Promise<void> {
     this.#paused = false;
     this.#opening = true;
+    const attempt = ++this.#handshakes;
     try {
       await this.#open(messenger, signal);
     } catch (error) {
-      this.#opening = false;
+      // A late failure of an older handshake must not end the opening of a newer one.
+      if (attempt === this.#handshakes) this.#opening = false;
       throw error;
     }
     // Still opening until the client reports 'connected' (then `sending`): no gap between.
