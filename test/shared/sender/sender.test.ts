@@ -202,6 +202,40 @@ describe('Sender', () => {
     await until(() => s.counters.acknowledged === 10, [fake, s], 'acks');
   });
 
+  it('is opening from REGISTER on, and not once REGISTER timed out and the link was dropped', async () => {
+    const fake = await collector();
+    fake.holdingReady = true;
+    const { s, queue } = sender(fake, {
+      registerTimeout: 150,
+      client: { backoff: [10_000], connectTimeout: 2000 },
+    });
+    const states: string[] = [];
+    s.on('status', (status) => states.push(status.state));
+    expect(s.opening).toBe(false);
+    feed(queue, 0, 10);
+    s.start('svc');
+    await until(() => fake.heldReady.length > 0, [fake, s], 'REGISTER');
+    expect(s.opening).toBe(true);
+    expect(s.sending).toBe(false);
+    // No READY within registerTimeout: the link is dropped, and with it the opening.
+    await until(() => states.includes('disconnected'), [fake, s], 'the REGISTER timeout');
+    expect(s.opening).toBe(false);
+  });
+
+  it('stops opening once READY makes the session take records', async () => {
+    const fake = await collector();
+    fake.holdingReady = true;
+    const { s, queue } = sender(fake);
+    feed(queue, 0, 10);
+    s.start('svc');
+    await until(() => fake.heldReady.length > 0, [fake, s], 'REGISTER');
+    expect(s.opening).toBe(true);
+    fake.releaseReady();
+    await until(() => s.sending, [fake, s], 'READY');
+    expect(s.opening).toBe(false);
+    await until(() => s.counters.acknowledged === 10, [fake, s], 'acks');
+  });
+
   it('reconnects when acks stop coming (ackTimeout); READY last then acknowledges', async () => {
     const fake = await collector();
     fake.acking = false;
