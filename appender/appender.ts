@@ -8,7 +8,7 @@ import { RecordQueue } from '../shared/sender/record-queue.js';
 import type { Sender } from '../shared/sender/sender.js';
 import { type UdpSender, udpBodyRoom } from '../shared/sender/udp-sender.js';
 import { ChunkIntake } from './chunk-intake.js';
-import { fateOf, formatCloseReport, writeStderr } from './close-report.js';
+import { formatCloseReport, formatLateLine, writeStderr } from './close-report.js';
 import { InputHold } from './input-hold.js';
 import type { NdjsonSender } from './ndjson.js';
 import { type AppenderOptions, parseAppenderOptions, scriptName } from './options.js';
@@ -254,7 +254,8 @@ export class Appender extends Writable {
     if (this.writableEnded || this.destroyed || this.#gaveUp) {
       const records = this.#dropLate(chunk);
       // Logged by an 'exit' listener after this appender's own: its report is out already.
-      if (this.#exiting && records > 0) this.#stderr(this.#lateLine(records));
+      if (this.#exiting && records > 0)
+        this.#stderr(formatLateLine(records, 'the exit report', this.#fallbackName()));
       const done = typeof encoding === 'function' ? encoding : cb;
       if (typeof done === 'function') queueMicrotask(() => done(null));
       return false;
@@ -442,13 +443,6 @@ export class Appender extends Writable {
     for (const batch of giveUp) this.#fallback.write(batch.body);
     // At exit the fallback stays open: an 'exit' listener after this one may still log.
     if (cause === 'closeTimeout') this.#fallback.close();
-  }
-
-  /** The line for records logged after the exit report (by an app's own 'exit' listener). */
-  #lateLine(records: number): string {
-    const fallback = this.#fallbackName();
-    const fate = fateOf(fallback);
-    return `logwire appender: ${records} records logged after the exit report ${fate}\n`;
   }
 
   /** The writes node's Writable buffers behind the one in progress (`writableBuffer`, untyped). */

@@ -31,8 +31,13 @@ export interface CloseReport {
 }
 
 /** What became of records that could not be delivered: "are lost", or where they were written. */
-export function fateOf(fallback: string | undefined): string {
+function fateOf(fallback: string | undefined): string {
   return fallback === undefined ? 'are lost' : `were written to fallback ${fallback}`;
+}
+
+/** The line for records logged once nothing could ship them any more (`after`: what ended it). */
+export function formatLateLine(records: number, after: string, fallback: string | undefined): string {
+  return `logwire appender: ${records} records logged after ${after} ${fateOf(fallback)}\n`;
 }
 
 /** The report line with its LF, or undefined when there is nothing to say. */

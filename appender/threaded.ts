@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { type ErrorCode, LogwireError } from '../shared/errors.js';
 import { createFallback, type Fallback, fallbackName, recordsIn } from '../shared/sender/fallback.js';
 import type { AppenderCounters } from './appender.js';
-import { fateOf, writeStderr } from './close-report.js';
+import { formatLateLine, writeStderr } from './close-report.js';
 import { type AppenderOptions, parseAppenderOptions } from './options.js';
 import { onProcessExit } from './process-exit.js';
 import { CLOSE_GRACE } from './shipper.js';
@@ -216,8 +216,7 @@ export class ThreadedAppender extends EventEmitter {
     const records = this.#late - this.#lateSaid;
     if (records === 0) return;
     this.#lateSaid = this.#late;
-    const fate = fateOf(this.#fallbackName);
-    writeStderr(`logwire appender: ${records} records logged after ${this.#lateCause} ${fate}\n`);
+    writeStderr(formatLateLine(records, this.#lateCause, this.#fallbackName));
   }
 
   /**

@@ -46,22 +46,16 @@ function transportOptions() {
 const mode = process.env.LW_BENCH_MODE ?? 'worker';
 const inProcess = mode === 'inprocess';
 const destination =
-  mode === 'thread'
-    ? await openThreaded(transportOptions())
-    : inProcess
-      ? await openInProcess(transportOptions())
-      : pino.transport(transportOptions());
+  mode === 'worker' ? pino.transport(transportOptions()) : await openInThisThread(transportOptions());
 const logger = pino({ name: 'billing' }, destination);
 
-async function openInProcess({ target, options }) {
+/**
+ * The transport module's stream in this thread: its default export (in process), or, with
+ * LW_BENCH_MODE=thread, logwire's own shipping thread (`createThreadedAppender`), no thread-stream.
+ */
+async function openInThisThread({ target, options }) {
   const module = await import(target);
-  return module.default(options);
-}
-
-/** LW_BENCH_MODE=thread: logwire's own shipping thread (`createThreadedAppender`), no thread-stream. */
-async function openThreaded({ target, options }) {
-  const module = await import(target);
-  return module.createThreadedAppender(options);
+  return mode === 'thread' ? module.createThreadedAppender(options) : module.default(options);
 }
 
 /**
