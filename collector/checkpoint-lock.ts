@@ -1,26 +1,20 @@
 import { LogwireError } from '../shared/errors.js';
-import { PidLock } from '../shared/pid-lock.js';
+import { type LockHolder, SocketLock } from '../shared/socket-lock.js';
 
-export { LOCK_FILE } from '../shared/pid-lock.js';
-
-export interface StateLockOptions {
-  /** Test seam: whether a pid is a live process (default: signal 0). */
-  readonly isAlive?: (pid: number) => boolean;
-}
+export { LOCK_FILE } from '../shared/socket-lock.js';
 
 /** The state directory's lock, so two collectors never share marks or cut each other's files. */
-export type StateLock = PidLock;
+export type StateLock = SocketLock;
 
 export const StateLock = {
-  /** Takes the lock on `stateDir`; LW_ERR_STATE_LOCKED when a live collector holds it. */
-  acquire(stateDir: string, options: StateLockOptions = {}): Promise<PidLock> {
-    return PidLock.acquire(stateDir, {
-      ...options,
-      held: (pid, ours, path) =>
+  /** Takes the lock on `stateDir`; LW_ERR_STATE_LOCKED while a live collector holds it. */
+  acquire(stateDir: string): Promise<SocketLock> {
+    return SocketLock.acquire(stateDir, {
+      held: (holder, path) =>
         new LogwireError(
           'LW_ERR_STATE_LOCKED',
-          `the state directory ${stateDir} is in use by ${ours ? 'this process' : `process ${pid}`} ` +
-            `(${path}) — is another collector running? Give each collector its own --state directory`,
+          `the state directory ${stateDir} is in use by ${describeHolder(holder)} (lock ${path}) — ` +
+            'is another collector running? Give each collector its own --state directory',
         ),
       failed: (error) =>
         error instanceof LogwireError
@@ -35,3 +29,10 @@ export const StateLock = {
     });
   },
 };
+
+/** The holder as it reports itself through the lock's socket (its pid is in its own namespace). */
+export function describeHolder(holder: LockHolder): string {
+  if (holder.ours) return 'this process';
+  if (holder.pid === undefined) return 'a live process that did not say which';
+  return `process ${holder.pid} on host ${holder.host ?? '?'}`;
+}

@@ -74,8 +74,6 @@ export interface CheckpointOptions {
   readonly compactAt?: number;
   /** Sources the in-memory UDP loss counter tracks at most. */
   readonly maxUdpSources?: number;
-  /** Test seam for the lock's liveness check. */
-  readonly isAlive?: (pid: number) => boolean;
 }
 
 export class Checkpoint {
@@ -121,7 +119,7 @@ export class Checkpoint {
         },
       );
     }
-    const lock = await StateLock.acquire(stateDir, options.isAlive ? { isAlive: options.isAlive } : {});
+    const lock = await StateLock.acquire(stateDir);
     let store: CheckpointStore;
     try {
       store = await CheckpointStore.open(stateDir, {

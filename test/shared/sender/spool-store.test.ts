@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import {
   appendFile,
   cp,
@@ -12,7 +13,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { batch } from '../../../shared/sender/batch.js';
 import type { BatchStore } from '../../../shared/sender/batch-store.js';
@@ -238,8 +239,8 @@ describe('SpoolStore', () => {
   describe('after a crash (simulated: the directory copied while the store is open)', () => {
     async function crashCopy(store: SpoolStore): Promise<string> {
       const copy = fresh();
-      await cp(store.dir, copy, { recursive: true });
-      // The crashed process is gone: its lock names a dead pid.
+      // A socket cannot be copied; the crashed process's lock is a stale file of a dead pid.
+      await cp(store.dir, copy, { recursive: true, filter: (src) => basename(src) !== 'lock' });
       await writeFile(join(copy, 'lock'), `${await deadPid()} 0123456789abcdef\n`);
       return copy;
     }
@@ -286,21 +287,33 @@ describe('SpoolStore', () => {
       const first = await open(dir);
       await expect(openSpoolStore(dir)).rejects.toMatchObject({
         code: 'LW_ERR_SPOOL',
-        message: expect.stringContaining(`held by this process (pid ${process.pid}`),
+        message: expect.stringContaining(`held by this process, lock ${join(dir, 'lock')}`),
       });
       await first.close();
       await expect(stat(join(dir, 'lock'))).rejects.toMatchObject({ code: 'ENOENT' });
       await open(dir);
     });
 
-    it('refuses a spool held by another live process', async () => {
+    it('refuses a spool another live process holds, naming its pid; takes it once that process is killed', async () => {
       const dir = fresh();
       await (await open(dir)).close();
-      await writeFile(join(dir, 'lock'), `${process.ppid} 0123456789abcdef\n`);
-      await expect(openSpoolStore(dir)).rejects.toMatchObject({
-        code: 'LW_ERR_SPOOL',
-        message: expect.stringContaining(`held by another process (pid ${process.ppid}`),
-      });
+      const code =
+        `require('net').createServer(c=>c.end('77 box 0123456789abcdef\\n'))` +
+        `.listen(${JSON.stringify(join(dir, 'lock'))},()=>console.log('up'))`;
+      const holder = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        await once(holder.stdout!, 'data');
+        await expect(openSpoolStore(dir)).rejects.toMatchObject({
+          code: 'LW_ERR_SPOOL',
+          message: expect.stringContaining(
+            `held by another process (pid 77 on host box), lock ${join(dir, 'lock')}`,
+          ),
+        });
+      } finally {
+        holder.kill('SIGKILL');
+        await once(holder, 'exit');
+      }
+      await open(dir);
     });
 
     it('takes over a lock whose process is dead', async () => {
@@ -311,7 +324,7 @@ describe('SpoolStore', () => {
       await writeFile(join(dir, 'lock'), `${await deadPid()} 0123456789abcdef\n`);
       const second = await open(dir);
       expect(plain(second.unacked())).toEqual(plain([a]));
-      expect(await readFile(join(dir, 'lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+      expect((await stat(join(dir, 'lock'))).isSocket()).toBe(true);
     });
 
     it('takes over a lock file that is not one of ours', async () => {
