@@ -68,6 +68,8 @@ export async function startCollector(
     inherit?: readonly number[];
     /** Run through `sh -c 'LISTEN_PID=$$ exec …'`, so LISTEN_PID is the collector's own pid. */
     listenPid?: boolean;
+    /** A command the collector runs under, e.g. `unshare --pid --fork …` (not with listenPid). */
+    wrap?: readonly string[];
   },
 ): Promise<CollectorProcess> {
   const argv = [LOGWIRE_BIN, 'collector', ...args];
@@ -78,11 +80,17 @@ export async function startCollector(
         env: { ...process.env, ...options.env },
         stdio: [...stdio],
       })
-    : spawn(process.execPath, argv, {
-        cwd: options.cwd,
-        env: { ...process.env, ...options.env },
-        stdio: [...stdio],
-      });
+    : options.wrap !== undefined && options.wrap.length > 0
+      ? spawn(options.wrap[0]!, [...options.wrap.slice(1), process.execPath, ...argv], {
+          cwd: options.cwd,
+          env: { ...process.env, ...options.env },
+          stdio: [...stdio],
+        })
+      : spawn(process.execPath, argv, {
+          cwd: options.cwd,
+          env: { ...process.env, ...options.env },
+          stdio: [...stdio],
+        });
   running.add(child);
   let err = '';
   const addresses: string[] = [];
