@@ -12,6 +12,7 @@ import {
 import { UdpLossCounter } from './checkpoint-udp.js';
 import type { Durability } from './config-types.js';
 import type { OutputFileState } from './outputs/output-file.js';
+import { SourceRecency } from './source-recency.js';
 
 export type { RecoveryReport } from './checkpoint-recovery.js';
 export type { OutputMark, SourceMark } from './checkpoint-store.js';
@@ -74,6 +75,10 @@ export interface CheckpointOptions {
   readonly compactAt?: number;
   /** Sources the in-memory UDP loss counter tracks at most. */
   readonly maxUdpSources?: number;
+  /** Marks kept at most (max_sources, read at each use: RELOAD may change it). */
+  readonly maxSources?: () => number;
+  /** Sources whose marks are never evicted: those with a live session. */
+  readonly inUse?: (source: string) => boolean;
 }
 
 export class Checkpoint {
@@ -91,6 +96,9 @@ export class Checkpoint {
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
   readonly #udp: UdpLossCounter;
+  /** The sources with a mark in the merged view, least recently active first. */
+  readonly #recency: SourceRecency;
+  #evicted = 0;
 
   private constructor(stateDir: string, options: CheckpointOptions, lock: StateLock, store: CheckpointStore) {
     this.stateDir = stateDir;
@@ -100,6 +108,7 @@ export class Checkpoint {
     this.#clock = options.clock ?? Date.now;
     this.#ttl = options.sourceTtl ?? DEFAULT_SOURCE_TTL;
     this.#udp = new UdpLossCounter(options.maxUdpSources);
+    this.#recency = SourceRecency.from(store.state.sources);
   }
 
   /**
@@ -151,9 +160,12 @@ export class Checkpoint {
 
   /** How many sources have a mark (for max_sources and STATUS). */
   sources(): number {
-    let count = 0;
-    for (const _ of this.#keys('sources')) count++;
-    return count;
+    return this.#recency.size;
+  }
+
+  /** Marks evicted to make room for a new source since start (STATUS `sources_evicted`). */
+  get evicted(): number {
+    return this.#evicted;
   }
 
   /** Every known source with its mark. */
@@ -167,34 +179,40 @@ export class Checkpoint {
   /**
    * Stages a new mark once the records up to `last` are written. It may go back only to undo
    * what is staged (a failed tick), never below the mark on disk: that would let a
-   * retransmission be written twice.
+   * retransmission be written twice. Undoing a new source's first mark (back to 0) forgets it.
    */
   setMark(source: string, last: number, now: number = this.#clock()): void {
     const current = this.source(source);
-    const durable = this.#durableMark(source);
-    if (!Number.isSafeInteger(last) || last < durable) {
+    const durable = this.#durable(source);
+    const floor = durable?.last ?? 0;
+    if (!Number.isSafeInteger(last) || last < floor) {
       throw new LogwireError(
         'LW_ERR_CHECKPOINT',
-        `the mark of source ${source} cannot go below its saved ${durable} (to ${String(last)})`,
+        `the mark of source ${source} cannot go below its saved ${floor} (to ${String(last)})`,
       );
     }
-    this.#staged.sources.set(source, { last, seen: now, lost: current?.lost ?? 0 });
+    if (last === 0 && durable === undefined) {
+      this.#staged.sources.delete(source);
+      this.#recency.forget(source);
+      return;
+    }
+    this.#stage(source, { last, seen: now, lost: current?.lost ?? 0 }, current);
   }
 
   /** Stages `count` more records lost by `source` in a gap (S > mark + 1, PROTOCOL.md §4). */
   noteGap(source: string, count: number, now: number = this.#clock()): void {
     const current = this.source(source);
-    this.#staged.sources.set(source, {
-      last: current?.last ?? 0,
-      seen: now,
-      lost: (current?.lost ?? 0) + count,
-    });
+    this.#stage(source, { last: current?.last ?? 0, seen: now, lost: (current?.lost ?? 0) + count }, current);
   }
 
-  /** Stages a sign of life (REGISTER), so an idle but connected source is not forgotten. */
+  /**
+   * Stages a sign of life (REGISTER) of a source with a mark, so an idle but connected source is
+   * not forgotten. A source that never wrote gets no mark: it is not kept past its session.
+   */
   touch(source: string, now: number = this.#clock()): void {
     const current = this.source(source);
-    this.#staged.sources.set(source, { last: current?.last ?? 0, seen: now, lost: current?.lost ?? 0 });
+    if (current === undefined) return;
+    this.#stage(source, { last: current.last, seen: now, lost: current.lost }, current);
   }
 
   /**
@@ -277,13 +295,18 @@ export class Checkpoint {
     });
   }
 
-  /** Stages forgetting sources and outputs idle longer than `sourceTtl`; returns how many. */
+  /**
+   * Stages forgetting sources and outputs idle longer than `sourceTtl`, and marks that hold
+   * nothing (no record written, none lost: left by registrations before such marks were no
+   * longer kept); returns how many.
+   */
   forgetIdle(now: number = this.#clock()): number {
     const before = now - this.#ttl;
     let forgotten = 0;
     for (const [id, mark] of [...this.marks()]) {
-      if (mark.seen < before) {
+      if (mark.seen < before || (mark.last === 0 && mark.lost === 0)) {
         this.#staged.sources.set(id, null);
+        this.#recency.forget(id);
         forgotten++;
       }
     }
@@ -330,15 +353,26 @@ export class Checkpoint {
   }
 
   /** The mark on disk or being written: what a crash now would leave. */
-  #durableMark(source: string): number {
-    const stored = lookup(
-      source,
-      NOTHING_STAGED,
-      this.#inflight,
-      (d) => d.sources,
-      this.#store.state.sources,
-    );
-    return stored?.last ?? 0;
+  #durable(source: string): SourceMark | undefined {
+    return lookup(source, NOTHING_STAGED, this.#inflight, (d) => d.sources, this.#store.state.sources);
+  }
+
+  /** Stages `mark`; a source new to the table first makes room for itself. */
+  #stage(source: string, mark: SourceMark, current: SourceMark | undefined): void {
+    if (current === undefined) this.#makeRoom(source);
+    this.#staged.sources.set(source, mark);
+    this.#recency.touch(source);
+  }
+
+  /** Evicts marks for `newcomer` (SourceRecency.makeRoom); each costs what `evicted` says. */
+  #makeRoom(newcomer: string): void {
+    const max = this.#options.maxSources?.();
+    if (max === undefined) return;
+    const inUse = this.#options.inUse ?? (() => false);
+    for (const victim of this.#recency.makeRoom(max, (id) => id === newcomer || inUse(id))) {
+      this.#staged.sources.set(victim, null);
+      this.#evicted += 1;
+    }
   }
 
   #commit(delta: CheckpointDelta): Promise<void> {

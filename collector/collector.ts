@@ -83,9 +83,14 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const { log } = options;
   let config = initial;
   await mkdir(config.output, { recursive: true, mode: config.dirMode });
+  /** The live session of each source. */
+  const sessions = new Map<string, Session>();
   const checkpoint = await Checkpoint.open(config.state, {
     durability: config.durability,
     sourceTtl: config.sourceTtl,
+    maxSources: () => config.maxSources,
+    // A live session's mark is never evicted: its retransmissions are the likeliest.
+    inUse: (source) => sessions.has(source),
   });
   let outputs: OutputSet | undefined;
   const listeners: Listener[] = [];
@@ -110,7 +115,6 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     throw error;
   }
   const counters = createCounters();
-  const sessions = new Map<string, Session>();
   /** Every stream session, registered or not: STOP drains them all. */
   const allSessions = new Set<Session>();
   const links = new Set<Link>();
@@ -325,6 +329,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       listeners: listeners.length,
       links: links.size,
       sources: checkpoint.sources(),
+      sources_evicted: checkpoint.evicted,
       queued_bytes: writer.queuedBytes,
       udp_lost: checkpoint.udpLost,
       ...Object.fromEntries(Object.entries(counters).map(([name, value]) => [snakeCase(name), value])),

@@ -66,7 +66,10 @@ export class Session {
     // Marks only rise: refuse here, before an older live session is ended for nothing (§4.2).
     if (this.host.checkpoint.mark(msg.params.source!) >= next) return ['INVALID', 'sequence_behind'];
     const source = msg.params.source!;
-    if (!this.host.checkpoint.knows(source) && this.host.checkpoint.sources() >= config.maxSources) {
+    // A new source's first write evicts the least recently active mark (checkpoint.ts), but never
+    // a live session's: refused only when live sessions alone would fill the table.
+    const others = this.host.sessions.size - (this.host.sessions.has(source) ? 1 : 0);
+    if (!this.host.checkpoint.knows(source) && others >= config.maxSources) {
       return ['INVALID', 'too_many_sources'];
     }
     return undefined;
@@ -84,7 +87,7 @@ export class Session {
     }
     // §4: records below `first` were acknowledged by another collector: not a loss.
     if (first - 1 > last) checkpoint.setMark(source, first - 1, Date.now());
-    else checkpoint.touch(source); // a registration is activity for source_ttl
+    else checkpoint.touch(source); // activity for source_ttl; a source that never wrote gets no mark
     this.state = 'ready';
     this.host.counters.sessions += 1;
     this.ackSent = last;
