@@ -82,7 +82,9 @@ async function status(port: number): Promise<Record<string, string>> {
   }
 }
 
-it('serves a fresh source after a flood of 12,000 silent sources and churn past max_sources, also after a restart', { timeout: 120_000 }, async () => {
+it('serves a fresh source after 12,000 silent sources and churn past max_sources, and after a restart', {
+  timeout: 120_000,
+}, async () => {
   await writeFile(
     join(dir, 'c.toml'),
     `output = "${join(dir, 'logs')}"\nlisten = ["tcp/127.0.0.1:0"]\nmax_sources = ${MAX_SOURCES}\n`,
