@@ -87,6 +87,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     durability: config.durability,
     sourceTtl: config.sourceTtl,
   });
+  const counters = createCounters();
   let outputs: OutputSet | undefined;
   const listeners: Listener[] = [];
   try {
@@ -103,13 +104,23 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       exclude: [config.state],
       // A new file's identity is saved before its first byte, so recovery can cut it (checkpoint.ts).
       onOpen: (file) => checkpoint.noteOpened(file),
+      onVanished: (path, whereabouts) => {
+        if (whereabouts === 'deleted') {
+          counters.outputsDeleted += 1;
+          log.warn('output file deleted while open: reopened it, and wrote the current batch again there', {
+            path,
+          });
+        } else {
+          counters.outputsMoved += 1;
+          log.info('output file moved away while open: writing to a new file at its path', { path });
+        }
+      },
       ...(options.writev === undefined ? {} : { writev: options.writev }),
     });
   } catch (error) {
     await checkpoint.close();
     throw error;
   }
-  const counters = createCounters();
   const sessions = new Map<string, Session>();
   /** Every stream session, registered or not: STOP drains them all. */
   const allSessions = new Set<Session>();

@@ -15,6 +15,10 @@ export interface CollectorCounters {
   datagramsDropped: number;
   protocolErrors: number;
   pauses: number;
+  /** Output files found deleted while open (what they held is gone), reopened. */
+  outputsDeleted: number;
+  /** Output files found renamed or replaced while open (what they hold is kept), reopened. */
+  outputsMoved: number;
 }
 
 export function createCounters(): CollectorCounters {
@@ -29,5 +33,7 @@ export function createCounters(): CollectorCounters {
     datagramsDropped: 0,
     protocolErrors: 0,
     pauses: 0,
+    outputsDeleted: 0,
+    outputsMoved: 0,
   };
 }
