@@ -1,4 +1,7 @@
-/** The collector's counters, reported by STATUS (never a token or secret). */
+/**
+ * The collector's counters, reported by STATUS (never a token or secret). The record counters
+ * (written, retransmitted, gaps, rejected) move once the writer's tick is written and saved.
+ */
 export interface CollectorCounters {
   connections: number;
   sessions: number;
