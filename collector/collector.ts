@@ -27,6 +27,7 @@ import { acceptNdjson } from './ndjson-intake.js';
 import type { WritevFn } from './outputs/output-file.js';
 import { OutputSet } from './outputs/output-set.js';
 import { PathTemplate } from './outputs/path-template.js';
+import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './peer-log-limit.js';
 import { Session } from './session.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
 import { acceptUdpEvents } from './udp-intake.js';
@@ -136,6 +137,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     rejectDone = reject;
   });
   const startedAt = Date.now();
+  const badInputLog = new PeerLogLimit(log);
   const onError = (error: unknown): void => {
     log.error(error instanceof Error ? error.message : String(error));
   };
@@ -187,6 +189,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     paused: () => paused,
     stopping: () => stopping !== undefined,
     log,
+    badInputLog,
   };
 
   const dispatcher = new Dispatcher<CollectorContext>({
@@ -207,7 +210,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     ctx.session.register(msg, ctx);
   });
   dispatcher.on('EVENTS', (msg, ctx) => {
-    if (ctx.session === undefined) acceptUdpEvents(msg, host);
+    if (ctx.session === undefined) acceptUdpEvents(msg, ctx.peer, host);
     else ctx.session.events(msg, ctx);
   });
   installControlHandlers(dispatcher, {
@@ -282,7 +285,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     messenger.on('protocolError', (error) => {
       counters.protocolErrors += 1;
       if (udp) counters.datagramsDropped += 1;
-      log.warn(`protocol error from ${link.peer.transport}/${link.peer.remote}: ${error.message}`);
+      badInputLog.warn(
+        link.peer,
+        `protocol error from ${link.peer.transport}/${link.peer.remote}: ${error.message}`,
+      );
     });
     messenger.once('close', () => session?.closed());
   }
@@ -321,6 +327,9 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   // Marks idle longer than source_ttl are forgotten (§4); checked hourly, saved with the next tick.
   const forgetTimer = setInterval(() => checkpoint.forgetIdle(), 3_600_000);
   forgetTimer.unref();
+  // Says what the rate limit on bad-input lines held back, also when the peer has gone quiet.
+  const badInputTimer = setInterval(() => badInputLog.flush(), DEFAULT_LOG_INTERVAL_MS);
+  badInputTimer.unref();
 
   async function reopen(): Promise<void> {
     // Between ticks, so no batch is split across the old and the new file.
@@ -346,6 +355,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     stopping ??= (async () => {
       log.info(`stopping (${reason}): draining`);
       clearInterval(forgetTimer);
+      clearInterval(badInputTimer);
+      badInputLog.flush(Number.POSITIVE_INFINITY);
       try {
         // From here new links are refused (onLink), sessions read no more EVENTS, and UDP and
         // ndjson input is ignored (host.stopping).
