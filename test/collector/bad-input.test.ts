@@ -4,7 +4,8 @@
  */
 
 import { createSocket } from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -129,5 +130,34 @@ describe('bad input over UDP', () => {
     expect(about('protocol error from udp/127.0.0.1')).toHaveLength(10);
     await collector!.stop('test');
     expect(about('suppressed')).toEqual(['suppressed 90 more lines about bad input from udp/127.0.0.1']);
+  });
+});
+
+describe('an ndjson line over max_body', () => {
+  it('is rejected and counted, and every good line before it in the same write is written', async () => {
+    const config = await loadConfig(
+      { flags: { listen: ['ndjson/127.0.0.1:0'], output: join(dir, 'logs') } },
+      dir,
+    );
+    collector = await startCollector({ ...config, maxBody: 1000 }, { log });
+    const port = Number(collector.addresses[0]!.split(':').pop());
+    const good = recordsBody(1, 20);
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.end(Buffer.concat([good, Buffer.from(`{"n":21,"msg":"${'x'.repeat(2000)}"}\n`)]));
+    await new Promise((resolve) => socket.once('close', resolve));
+    const status = await eventually(() => {
+      const now = collector!.status();
+      expect(Number(now.written) + Number(now.rejected)).toBe(21);
+      return now;
+    });
+    expect(Number(status.rejected)).toBe(1);
+    expect(await numbersIn(join(dir, 'logs', 'ndjson.log'))).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    const rejected = (await readFile(join(dir, 'logs', '_rejected.log'), 'utf8')).trim().split('\n');
+    expect(rejected).toHaveLength(1);
+    expect(JSON.parse(rejected[0]!)).toMatchObject({ reason: 'body_too_large' });
+    expect(warnings.filter((w) => w.includes('ndjson line over max_body'))).toHaveLength(1);
   });
 });
