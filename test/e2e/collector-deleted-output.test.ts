@@ -89,11 +89,18 @@ describe('an output file deleted mid-stream', () => {
   it('holds every record acknowledged after the deletion in the new file, once', async () => {
     const { collector, deletion } = await streamDeletingOnce(true);
     expect((await status(collector)).outputs_deleted).toBe('1');
-    expect((await collector.stop()).code).toBe(0);
-    // Nothing was in flight: the new file holds exactly what came after the deletion.
-    expect(await numbersIn(join(dir, 'logs', 'svc.log'))).toEqual(range(deletion.acked + 1, TOTAL));
     const warnings = collector.stderr().match(/WARN .*output file deleted while open.*svc\.log/g) ?? [];
     expect(warnings).toHaveLength(1);
+    // Killed, then started again: the checkpoint knows the new file, so recovery leaves it whole.
+    expect((await collector.stop('SIGKILL')).signal).toBe('SIGKILL');
+    const again = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', join(dir, 'logs')], {
+      cwd: dir,
+      listeners: 1,
+    });
+    expect((await again.stop()).code).toBe(0);
+    expect(again.stderr()).not.toMatch(/cut unacknowledged/);
+    // Nothing was in flight: the new file holds exactly what came after the deletion.
+    expect(await numbersIn(join(dir, 'logs', 'svc.log'))).toEqual(range(deletion.acked + 1, TOTAL));
   }, 120_000);
 
   it('with batches in flight, loses none sent after the deletion and writes none twice', async () => {
