@@ -27,6 +27,7 @@ import { acceptNdjson } from './ndjson-intake.js';
 import type { WritevFn } from './outputs/output-file.js';
 import { OutputSet } from './outputs/output-set.js';
 import { PathTemplate } from './outputs/path-template.js';
+import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './peer-log-limit.js';
 import { Session } from './session.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
 import { acceptUdpEvents } from './udp-intake.js';
@@ -92,6 +93,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     // A live session's mark is never evicted: its retransmissions are the likeliest.
     inUse: (source) => sessions.has(source),
   });
+  const counters = createCounters();
   let outputs: OutputSet | undefined;
   const listeners: Listener[] = [];
   try {
@@ -108,13 +110,23 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       exclude: [config.state],
       // A new file's identity is saved before its first byte, so recovery can cut it (checkpoint.ts).
       onOpen: (file) => checkpoint.noteOpened(file),
+      onVanished: (path, whereabouts) => {
+        if (whereabouts === 'deleted') {
+          counters.outputsDeleted += 1;
+          log.warn('output file deleted while open: reopened it, and wrote the current batch again there', {
+            path,
+          });
+        } else {
+          counters.outputsMoved += 1;
+          log.info('output file moved away while open: writing to a new file at its path', { path });
+        }
+      },
       ...(options.writev === undefined ? {} : { writev: options.writev }),
     });
   } catch (error) {
     await checkpoint.close();
     throw error;
   }
-  const counters = createCounters();
   /** Every stream session, registered or not: STOP drains them all. */
   const allSessions = new Set<Session>();
   const links = new Set<Link>();
@@ -129,6 +141,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     rejectDone = reject;
   });
   const startedAt = Date.now();
+  const badInputLog = new PeerLogLimit(log);
   const onError = (error: unknown): void => {
     log.error(error instanceof Error ? error.message : String(error));
   };
@@ -180,6 +193,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     paused: () => paused,
     stopping: () => stopping !== undefined,
     log,
+    badInputLog,
   };
 
   const dispatcher = new Dispatcher<CollectorContext>({
@@ -200,7 +214,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     ctx.session.register(msg, ctx);
   });
   dispatcher.on('EVENTS', (msg, ctx) => {
-    if (ctx.session === undefined) acceptUdpEvents(msg, host);
+    if (ctx.session === undefined) acceptUdpEvents(msg, ctx.peer, host);
     else ctx.session.events(msg, ctx);
   });
   installControlHandlers(dispatcher, {
@@ -275,7 +289,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     messenger.on('protocolError', (error) => {
       counters.protocolErrors += 1;
       if (udp) counters.datagramsDropped += 1;
-      log.warn(`protocol error from ${link.peer.transport}/${link.peer.remote}: ${error.message}`);
+      badInputLog.warn(
+        link.peer,
+        `protocol error from ${link.peer.transport}/${link.peer.remote}: ${error.message}`,
+      );
     });
     messenger.once('close', () => session?.closed());
   }
@@ -314,6 +331,9 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   // Marks idle longer than source_ttl are forgotten (§4); checked hourly, saved with the next tick.
   const forgetTimer = setInterval(() => checkpoint.forgetIdle(), 3_600_000);
   forgetTimer.unref();
+  // Says what the rate limit on bad-input lines held back, also when the peer has gone quiet.
+  const badInputTimer = setInterval(() => badInputLog.flush(), DEFAULT_LOG_INTERVAL_MS);
+  badInputTimer.unref();
 
   async function reopen(): Promise<void> {
     // Between ticks, so no batch is split across the old and the new file.
@@ -340,6 +360,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     stopping ??= (async () => {
       log.info(`stopping (${reason}): draining`);
       clearInterval(forgetTimer);
+      clearInterval(badInputTimer);
+      badInputLog.flush(Number.POSITIVE_INFINITY);
       try {
         // From here new links are refused (onLink), sessions read no more EVENTS, and UDP and
         // ndjson input is ignored (host.stopping).

@@ -1,4 +1,7 @@
-/** The collector's counters, reported by STATUS (never a token or secret). */
+/**
+ * The collector's counters, reported by STATUS (never a token or secret). The record counters
+ * (written, retransmitted, gaps, rejected) move once the writer's tick is written and saved.
+ */
 export interface CollectorCounters {
   connections: number;
   sessions: number;
@@ -15,6 +18,10 @@ export interface CollectorCounters {
   datagramsDropped: number;
   protocolErrors: number;
   pauses: number;
+  /** Output files found deleted while open (what they held is gone), reopened. */
+  outputsDeleted: number;
+  /** Output files found renamed or replaced while open (what they hold is kept), reopened. */
+  outputsMoved: number;
 }
 
 export function createCounters(): CollectorCounters {
@@ -29,5 +36,7 @@ export function createCounters(): CollectorCounters {
     datagramsDropped: 0,
     protocolErrors: 0,
     pauses: 0,
+    outputsDeleted: 0,
+    outputsMoved: 0,
   };
 }

@@ -2,8 +2,9 @@
  * The plain NDJSON listener (PROTOCOL.md §10): raw records, one per line, no messages, no
  * acks — how pino-socket and other NDJSON shippers reach the collector. Each chunk's whole
  * lines go to the writer as one batch (two when the chunk ends a line the one before left
- * open: only that line is copied); a line over max_body is rejected and the connection closed
- * (its framing cannot be trusted).
+ * open: only that line is copied). A line over max_body is rejected (counted, and noted in
+ * _rejected.log without its bytes, as an EVENTS body over max_body is) and the connection
+ * closed (PROTOCOL.md §10); every whole line received before it or beside it is still written.
  */
 
 import type { Link } from '../shared/net/link.js';
@@ -16,6 +17,24 @@ interface Lines {
   readonly body: Buffer;
   readonly count: number;
   readonly longest: number;
+}
+
+/** A run of good lines, or a line over max_body (its bytes are not kept). */
+type Piece = Lines | 'too_long';
+
+/** `part` cut at its lines over `maxBody`: runs of the others (views), in order, around them. */
+function cutLongLines(part: Lines, maxBody: number): Piece[] {
+  const pieces: Piece[] = [];
+  const { body } = part;
+  let runStart = 0;
+  for (let from = 0, lf = body.indexOf(LF); lf !== -1; from = lf + 1, lf = body.indexOf(LF, from)) {
+    if (lf - from <= maxBody) continue;
+    if (from > runStart) pieces.push(lines(body.subarray(runStart, from)));
+    pieces.push('too_long');
+    runStart = lf + 1;
+  }
+  if (runStart < body.length) pieces.push(lines(body.subarray(runStart)));
+  return pieces;
 }
 
 function lines(body: Buffer): Lines {
@@ -43,7 +62,14 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
     if (lastLf === -1) {
       partial.push(chunk);
       partialBytes += chunk.length;
-      if (partialBytes > host.config().maxBody) tooLong();
+      if (partialBytes > host.config().maxBody) {
+        // The open line is already too long: rejected without waiting for its end.
+        partial = [];
+        partialBytes = 0;
+        host.counters.batches += 1;
+        submitPiece('too_long');
+        tooLong();
+      }
       return;
     }
     // Only the line the previous chunk left open is copied; the rest goes on as a view.
@@ -66,29 +92,36 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
 
   /** Whole lines of one chunk: the head (completing an open line) and the tail, one batch each. */
   function submit(head: Lines | undefined, tail: Lines | undefined): void {
-    if (Math.max(head?.longest ?? 0, tail?.longest ?? 0) > host.config().maxBody) {
-      tooLong();
-      return;
-    }
+    const maxBody = host.config().maxBody;
+    const long = Math.max(head?.longest ?? 0, tail?.longest ?? 0) > maxBody;
     host.counters.batches += 1;
     for (const part of [head, tail]) {
       if (part === undefined) continue;
-      host.writer.submit({
-        route,
-        seq: 0,
-        count: part.count,
-        body: part.body,
-        mode: 'ndjson',
-        done: () => {},
-        fail: () => {},
-      });
+      if (!long) submitPiece(part);
+      else for (const piece of cutLongLines(part, maxBody)) submitPiece(piece);
     }
+    if (long) tooLong();
   }
 
+  function submitPiece(piece: Piece): void {
+    host.writer.submit({
+      route,
+      seq: 0,
+      count: piece === 'too_long' ? 1 : piece.count,
+      // No body: the writer rejects the one record as body_too_large and counts it.
+      body: piece === 'too_long' ? undefined : piece.body,
+      mode: 'ndjson',
+      done: () => {},
+      fail: () => {},
+    });
+  }
+
+  /** After a line over max_body: closed; an open line received after it is written at close. */
   function tooLong(): void {
-    host.log.warn('ndjson line over max_body: connection closed', { remote: link.peer.remote });
-    partial = [];
-    partialBytes = 0;
+    host.badInputLog.warn(link.peer, 'ndjson line over max_body: rejected, connection closed', {
+      remote: link.peer.remote,
+      max_body: host.config().maxBody,
+    });
     link.destroy();
   }
 }

@@ -4,6 +4,7 @@ import type { DispatchContext } from '../shared/dispatcher/context.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { CollectorConfig, CollectorLog } from './config-types.js';
 import type { CollectorCounters } from './counters.js';
+import type { PeerLogLimit } from './peer-log-limit.js';
 import type { Session } from './session.js';
 import type { Writer } from './writer.js';
 
@@ -18,6 +19,8 @@ export interface SessionHost {
   /** STOP/QUIT began: UDP and ndjson input is no longer taken. */
   readonly stopping: () => boolean;
   readonly log: CollectorLog;
+  /** For log lines about a peer's bad input: rate-limited per peer. */
+  readonly badInputLog: PeerLogLimit;
 }
 
 /** The dispatcher's context in the collector: a stream session, or none for UDP. */

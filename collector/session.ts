@@ -14,7 +14,7 @@ import type { Messenger } from '../shared/net/messenger.js';
 import { getInteger } from '../shared/protocol/accessors.js';
 import { type Message, message } from '../shared/protocol/message.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
-import type { Route } from './write-job.js';
+import { lastRecordNumber, type Route } from './write-job.js';
 
 type SessionState = 'new' | 'registering' | 'ready' | 'superseded' | 'draining' | 'closed';
 
@@ -119,7 +119,8 @@ export class Session {
   private submit(msg: Message, body: Buffer | undefined): void {
     const seq = getInteger(msg.params, 'seq', 'EVENTS');
     const count = getInteger(msg.params, 'count', 'EVENTS');
-    if (!Number.isSafeInteger(seq + count - 1)) {
+    if (lastRecordNumber(seq, count) === undefined) {
+      this.host.counters.protocolErrors += 1;
       this.refuse(undefined, 'INVALID', 'bad_seq', 'EVENTS');
       return;
     }

@@ -27,3 +27,11 @@ export interface BatchJob {
   /** Called when the write failed: nothing was acknowledged, the session should close. */
   readonly fail: (error: unknown) => void;
 }
+
+/**
+ * The last record number of a batch, seq + count − 1, or undefined when it would pass 2^53 − 1
+ * (PROTOCOL.md §1). Computed so that it is exact: `seq + count` may round before the − 1 does.
+ */
+export function lastRecordNumber(seq: number, count: number): number | undefined {
+  return count >= 1 && count - 1 <= Number.MAX_SAFE_INTEGER - seq ? seq + (count - 1) : undefined;
+}

@@ -53,6 +53,19 @@ export interface WriterDeps {
  */
 const TICK_BYTES = 1024 * 1024;
 
+/**
+ * What one tick did to the record counters, added to CollectorCounters only once the tick is
+ * written and saved: a failed tick (a full disk) counts nothing, and its resent records count once.
+ */
+type TickCounts = Pick<CollectorCounters, 'written' | 'retransmitted' | 'gaps' | 'rejected'>;
+
+function addCounts(counters: CollectorCounters, tick: TickCounts): void {
+  counters.written += tick.written;
+  counters.retransmitted += tick.retransmitted;
+  counters.gaps += tick.gaps;
+  counters.rejected += tick.rejected;
+}
+
 /** How long to wait before retrying a failed checkpoint; acks wait with it. */
 const CHECKPOINT_RETRY_MS = 200;
 
@@ -175,6 +188,7 @@ export class Writer {
   private async commit(batches: readonly BatchJob[]): Promise<void> {
     const now = (this.deps.now ?? Date.now)();
     const { checkpoint, counters } = this.deps;
+    const tick: TickCounts = { written: 0, retransmitted: 0, gaps: 0, rejected: 0 };
     const files = new Map<string, Buffer[]>();
     const marks: Array<[BatchJob, number]> = [];
     const add = (path: string, chunks: readonly Buffer[]): void => {
@@ -192,17 +206,17 @@ export class Writer {
       }
       const path = this.route(job, now);
       if (path === undefined) continue;
-      const skip = this.skipped(job);
+      const skip = this.skipped(job, tick);
       if (skip >= job.count && job.mode === 'session') {
-        counters.retransmitted += job.count;
+        tick.retransmitted += job.count;
         marks.push([job, checkpoint.mark(job.route.source)]);
         continue;
       }
-      const { good, rejected } = this.accept(job, skip, now);
+      const { good, rejected } = this.accept(job, skip, now, tick);
       add(path, good);
       add(REJECTED_PATH, rejected);
       if (job.mode === 'session') {
-        counters.retransmitted += skip;
+        tick.retransmitted += skip;
         checkpoint.setMark(job.route.source, job.seq + job.count - 1, now);
       } else if (job.mode === 'udp') {
         checkpoint.noteUdp(job.route.source, job.seq, job.count, now);
@@ -236,6 +250,7 @@ export class Writer {
         await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_RETRY_MS));
       }
     }
+    addCounts(counters, tick);
     for (const [job, mark] of marks) job.done(mark);
   }
 
@@ -254,12 +269,12 @@ export class Writer {
   }
 
   /** Records of a session batch at or below the source's mark are retransmissions (§4). */
-  private skipped(job: BatchJob): number {
+  private skipped(job: BatchJob, tick: TickCounts): number {
     if (job.mode !== 'session') return 0;
     const mark = this.deps.checkpoint.mark(job.route.source);
     if (job.seq > mark + 1) {
       this.deps.checkpoint.noteGap(job.route.source, job.seq - mark - 1);
-      this.deps.counters.gaps += job.seq - mark - 1;
+      tick.gaps += job.seq - mark - 1;
     }
     return Math.max(0, Math.min(job.count, mark + 1 - job.seq));
   }
@@ -274,11 +289,15 @@ export class Writer {
   }
 
   /** Splits and checks a batch: chunks for its file, and lines for _rejected.log. */
-  private accept(job: BatchJob, skip: number, now: number): { good: Buffer[]; rejected: Buffer[] } {
-    const { counters } = this.deps;
+  private accept(
+    job: BatchJob,
+    skip: number,
+    now: number,
+    tick: TickCounts,
+  ): { good: Buffer[]; rejected: Buffer[] } {
     const source = job.route.source;
     const reject = (reason: string, record: Buffer, records: number): Buffer => {
-      counters.rejected += records;
+      tick.rejected += records;
       return Buffer.from(formatRejected({ time: now, reason, source, record }));
     };
     if (job.body === undefined) {
@@ -289,7 +308,7 @@ export class Writer {
       const scan = scanShape(job.body, job.count, skip);
       if (scan !== undefined) {
         if (!scan.ok) return { good: [], rejected: [reject(scan.reason, job.body, job.count - skip)] };
-        counters.written += scan.good;
+        tick.written += scan.good;
         return { good: scan.chunks, rejected: scan.rejected.map((r) => reject(r.reason, r.line, 1)) };
       }
     }
@@ -303,12 +322,12 @@ export class Writer {
       if (reason === undefined) good.push(line);
       else rejected.push(reject(reason, line, 1));
     }
-    counters.written += good.length;
+    tick.written += good.length;
     if (this.settings.format === 'json') return { good: jsonChunks(job.body, good), rejected };
     good = good.flatMap((line) => {
       const text = formatText(line, job.route.service, job.route.host, now);
       if (text !== undefined) return [Buffer.from(text)];
-      counters.written -= 1;
+      tick.written -= 1;
       rejected.push(reject('not_an_object', line, 1));
       return [];
     });

@@ -1,4 +1,4 @@
-import { constants, fstatSync } from 'node:fs';
+import { constants, fstatSync, lstatSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../../shared/durable-file.js';
@@ -33,6 +33,13 @@ export interface OutputFileState extends FileIdentity {
   readonly size: number;
 }
 
+/**
+ * Whether the path still names the open file: `deleted` (no name left: what is written goes
+ * nowhere), `moved` (renamed or replaced: what was written stays in the file under its new
+ * name), or `named`.
+ */
+export type Whereabouts = 'named' | 'deleted' | 'moved';
+
 /** Writes `chunks` (or a prefix of them) at the end of the file; resolves to the bytes written. */
 export type WritevFn = (handle: FileHandle, chunks: Buffer[]) => Promise<number>;
 
@@ -56,12 +63,22 @@ export class OutputFile implements FileIdentity {
   readonly ino: string;
   /** The length when opened. */
   readonly openedSize: number;
+  /** The absolute path it was opened at. */
+  readonly #abs: string;
   readonly #handle: FileHandle;
   readonly #writev: WritevFn;
   #closed = false;
 
-  private constructor(path: string, handle: FileHandle, id: FileIdentity, size: number, writev: WritevFn) {
+  private constructor(
+    path: string,
+    abs: string,
+    handle: FileHandle,
+    id: FileIdentity,
+    size: number,
+    writev: WritevFn,
+  ) {
     this.path = path;
+    this.#abs = abs;
     this.#handle = handle;
     this.dev = id.dev;
     this.ino = id.ino;
@@ -112,7 +129,7 @@ export class OutputFile implements FileIdentity {
       if (!stat.isFile())
         throw new LogwireError('LW_ERR_OUTPUT', `output ${JSON.stringify(rel)} is not a regular file`);
       const id = { dev: String(stat.dev), ino: String(stat.ino) };
-      return new OutputFile(rel, handle, id, Number(stat.size), options.writev ?? systemWritev);
+      return new OutputFile(rel, abs, handle, id, Number(stat.size), options.writev ?? systemWritev);
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw outputError(rel, 'open', error);
@@ -151,6 +168,23 @@ export class OutputFile implements FileIdentity {
       throw await this.#cutBack(before, written, error);
     }
     return before + total;
+  }
+
+  /**
+   * Whether the path still names this file (see Whereabouts). Two stat calls that read cached
+   * inodes, done in place like the fstat in write(): the writer asks once per tick and file.
+   */
+  whereabouts(): Whereabouts {
+    try {
+      if (fstatSync(this.#handle.fd).nlink === 0) return 'deleted';
+      const named = lstatSync(this.#abs, { bigint: true, throwIfNoEntry: false });
+      if (named === undefined || String(named.dev) !== this.dev || String(named.ino) !== this.ino)
+        return 'moved';
+      return 'named';
+    } catch {
+      // Cannot tell (EACCES on a directory on the way…): keep writing where we write.
+      return 'named';
+    }
   }
 
   /** Cuts the file back to `size` if it is longer (never lengthens it: that would add zeros). */

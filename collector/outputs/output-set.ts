@@ -7,6 +7,7 @@ import {
   DEFAULT_FILE_MODE,
   OutputFile,
   type OutputFileState,
+  type Whereabouts,
   type WritevFn,
 } from './output-file.js';
 
@@ -16,6 +17,11 @@ import {
  *
  *   write(path, chunks) ─▶ entry (one queue per path) ─▶ OutputFile (fd) ─▶ disk
  *                               ▲ retire: evict / idle / reopenAll / close — after its queue drains
+ *
+ * After each write the set checks that the path still names the file (OutputFile.whereabouts):
+ * a file deleted by hand is reopened at once and the write done again in the new file, before
+ * the tick is checkpointed and acknowledged; a file moved away keeps what it was given and the
+ * next write opens the path anew. Either way `onVanished` is told once.
  *
  * Operations on one path run one after another (a batch never interleaves with another, and a
  * cut-back after a failed write never cuts someone else's bytes). A retired file's successor
@@ -60,6 +66,8 @@ export interface OutputSetOptions {
    * checkpoint.ts: a new file's identity must be durable before anything is written in it).
    */
   readonly onOpen?: (file: OutputFileState) => Promise<void>;
+  /** Told once each time an open output is found deleted or moved away (and reopened). */
+  readonly onVanished?: (path: string, whereabouts: Exclude<Whereabouts, 'named'>) => void;
   /** ms since the epoch, for idleness. */
   readonly clock?: () => number;
   readonly timers?: SweepTimers;
@@ -141,20 +149,39 @@ export class OutputSet {
     if (this.#closed) return Promise.reject(closedError());
     const entry = this.#use(path);
     return this.#enqueue(entry, async () => {
-      const file = entry.file ?? (await this.#openFile(entry));
+      let state = await this.#writeOnce(entry, chunks);
+      const file = entry.file as OutputFile;
+      const whereabouts = file.whereabouts();
+      if (whereabouts === 'named') return state;
+      // What a moved file holds is safe under its new name; fsync keeps its promise first.
+      entry.file = undefined;
       try {
-        const size = await file.write(chunks);
-        entry.dirty = true;
-        const state: OutputFileState = { path, dev: file.dev, ino: file.ino, size };
-        this.#written.set(path, state);
-        return state;
-      } catch (error) {
-        // A broken descriptor (EBADF, EIO) is not reused: the next write opens the path anew.
-        entry.file = undefined;
+        if (whereabouts === 'moved' && this.#options.durability === 'fsync') await file.sync();
+      } finally {
         await file.close();
-        throw error;
       }
+      this.#options.onVanished?.(path, whereabouts);
+      // A deleted file took this write with it: done again in the new file, before any ACK.
+      if (whereabouts === 'deleted') state = await this.#writeOnce(entry, chunks);
+      return state;
     });
+  }
+
+  /** One write into the entry's file (opened if needed); notes its state for lengths(). */
+  async #writeOnce(entry: Entry, chunks: readonly Buffer[]): Promise<OutputFileState> {
+    const file = entry.file ?? (await this.#openFile(entry));
+    try {
+      const size = await file.write(chunks);
+      entry.dirty = true;
+      const state: OutputFileState = { path: entry.path, dev: file.dev, ino: file.ino, size };
+      this.#written.set(entry.path, state);
+      return state;
+    } catch (error) {
+      // A broken descriptor (EBADF, EIO) is not reused: the next write opens the path anew.
+      entry.file = undefined;
+      await file.close();
+      throw error;
+    }
   }
 
   /**

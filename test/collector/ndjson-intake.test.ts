@@ -39,6 +39,7 @@ function intake(maxBody = 1024) {
     stopping: () => false,
     counters,
     log: quiet,
+    badInputLog: { warn() {} },
   } as unknown as SessionHost;
   const link = new RawLink();
   acceptNdjson(link, 'svc', host);
@@ -98,11 +99,68 @@ describe('acceptNdjson', () => {
     expect(jobs[2]!.body!.buffer).toBe(second.buffer);
   });
 
-  it('closes on a line over max_body and submits nothing of its chunk', () => {
+  it('writes every whole line of a chunk around a line over max_body, rejects that one, and closes', () => {
     const { link, jobs } = intake(10);
     link.raw.emit('data', Buffer.from('{"a":1}\n{"b'));
-    link.raw.emit('data', Buffer.from('"}\n{"a very long line":1}\n'));
-    expect(jobs.map((j) => j.body!.toString())).toEqual(['{"a":1}\n']);
+    link.raw.emit('data', Buffer.from('"}\n{"d":4}\n{"a very long line":1}\n{"e":5}\n{"f":6}\n{"g'));
+    expect(jobs.map((j) => [j.body?.toString(), j.count])).toEqual([
+      ['{"a":1}\n', 1],
+      ['{"b"}\n', 1],
+      ['{"d":4}\n', 1],
+      [undefined, 1], // no body: the writer rejects it as body_too_large, and counts it
+      ['{"e":5}\n{"f":6}\n', 2],
+    ]);
     expect(link.closedHow).toBe('destroy');
+    // The open line received before the close is handed over as a last record, as on any close.
+    link.raw.emit('close');
+    expect(jobs.at(-1)!.body!.toString()).toBe('{"g\n');
+  });
+
+  it('rejects an open line as soon as it passes max_body, after the lines before it', () => {
+    const { link, jobs } = intake(10);
+    link.raw.emit('data', Buffer.from('{"a":1}\n{"b":"'));
+    link.raw.emit('data', Buffer.from('xxxxxxxxxx'));
+    expect(jobs.map((j) => [j.body?.toString(), j.count])).toEqual([
+      ['{"a":1}\n', 1],
+      [undefined, 1],
+    ]);
+    expect(link.closedHow).toBe('destroy');
+    link.raw.emit('close');
+    expect(jobs).toHaveLength(2);
+  });
+
+  it('hands over every line up to max_body and one rejection per longer line, whatever the chunking', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 16 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 5 }),
+        (lengths, cuts) => {
+          const lines = lengths.map((n, i) => String.fromCharCode(97 + i).repeat(n));
+          const stream = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+          const { link, jobs } = intake(10);
+          for (let at = 0, i = 0; at < stream.length && link.closedHow === undefined; i++) {
+            const cut = cuts[i % cuts.length]!;
+            link.raw.emit('data', stream.subarray(at, at + cut));
+            at += cut;
+          }
+          link.raw.emit('close');
+          const firstLong = lines.findIndex((l) => l.length > 10);
+          const handed = jobs.flatMap((j) =>
+            j.body === undefined ? ['too_long'] : j.body.toString().split('\n').slice(0, -1),
+          );
+          const expected = lines.map((l) => (l.length > 10 ? 'too_long' : l));
+          if (firstLong === -1) expect(handed).toEqual(expected);
+          else {
+            // Up to the first long line everything is handed over in order; after it, what the
+            // same chunk held, and last the start of a line left open at the close.
+            expect(handed.slice(0, firstLong + 1)).toEqual(expected.slice(0, firstLong + 1));
+            const last = handed.length - 1;
+            expect(handed.slice(0, last)).toEqual(expected.slice(0, last));
+            expect(lines[last]!.startsWith(handed[last]!) || handed[last] === expected[last]).toBe(true);
+            expect(link.closedHow).toBe('destroy');
+          }
+        },
+      ),
+    );
   });
 });

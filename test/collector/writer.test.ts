@@ -20,12 +20,19 @@ let dir: string;
 let checkpoint: Checkpoint;
 let outputs: OutputSet;
 let writes: number[];
+/** Writes still to fail with ENOSPC (a full disk), then writes succeed again. */
+let failWrites: number;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lw-writer-'));
   checkpoint = await Checkpoint.open(join(dir, 'state'), {});
   writes = [];
+  failWrites = 0;
   const writev = async (handle: FileHandle, chunks: Buffer[]): Promise<number> => {
+    if (failWrites > 0) {
+      failWrites -= 1;
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    }
     writes.push(chunks.reduce((sum, c) => sum + c.length, 0));
     return (await handle.writev(chunks)).bytesWritten;
   };
@@ -163,4 +170,31 @@ it('gives each body back once, only after its tick is written, and after a faile
     for (const open of gate) open();
     await gated.close();
   }
+});
+
+it('counts written, rejected, retransmitted and gaps only once their tick is written and saved', async () => {
+  const { w, counters } = writer();
+  const acks: number[] = [];
+  const failures: unknown[] = [];
+  const resendable = (seq: number, lines: string[]): BatchJob => ({
+    ...batch(seq, lines, acks),
+    fail: (error) => failures.push(error),
+  });
+  const tally = () => {
+    const { written, rejected, retransmitted, gaps } = counters;
+    return { written, rejected, retransmitted, gaps };
+  };
+  // A full disk: the tick fails, nothing is acknowledged and nothing counted.
+  failWrites = 1;
+  w.submit(resendable(3, [...records(3, 99, 50), '[1]']));
+  await w.idle();
+  expect(failures).toHaveLength(1);
+  expect(acks).toEqual([]);
+  expect(tally()).toEqual({ written: 0, rejected: 0, retransmitted: 0, gaps: 0 });
+  // The client resends it, and then some it had sent before: each record counted once.
+  w.submit(resendable(3, [...records(3, 99, 50), '[1]']));
+  w.submit(resendable(50, records(50, 60, 50)));
+  await w.idle();
+  expect(acks).toEqual([102, 109]);
+  expect(tally()).toEqual({ written: 99 + 7, rejected: 1, retransmitted: 53, gaps: 2 });
 });
