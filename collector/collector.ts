@@ -23,6 +23,7 @@ import { Checkpoint } from './checkpoint.js';
 import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from './config-types.js';
 import { installControlHandlers } from './control.js';
 import { createCounters } from './counters.js';
+import { CONTROL_HEADROOM, DataSlots } from './data-slots.js';
 import { acceptNdjson } from './ndjson-intake.js';
 import type { WritevFn } from './outputs/output-file.js';
 import { OutputSet } from './outputs/output-set.js';
@@ -225,7 +226,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     onError,
   });
 
-  function onLink(listener: ListenerConfig, link: Link): void {
+  function onLink(listener: ListenerConfig, slots: DataSlots, link: Link): void {
     if (stopping !== undefined) {
       link.destroy();
       return;
@@ -245,7 +246,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       replies: !udp,
       bodyBuffer: (bytes) => bodySlabs.cut(bytes),
     });
-    const session = udp ? undefined : new Session(messenger, host);
+    const session = udp ? undefined : new Session(messenger, host, slots);
     if (session !== undefined) {
       allSessions.add(session);
       messenger.once('close', () => allSessions.delete(session));
@@ -255,7 +256,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       session,
       reply: udp ? () => {} : (msg) => void messenger.send(msg),
     };
-    messenger.on('message', (msg) => dispatcher.dispatch(msg, ctx));
+    messenger.on('message', (msg) => {
+      session?.heard(msg);
+      dispatcher.dispatch(msg, ctx);
+    });
     messenger.on('discarded', (msg) => {
       // Never dispatched, so checked here: a bad line must not reach the session (§6).
       const invalid = checkMessage(msg, DEFINITIONS);
@@ -278,11 +282,15 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
 
   try {
     for (const listener of config.listeners) {
+      const slots = new DataSlots(config.maxConnections);
+      // Sessions take data slots; the headroom keeps control commands servable when they are full.
+      const { scheme } = listener.address;
+      const headroom = scheme === 'udp' || scheme === 'ndjson' ? 0 : CONTROL_HEADROOM;
       listeners.push(
         await listen(
           listener.address,
           {
-            maxConnections: config.maxConnections,
+            maxConnections: config.maxConnections + headroom,
             idleTimeout: config.idleTimeout,
             handshakeTimeout: config.handshakeTimeout,
             ...(listener.tls === undefined ? {} : { tls: listener.tls }),
@@ -294,7 +302,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
                 }
               : {}),
           },
-          (link) => onLink(listener, link),
+          (link) => onLink(listener, slots, link),
         ),
       );
     }

@@ -41,6 +41,8 @@ export interface CollectorConfig {
   /** A connection silent this long is closed (default 0 = never). */
   readonly idleTimeout: number;
   readonly handshakeTimeout: number;
+  /** A stream connection that has not registered (or sent a control command) this long is closed. */
+  readonly registerTimeout: number;
   /** Open output files kept at most, and the idle time after which one is closed. */
   readonly maxOpenFiles: number;
   readonly fileIdleClose: number;
@@ -69,6 +71,7 @@ export const COLLECTOR_DEFAULTS = Object.freeze({
   maxConnections: 1024,
   idleTimeout: 0,
   handshakeTimeout: 10_000,
+  registerTimeout: 10_000,
   maxOpenFiles: 256,
   fileIdleClose: 60_000,
   pauseAbove: 64 * 1024 * 1024,

@@ -15,6 +15,8 @@ export interface CollectorCounters {
   datagramsDropped: number;
   protocolErrors: number;
   pauses: number;
+  /** Stream connections closed for sending neither REGISTER nor a control command in time (§4). */
+  registerTimeouts: number;
 }
 
 export function createCounters(): CollectorCounters {
@@ -29,5 +31,6 @@ export function createCounters(): CollectorCounters {
     datagramsDropped: 0,
     protocolErrors: 0,
     pauses: 0,
+    registerTimeouts: 0,
   };
 }

@@ -64,6 +64,7 @@ describe('loadConfig', () => {
         maxConnections: COLLECTOR_DEFAULTS.maxConnections,
         idleTimeout: 0,
         handshakeTimeout: COLLECTOR_DEFAULTS.handshakeTimeout,
+        registerTimeout: 10_000,
         maxOpenFiles: COLLECTOR_DEFAULTS.maxOpenFiles,
         fileIdleClose: COLLECTOR_DEFAULTS.fileIdleClose,
         pauseAbove: COLLECTOR_DEFAULTS.pauseAbove,
@@ -101,6 +102,7 @@ source_ttl = 60000
 max_connections = 9
 idle_timeout = 30000
 handshake_timeout = 2000
+register_timeout = 1500
 max_open_files = 3
 file_idle_close = 1000
 pause_above = 4096
@@ -146,6 +148,7 @@ tls_key = "key.pem"
         maxConnections: 9,
         idleTimeout: 30000,
         handshakeTimeout: 2000,
+        registerTimeout: 1500,
         maxOpenFiles: 3,
         fileIdleClose: 1000,
         pauseAbove: 4096,
