@@ -25,6 +25,7 @@ import { installControlHandlers } from './control.js';
 import { createCounters } from './counters.js';
 import { CONTROL_HEADROOM, DataSlots } from './data-slots.js';
 import { acceptNdjson } from './ndjson-intake.js';
+import { originPolicy } from './origin-policy.js';
 import type { WritevFn } from './outputs/output-file.js';
 import { OutputSet } from './outputs/output-set.js';
 import { PathTemplate } from './outputs/path-template.js';
@@ -298,7 +299,11 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
             ...(listener.address.scheme === 'ws' || listener.address.scheme === 'wss'
               ? // ws buffers whole messages: bound each to one protocol message (§8).
                 {
-                  ws: { path: listener.address.path ?? '/', maxPayload: config.maxLine + 1 + config.maxBody },
+                  ws: {
+                    path: listener.address.path ?? '/',
+                    maxPayload: config.maxLine + 1 + config.maxBody,
+                    acceptOrigin: originPolicy(listener.allowOrigins ?? [], () => config.token),
+                  },
                 }
               : {}),
           },

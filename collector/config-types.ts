@@ -15,6 +15,8 @@ export interface ListenerConfig {
   readonly service: string;
   readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
   readonly unix?: { readonly mode: number; readonly group?: string | number };
+  /** For `ws` and `wss` listeners: browser origins (`https://app.example`) whose pages may connect. */
+  readonly allowOrigins?: readonly string[];
 }
 
 export interface CollectorConfig {

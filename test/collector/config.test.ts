@@ -173,6 +173,14 @@ tls_key = "key.pem"
       expect(wss?.address.path).toBe('/logs');
     });
 
+    it('reads allow_origins of a ws listener in the form browsers send', async () => {
+      const file = await toml(
+        '[[listen]]\naddress = "ws/$4:0/logs"\nallow_origins = ["HTTPS://App.Example:443", "http://localhost:3000/"]',
+      );
+      const config = await loadConfig({ file, flags: {} }, dir);
+      expect(config.listeners[0]?.allowOrigins).toEqual(['https://app.example', 'http://localhost:3000']);
+    });
+
     it('takes the array form of listen and the owner-only default unix mode', async () => {
       const file = await toml(`listen = ["udp/*4:5000", "tcp://[::1]:5001", "unix//tmp/x.sock"]`);
       const config = await loadConfig({ file, flags: {} }, dir);
@@ -287,6 +295,10 @@ tls_key = "key.pem"
       ['[[listen]]\naddress = "tcp/$4:1"\ntls_cert = "cert.pem"', /tls_cert applies only to tls and wss/],
       ['[[listen]]\naddress = "tcp/$4:1"\nunix_mode = "0600"', /unix_mode applies only to unix/],
       ['[[listen]]\naddress = "unix//tmp/s"\nunix_mode = "0066"', /unix_mode = 0066 leaves out/],
+      ['[[listen]]\naddress = "tcp/$4:1"\nallow_origins = []', /allow_origins applies only to ws and wss/],
+      ['[[listen]]\naddress = "ws/$4:1"\nallow_origins = "https://a.example"', /must be an array of origins/],
+      ['[[listen]]\naddress = "ws/$4:1"\nallow_origins = ["https://a.example/app"]', /no path/],
+      ['[[listen]]\naddress = "ws/$4:1"\nallow_origins = ["null"]', /no path \(got "null"\)/],
       ['[[listen]]\naddress = "unix//tmp/s"\nunix_group = "a b"', /unix_group must be a group name/],
       [
         '[[listen]]\naddress = "tls/$4:1"\ntls_cert = "missing.pem"\ntls_key = "key.pem"',
