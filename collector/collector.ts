@@ -24,11 +24,13 @@ import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from '.
 import { installControlHandlers } from './control.js';
 import { createCounters } from './counters.js';
 import { CONTROL_HEADROOM, DataSlots } from './data-slots.js';
+import { HeldBudget } from './held-budget.js';
 import { acceptNdjson } from './ndjson-intake.js';
 import { originPolicy } from './origin-policy.js';
 import type { WritevFn } from './outputs/output-file.js';
 import { OutputSet } from './outputs/output-set.js';
 import { PathTemplate } from './outputs/path-template.js';
+import { ReadGate } from './read-gate.js';
 import { Session } from './session.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
 import { acceptUdpEvents } from './udp-intake.js';
@@ -134,6 +136,13 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   // Bodies that span socket reads are copied into reused slabs, given back once written.
   const bodyPool = new SlabPool(BODY_SLAB_BYTES, BODY_SLABS_KEPT);
   const bodySlabs = new SlabCutter(bodyPool);
+  // Links are not read while the backlog or the held budget says so (each decides apart).
+  const gate = new ReadGate();
+  const heldBudget = new HeldBudget<Link>({
+    limit: () => config.pauseAbove,
+    stop: (link) => gate.hold(link, 'budget'),
+    resume: (link) => gate.release(link, 'budget'),
+  });
   const writer = new Writer(writerSettings(config), {
     outputs,
     checkpoint,
@@ -149,6 +158,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       else if (paused && bytes <= limit / 2) setPaused(false);
       const hold = bytes > 2 * limit ? 'all' : paused ? 'ndjson' : 'none';
       if (hold !== holding) setHolding(hold);
+      heldBudget.setQueued(bytes);
     },
   });
 
@@ -156,8 +166,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     holding = hold;
     for (const link of links) {
       const held = hold === 'all' || (hold === 'ndjson' && link.peer.transport === 'ndjson');
-      if (held) link.pauseReading();
-      else link.resumeReading();
+      if (held) gate.hold(link, 'backlog');
+      else gate.release(link, 'backlog');
     }
   }
 
@@ -233,10 +243,17 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       return;
     }
     links.add(link);
-    link.once('close', () => links.delete(link));
-    if (holding === 'all' || (holding === 'ndjson' && link.peer.transport === 'ndjson')) link.pauseReading();
+    link.once('close', () => {
+      links.delete(link);
+      heldBudget.remove(link);
+      gate.forget(link);
+    });
+    if (holding === 'all' || (holding === 'ndjson' && link.peer.transport === 'ndjson')) {
+      gate.hold(link, 'backlog');
+    }
+    const onHeld = (bytes: number): void => heldBudget.update(link, bytes);
     if (link.peer.transport === 'ndjson') {
-      acceptNdjson(link, listener.service, host);
+      acceptNdjson(link, listener.service, host, onHeld);
       return;
     }
     counters.connections += 1;
@@ -246,6 +263,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       onSend: (msg) => dispatcher.noteSent(msg),
       replies: !udp,
       bodyBuffer: (bytes) => bodySlabs.cut(bytes),
+      onHeld,
     });
     const session = udp ? undefined : new Session(messenger, host, slots);
     if (session !== undefined) {
@@ -339,6 +357,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       links: links.size,
       sources: checkpoint.sources(),
       queued_bytes: writer.queuedBytes,
+      held_bytes: heldBudget.heldBytes,
+      held_links: heldBudget.stoppedCount,
       udp_lost: checkpoint.udpLost,
       ...Object.fromEntries(Object.entries(counters).map(([name, value]) => [snakeCase(name), value])),
     };

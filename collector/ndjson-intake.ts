@@ -28,7 +28,16 @@ function lines(body: Buffer): Lines {
   return { body, count, longest };
 }
 
-export function acceptNdjson(link: Link, service: string, host: SessionHost): void {
+/**
+ * Takes the records of one ndjson link. `onHeld` hears the bytes kept for a line not yet ended,
+ * whenever they change (the collector's held budget).
+ */
+export function acceptNdjson(
+  link: Link,
+  service: string,
+  host: SessionHost,
+  onHeld: (bytes: number) => void = () => {},
+): void {
   const source = `ndjson-${link.peer.remote.replace(/[^A-Za-z0-9._-]/g, '_')}`.slice(0, 64);
   const peerHost =
     (link.peer.remote.split(':')[0] || 'unknown').replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
@@ -44,6 +53,7 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
       partial.push(chunk);
       partialBytes += chunk.length;
       if (partialBytes > host.config().maxBody) tooLong();
+      else onHeld(partialBytes);
       return;
     }
     // Only the line the previous chunk left open is copied; the rest goes on as a view.
@@ -56,8 +66,10 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
     const tail = from <= lastLf ? lines(chunk.subarray(from, lastLf + 1)) : undefined;
     const rest = chunk.subarray(lastLf + 1);
     partial = rest.length === 0 ? [] : [rest];
+    const before = partialBytes;
     partialBytes = rest.length;
     submit(head, tail);
+    if (partialBytes !== before) onHeld(partialBytes);
   });
   link.once('close', () => {
     // A last line without its LF is still a record the peer meant to send.
@@ -89,6 +101,7 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
     host.log.warn('ndjson line over max_body: connection closed', { remote: link.peer.remote });
     partial = [];
     partialBytes = 0;
+    onHeld(0);
     link.destroy();
   }
 }
