@@ -300,7 +300,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   }
 
   try {
-    for (const listener of config.listeners) {
+    for (const [index, listener] of config.listeners.entries()) {
       const slots = new DataSlots(config.maxConnections);
       // Sessions take data slots; the headroom keeps control commands servable when they are full.
       const { scheme } = listener.address;
@@ -320,7 +320,11 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
                   ws: {
                     path: listener.address.path ?? '/',
                     maxPayload: config.maxLine + 1 + config.maxBody,
-                    acceptOrigin: originPolicy(listener.allowOrigins ?? [], () => config.token),
+                    // Read at each upgrade: RELOAD may change allow_origins and token (not the listeners).
+                    acceptOrigin: originPolicy(
+                      () => config.listeners[index]?.allowOrigins ?? [],
+                      () => config.token,
+                    ),
                   },
                 }
               : {}),

@@ -21,12 +21,11 @@ export function normalizeOrigin(text: string): string | undefined {
 
 /** The listener's check of an upgrade's `Origin` header: true lets the upgrade through. */
 export function originPolicy(
-  allowOrigins: readonly string[],
+  allowOrigins: () => readonly string[],
   token: () => string | undefined,
 ): (origin: string) => boolean {
-  const allowed = new Set(allowOrigins);
   return (origin) => {
     const normal = normalizeOrigin(origin);
-    return (normal !== undefined && allowed.has(normal)) || token() !== undefined;
+    return (normal !== undefined && allowOrigins().includes(normal)) || token() !== undefined;
   };
 }

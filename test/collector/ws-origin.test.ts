@@ -6,6 +6,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CollectorConfig } from '../../collector/config-types.js';
+import { normalizeOrigin, originPolicy } from '../../collector/origin-policy.js';
 import { parseAddress } from '../../shared/net/address.js';
 import { message } from '../../shared/protocol/message.js';
 import { inProcessCollector } from '../helpers/in-process-collector.js';
@@ -81,5 +82,22 @@ describe('WebSocket upgrades with an Origin header', () => {
     const withToken = await client(address, 'http://evil.example');
     register(withToken, 'known', 't0ken');
     await withToken.next((m) => m.command === 'READY');
+  });
+});
+
+describe('originPolicy', () => {
+  it('compares origins as browsers send them, and lets any through when a token is required', () => {
+    let token: string | undefined;
+    const accept = originPolicy(
+      () => ['https://app.example'],
+      () => token,
+    );
+    expect(accept('https://app.example')).toBe(true);
+    expect(accept('HTTPS://APP.example:443')).toBe(true);
+    expect(accept('https://app.example.evil')).toBe(false);
+    expect(accept('null')).toBe(false);
+    expect(normalizeOrigin('file:///x')).toBeUndefined();
+    token = 't';
+    expect(accept('http://evil.example')).toBe(true);
   });
 });
