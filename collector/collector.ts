@@ -23,11 +23,15 @@ import { Checkpoint } from './checkpoint.js';
 import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from './config-types.js';
 import { installControlHandlers } from './control.js';
 import { createCounters } from './counters.js';
+import { CONTROL_HEADROOM, DataSlots } from './data-slots.js';
+import { HeldBudget } from './held-budget.js';
 import { acceptNdjson } from './ndjson-intake.js';
+import { originPolicy } from './origin-policy.js';
 import type { WritevFn } from './outputs/output-file.js';
 import { OutputSet } from './outputs/output-set.js';
 import { PathTemplate } from './outputs/path-template.js';
 import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './peer-log-limit.js';
+import { ReadGate } from './read-gate.js';
 import { Session } from './session.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
 import { acceptUdpEvents } from './udp-intake.js';
@@ -149,6 +153,13 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   // Bodies that span socket reads are copied into reused slabs, given back once written.
   const bodyPool = new SlabPool(BODY_SLAB_BYTES, BODY_SLABS_KEPT);
   const bodySlabs = new SlabCutter(bodyPool);
+  // Links are not read while the backlog or the held budget says so (each decides apart).
+  const gate = new ReadGate();
+  const heldBudget = new HeldBudget<Link>({
+    limit: () => config.pauseAbove,
+    stop: (link) => gate.hold(link, 'budget'),
+    resume: (link) => gate.release(link, 'budget'),
+  });
   const writer = new Writer(writerSettings(config), {
     outputs,
     checkpoint,
@@ -164,6 +175,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       else if (paused && bytes <= limit / 2) setPaused(false);
       const hold = bytes > 2 * limit ? 'all' : paused ? 'ndjson' : 'none';
       if (hold !== holding) setHolding(hold);
+      heldBudget.setQueued(bytes);
     },
   });
 
@@ -171,8 +183,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     holding = hold;
     for (const link of links) {
       const held = hold === 'all' || (hold === 'ndjson' && link.peer.transport === 'ndjson');
-      if (held) link.pauseReading();
-      else link.resumeReading();
+      if (held) gate.hold(link, 'backlog');
+      else gate.release(link, 'backlog');
     }
   }
 
@@ -243,16 +255,23 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     onError,
   });
 
-  function onLink(listener: ListenerConfig, link: Link): void {
+  function onLink(listener: ListenerConfig, slots: DataSlots, link: Link): void {
     if (stopping !== undefined) {
       link.destroy();
       return;
     }
     links.add(link);
-    link.once('close', () => links.delete(link));
-    if (holding === 'all' || (holding === 'ndjson' && link.peer.transport === 'ndjson')) link.pauseReading();
+    link.once('close', () => {
+      links.delete(link);
+      heldBudget.remove(link);
+      gate.forget(link);
+    });
+    if (holding === 'all' || (holding === 'ndjson' && link.peer.transport === 'ndjson')) {
+      gate.hold(link, 'backlog');
+    }
+    const onHeld = (bytes: number): void => heldBudget.update(link, bytes);
     if (link.peer.transport === 'ndjson') {
-      acceptNdjson(link, listener.service, host);
+      acceptNdjson(link, listener.service, host, onHeld);
       return;
     }
     counters.connections += 1;
@@ -262,8 +281,9 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       onSend: (msg) => dispatcher.noteSent(msg),
       replies: !udp,
       bodyBuffer: (bytes) => bodySlabs.cut(bytes),
+      onHeld,
     });
-    const session = udp ? undefined : new Session(messenger, host);
+    const session = udp ? undefined : new Session(messenger, host, slots);
     if (session !== undefined) {
       allSessions.add(session);
       messenger.once('close', () => allSessions.delete(session));
@@ -273,7 +293,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       session,
       reply: udp ? () => {} : (msg) => void messenger.send(msg),
     };
-    messenger.on('message', (msg) => dispatcher.dispatch(msg, ctx));
+    messenger.on('message', (msg) => {
+      session?.heard(msg);
+      dispatcher.dispatch(msg, ctx);
+    });
     messenger.on('discarded', (msg) => {
       // Never dispatched, so checked here: a bad line must not reach the session (§6).
       const invalid = checkMessage(msg, DEFINITIONS);
@@ -298,12 +321,16 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   }
 
   try {
-    for (const listener of config.listeners) {
+    for (const [index, listener] of config.listeners.entries()) {
+      const slots = new DataSlots(config.maxConnections);
+      // Sessions take data slots; the headroom keeps control commands servable when they are full.
+      const { scheme } = listener.address;
+      const headroom = scheme === 'udp' || scheme === 'ndjson' ? 0 : CONTROL_HEADROOM;
       listeners.push(
         await listen(
           listener.address,
           {
-            maxConnections: config.maxConnections,
+            maxConnections: config.maxConnections + headroom,
             idleTimeout: config.idleTimeout,
             handshakeTimeout: config.handshakeTimeout,
             ...(listener.tls === undefined ? {} : { tls: listener.tls }),
@@ -311,11 +338,19 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
             ...(listener.address.scheme === 'ws' || listener.address.scheme === 'wss'
               ? // ws buffers whole messages: bound each to one protocol message (§8).
                 {
-                  ws: { path: listener.address.path ?? '/', maxPayload: config.maxLine + 1 + config.maxBody },
+                  ws: {
+                    path: listener.address.path ?? '/',
+                    maxPayload: config.maxLine + 1 + config.maxBody,
+                    // Read at each upgrade: RELOAD may change allow_origins and token (not the listeners).
+                    acceptOrigin: originPolicy(
+                      () => config.listeners[index]?.allowOrigins ?? [],
+                      () => config.token,
+                    ),
+                  },
                 }
               : {}),
           },
-          (link) => onLink(listener, link),
+          (link) => onLink(listener, slots, link),
         ),
       );
     }
@@ -351,6 +386,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       sources: checkpoint.sources(),
       sources_evicted: checkpoint.evicted,
       queued_bytes: writer.queuedBytes,
+      held_bytes: heldBudget.heldBytes,
+      held_links: heldBudget.stoppedCount,
       udp_lost: checkpoint.udpLost,
       ...Object.fromEntries(Object.entries(counters).map(([name, value]) => [snakeCase(name), value])),
     };

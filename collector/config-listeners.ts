@@ -11,6 +11,7 @@ import { type Address, formatAddress, parseAddress } from '../shared/net/address
 import { DEFAULT_UNIX_MODE } from '../shared/net/unix-socket.js';
 import { COLLECTOR_DEFAULTS, type ListenerConfig } from './config-types.js';
 import { checkKeys, configError, describe, fileMode, isTable, type Table } from './config-values.js';
+import { normalizeOrigin } from './origin-policy.js';
 
 const LISTEN_KEYS: readonly string[] = [
   'address',
@@ -20,6 +21,7 @@ const LISTEN_KEYS: readonly string[] = [
   'tls_ca',
   'unix_mode',
   'unix_group',
+  'allow_origins',
 ];
 
 // PROTOCOL.md §4 names; a leading "_" is kept for the collector's own files (_rejected.log).
@@ -145,7 +147,25 @@ async function listener(
     const group = unixGroup(table.unix_group, `${shown}: unix_group`);
     out.unix = Object.freeze(group === undefined ? { mode } : { mode, group });
   }
+  if (table.allow_origins !== undefined) {
+    if (scheme !== 'ws' && scheme !== 'wss') {
+      throw configError(`${shown}: allow_origins applies only to ws and wss listeners`);
+    }
+    out.allowOrigins = Object.freeze(origins(table.allow_origins, `${shown}: allow_origins`));
+  }
   return out;
+}
+
+function origins(value: unknown, what: string): string[] {
+  const shape = `${what} must be an array of origins, like allow_origins = ["https://app.example"]`;
+  if (!Array.isArray(value)) throw configError(`${shape} (got ${describe(value)})`);
+  return value.map((item: unknown) => {
+    const origin = typeof item === 'string' ? normalizeOrigin(item) : undefined;
+    if (origin === undefined) {
+      throw configError(`${shape}: scheme://host[:port], no path (got ${describe(item)})`);
+    }
+    return origin;
+  });
 }
 
 async function pemFile(value: unknown, what: string, cwd: string): Promise<string> {

@@ -15,6 +15,8 @@ export interface ListenerConfig {
   readonly service: string;
   readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
   readonly unix?: { readonly mode: number; readonly group?: string | number };
+  /** For `ws` and `wss` listeners: browser origins (`https://app.example`) whose pages may connect. */
+  readonly allowOrigins?: readonly string[];
 }
 
 export interface CollectorConfig {
@@ -41,6 +43,8 @@ export interface CollectorConfig {
   /** A connection silent this long is closed (default 0 = never). */
   readonly idleTimeout: number;
   readonly handshakeTimeout: number;
+  /** A stream connection that has not registered (or sent a control command) this long is closed. */
+  readonly registerTimeout: number;
   /** Open output files kept at most, and the idle time after which one is closed. */
   readonly maxOpenFiles: number;
   readonly fileIdleClose: number;
@@ -69,6 +73,7 @@ export const COLLECTOR_DEFAULTS = Object.freeze({
   maxConnections: 1024,
   idleTimeout: 0,
   handshakeTimeout: 10_000,
+  registerTimeout: 10_000,
   maxOpenFiles: 256,
   fileIdleClose: 60_000,
   pauseAbove: 64 * 1024 * 1024,

@@ -20,6 +20,9 @@ export interface ControlActions {
 
 export const STATE_CHANGING = ['LOG', 'LOG_ROTATE', 'RELOAD', 'STOP', 'QUIT'] as const;
 
+/** Every control command of §5: a connection sending these needs no REGISTER. */
+export const CONTROL_COMMANDS: ReadonlySet<string> = new Set([...STATE_CHANGING, 'STATUS', 'HELP', 'ALIVE']);
+
 /** True when this peer may change the collector's state with this message (§5). */
 export function authorized(msg: Message, ctx: CollectorContext, secretCode: string | undefined): boolean {
   if (ctx.peer.local) return true;

@@ -22,6 +22,8 @@ export interface CollectorCounters {
   outputsDeleted: number;
   /** Output files found renamed or replaced while open (what they hold is kept), reopened. */
   outputsMoved: number;
+  /** Stream connections closed for sending neither REGISTER nor a control command in time (§4). */
+  registerTimeouts: number;
 }
 
 export function createCounters(): CollectorCounters {
@@ -38,5 +40,6 @@ export function createCounters(): CollectorCounters {
     pauses: 0,
     outputsDeleted: 0,
     outputsMoved: 0,
+    registerTimeouts: 0,
   };
 }

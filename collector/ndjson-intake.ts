@@ -47,7 +47,16 @@ function lines(body: Buffer): Lines {
   return { body, count, longest };
 }
 
-export function acceptNdjson(link: Link, service: string, host: SessionHost): void {
+/**
+ * Takes the records of one ndjson link. `onHeld` hears the bytes kept for a line not yet ended,
+ * whenever they change (the collector's held budget).
+ */
+export function acceptNdjson(
+  link: Link,
+  service: string,
+  host: SessionHost,
+  onHeld: (bytes: number) => void = () => {},
+): void {
   const source = `ndjson-${link.peer.remote.replace(/[^A-Za-z0-9._-]/g, '_')}`.slice(0, 64);
   const peerHost =
     (link.peer.remote.split(':')[0] || 'unknown').replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
@@ -69,7 +78,7 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
         host.counters.batches += 1;
         submitPiece('too_long');
         tooLong();
-      }
+      } else onHeld(partialBytes);
       return;
     }
     // Only the line the previous chunk left open is copied; the rest goes on as a view.
@@ -82,8 +91,10 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
     const tail = from <= lastLf ? lines(chunk.subarray(from, lastLf + 1)) : undefined;
     const rest = chunk.subarray(lastLf + 1);
     partial = rest.length === 0 ? [] : [rest];
+    const before = partialBytes;
     partialBytes = rest.length;
     submit(head, tail);
+    if (partialBytes !== before) onHeld(partialBytes);
   });
   link.once('close', () => {
     // A last line without its LF is still a record the peer meant to send.
@@ -122,6 +133,7 @@ export function acceptNdjson(link: Link, service: string, host: SessionHost): vo
       remote: link.peer.remote,
       max_body: host.config().maxBody,
     });
+    onHeld(0);
     link.destroy();
   }
 }

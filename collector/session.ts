@@ -3,8 +3,12 @@
  *
  *   new ──REGISTER ok──▶ registering ──barrier: older session's batches written──▶ ready
  *    │                                                                  │  EVENTS → writer → ACK
- *    └─EVENTS─▶ INVALID not_registered, close          superseded ◀─────┤ (a newer REGISTER won)
- *                                                       draining ◀─────┘ (STOP: no more EVENTS)
+ *    ├─EVENTS─▶ INVALID not_registered, close          superseded ◀─────┤ (a newer REGISTER won)
+ *    └─register_timeout─▶ close                           draining ◀─────┘ (STOP: no more EVENTS)
+ *
+ * A connection in `new` is closed register_timeout after it opened (or after its last control
+ * command): idle or trickling peers cannot hold the listener's sockets. An accepted REGISTER
+ * takes one of the listener's data slots (DataSlots) until the session ends.
  *
  * ACKs are cumulative and coalesced: each commit of the writer answers with the source's mark,
  * sent at most once per turn of the event loop (well within ack_delay).
@@ -13,6 +17,8 @@
 import type { Messenger } from '../shared/net/messenger.js';
 import { getInteger } from '../shared/protocol/accessors.js';
 import { type Message, message } from '../shared/protocol/message.js';
+import { CONTROL_COMMANDS } from './control.js';
+import type { DataSlots } from './data-slots.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
 import { lastRecordNumber, type Route } from './write-job.js';
 
@@ -21,6 +27,10 @@ type SessionState = 'new' | 'registering' | 'ready' | 'superseded' | 'draining' 
 export class Session {
   readonly messenger: Messenger;
   private readonly host: SessionHost;
+  private readonly slots: DataSlots;
+  /** Gives back the data slot taken by an accepted REGISTER. */
+  private giveBackSlot: (() => void) | undefined;
+  private registerTimer: NodeJS.Timeout | undefined;
   state: SessionState = 'new';
   route: Route | undefined;
   private ackDue = 0;
@@ -29,9 +39,33 @@ export class Session {
   /** Batches handed to the writer and not yet answered. */
   inFlight = 0;
 
-  constructor(messenger: Messenger, host: SessionHost) {
+  constructor(messenger: Messenger, host: SessionHost, slots: DataSlots) {
     this.messenger = messenger;
     this.host = host;
+    this.slots = slots;
+    this.armRegisterDeadline();
+  }
+
+  /** Every message the peer sent, before dispatch: a control command earns another register_timeout. */
+  heard(msg: Message): void {
+    if (this.state === 'new' && CONTROL_COMMANDS.has(msg.command)) this.armRegisterDeadline();
+  }
+
+  private armRegisterDeadline(): void {
+    this.clearRegisterDeadline();
+    this.registerTimer = setTimeout(() => {
+      this.registerTimer = undefined;
+      if (this.state !== 'new') return;
+      this.host.counters.registerTimeouts += 1;
+      this.state = 'closed';
+      this.messenger.close();
+    }, this.host.config().registerTimeout);
+    this.registerTimer.unref();
+  }
+
+  private clearRegisterDeadline(): void {
+    if (this.registerTimer !== undefined) clearTimeout(this.registerTimer);
+    this.registerTimer = undefined;
   }
 
   register(msg: Message, ctx: CollectorContext): void {
@@ -40,6 +74,12 @@ export class Session {
       this.refuse(ctx, problem[0], problem[1]);
       return;
     }
+    this.giveBackSlot = this.slots.take();
+    if (this.giveBackSlot === undefined) {
+      this.refuse(ctx, 'INVALID', 'too_many_connections');
+      return;
+    }
+    this.clearRegisterDeadline();
     const source = msg.params.source!;
     const next = getInteger(msg.params, 'next', 'REGISTER');
     const first = msg.params.first === undefined ? next : getInteger(msg.params, 'first', 'REGISTER');
@@ -170,6 +210,8 @@ export class Session {
 
   closed(): void {
     this.state = 'closed';
+    this.clearRegisterDeadline();
+    this.giveBackSlot?.();
     if (this.route !== undefined && this.host.sessions.get(this.route.source) === this) {
       this.host.sessions.delete(this.route.source);
     }
@@ -185,6 +227,8 @@ export class Session {
     if (ctx === undefined) this.messenger.send(reply);
     else ctx.reply(reply);
     this.state = 'closed';
+    this.clearRegisterDeadline();
+    this.giveBackSlot?.();
     this.messenger.close();
   }
 }

@@ -41,8 +41,12 @@ async function collectorWith(
   const output = join(dir, `logs-${collectors.length}`);
   const flags = { listen: ['tcp/127.0.0.1:0', 'ws/127.0.0.1:0/'], output };
   const config = await loadConfig({ flags }, dir);
+  // The browser below comes from an origin this listener allows.
+  const listeners = config.listeners.map((l) =>
+    l.address.scheme === 'ws' ? { ...l, allowOrigins: ['http://x'] } : l,
+  );
   const collector = await startCollector(
-    { ...config, pauseAbove: 20_000 },
+    { ...config, listeners, pauseAbove: 20_000 },
     {
       log: quiet,
       writev,

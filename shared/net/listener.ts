@@ -35,6 +35,11 @@ export interface ListenOptions {
     readonly path?: string;
     /** Largest WebSocket message accepted, in bytes (ws's default: 100 MiB). */
     readonly maxPayload?: number;
+    /**
+     * Asked for each upgrade that carries an `Origin` header (a browser): false refuses it with
+     * HTTP 403. Default: every origin is accepted.
+     */
+    readonly acceptOrigin?: (origin: string) => boolean;
   };
   /** Where LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID are read for `systemd#…` addresses. */
   readonly env?: NodeJS.ProcessEnv;
@@ -62,6 +67,7 @@ export interface ResolvedListenOptions {
   readonly unixGroup: string | number | undefined;
   readonly wsPath: string | undefined;
   readonly wsMaxPayload: number | undefined;
+  readonly wsAcceptOrigin: ((origin: string) => boolean) | undefined;
   readonly env: NodeJS.ProcessEnv;
   readonly backlog: number | undefined;
   readonly closeGrace: number;
@@ -119,6 +125,7 @@ export function resolveListenOptions(address: Address, options: ListenOptions): 
     unixGroup: options.unix?.group,
     wsPath: options.ws?.path ?? address.path,
     wsMaxPayload: options.ws?.maxPayload,
+    wsAcceptOrigin: options.ws?.acceptOrigin,
     env: options.env ?? process.env,
     backlog: options.backlog,
     closeGrace: count('closeGrace', options.closeGrace, DEFAULT_CLOSE_GRACE),

@@ -23,6 +23,11 @@ export interface MessengerOptions {
   readonly replies?: boolean;
   /** Where a body spanning reads is copied (FrameDecoderOptions); default a new Buffer each. */
   readonly bodyBuffer?: (bytes: number) => Buffer;
+  /**
+   * Called when the bytes held for an unfinished message change ('stream' framing), so a
+   * receiver can bound what all its links hold together (the collector's held budget).
+   */
+  readonly onHeld?: (bytes: number) => void;
 }
 
 export interface MessengerEvents {
@@ -46,6 +51,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
   lastReceivedAt = 0;
   /** Unreadable frames in a row, for 'message' framing (the frame decoder counts its own). */
   private badInARow = 0;
+  private heldReported = 0;
 
   constructor(link: Link, options: MessengerOptions = {}) {
     super();
@@ -76,6 +82,11 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     return this.link.closed;
   }
 
+  /** Bytes received for a message not yet whole (always 0 for 'message' framing). */
+  get heldBytes(): number {
+    return this.decoder?.heldBytes ?? 0;
+  }
+
   /** Sends one message. False means the link is full: wait for 'drain' before sending more. */
   send(msg: Message): boolean {
     if (this.link.closed) return false;
@@ -99,6 +110,11 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     if (this.link.closed) return;
     if (this.decoder !== undefined) {
       this.decoder.push(chunk);
+      const held = this.decoder.heldBytes;
+      if (held !== this.heldReported) {
+        this.heldReported = held;
+        this.options.onHeld?.(held);
+      }
       return;
     }
     if (chunk.length === 0) return; // PROTOCOL.md §7: empty datagrams are ignored

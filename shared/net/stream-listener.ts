@@ -244,6 +244,13 @@ class StreamListener implements Listener {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    const origin = req.headers.origin;
+    const acceptOrigin = this.#options.wsAcceptOrigin;
+    if (origin !== undefined && acceptOrigin !== undefined && !acceptOrigin(origin)) {
+      // A web page the listener does not allow: refused before any protocol message is read.
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     this.#wss!.handleUpgrade(req, socket, head, (ws) => {
       this.#endUpgrade(socket);
       const peer = this.#peer(socket, this.#transport, req.headers.origin !== undefined);

@@ -58,6 +58,11 @@ export class FrameDecoder {
     this.bodyBuffer = options.bodyBuffer ?? Buffer.allocUnsafe;
   }
 
+  /** Bytes received for a message not yet whole (a line without its LF, a body still coming). */
+  get heldBytes(): number {
+    return this.buffered;
+  }
+
   /** True after a fatal error: nothing more will be decoded. */
   get stopped(): boolean {
     return this.state === State.STOPPED;

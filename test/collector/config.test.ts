@@ -64,6 +64,7 @@ describe('loadConfig', () => {
         maxConnections: COLLECTOR_DEFAULTS.maxConnections,
         idleTimeout: 0,
         handshakeTimeout: COLLECTOR_DEFAULTS.handshakeTimeout,
+        registerTimeout: 10_000,
         maxOpenFiles: COLLECTOR_DEFAULTS.maxOpenFiles,
         fileIdleClose: COLLECTOR_DEFAULTS.fileIdleClose,
         pauseAbove: COLLECTOR_DEFAULTS.pauseAbove,
@@ -101,6 +102,7 @@ source_ttl = 60000
 max_connections = 9
 idle_timeout = 30000
 handshake_timeout = 2000
+register_timeout = 1500
 max_open_files = 3
 file_idle_close = 1000
 pause_above = 4096
@@ -146,6 +148,7 @@ tls_key = "key.pem"
         maxConnections: 9,
         idleTimeout: 30000,
         handshakeTimeout: 2000,
+        registerTimeout: 1500,
         maxOpenFiles: 3,
         fileIdleClose: 1000,
         pauseAbove: 4096,
@@ -168,6 +171,14 @@ tls_key = "key.pem"
       expect(formatAddress(ndjson!.address)).toBe('ndjson/127.0.0.1:4045');
       expect(wss?.tls).toEqual({ cert: 'CERT', key: 'KEY' });
       expect(wss?.address.path).toBe('/logs');
+    });
+
+    it('reads allow_origins of a ws listener in the form browsers send', async () => {
+      const file = await toml(
+        '[[listen]]\naddress = "ws/$4:0/logs"\nallow_origins = ["HTTPS://App.Example:443", "http://localhost:3000/"]',
+      );
+      const config = await loadConfig({ file, flags: {} }, dir);
+      expect(config.listeners[0]?.allowOrigins).toEqual(['https://app.example', 'http://localhost:3000']);
     });
 
     it('takes the array form of listen and the owner-only default unix mode', async () => {
@@ -284,6 +295,10 @@ tls_key = "key.pem"
       ['[[listen]]\naddress = "tcp/$4:1"\ntls_cert = "cert.pem"', /tls_cert applies only to tls and wss/],
       ['[[listen]]\naddress = "tcp/$4:1"\nunix_mode = "0600"', /unix_mode applies only to unix/],
       ['[[listen]]\naddress = "unix//tmp/s"\nunix_mode = "0066"', /unix_mode = 0066 leaves out/],
+      ['[[listen]]\naddress = "tcp/$4:1"\nallow_origins = []', /allow_origins applies only to ws and wss/],
+      ['[[listen]]\naddress = "ws/$4:1"\nallow_origins = "https://a.example"', /must be an array of origins/],
+      ['[[listen]]\naddress = "ws/$4:1"\nallow_origins = ["https://a.example/app"]', /no path/],
+      ['[[listen]]\naddress = "ws/$4:1"\nallow_origins = ["null"]', /no path \(got "null"\)/],
       ['[[listen]]\naddress = "unix//tmp/s"\nunix_group = "a b"', /unix_group must be a group name/],
       [
         '[[listen]]\naddress = "tls/$4:1"\ntls_cert = "missing.pem"\ntls_key = "key.pem"',

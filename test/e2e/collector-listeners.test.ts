@@ -71,9 +71,11 @@ unix_mode = "0660"
 
 [[listen]]
 address = "ws/127.0.0.1:0/logs"
+allow_origins = ["http://evil.example"]
 
 [[listen]]
 address = "wss/127.0.0.1:0/logs"
+allow_origins = ["http://evil.example"]
 tls_cert = "${join(dir, 'cert.pem')}"
 tls_key = "${join(dir, 'key.pem')}"
 
