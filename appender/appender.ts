@@ -452,6 +452,9 @@ export class Appender extends Writable {
 
   #describePeer(): string {
     const address = this.options.addresses.map(formatAddress).join(',');
+    // Said first: its connection closes after it, and "not connected" would hide the cause.
+    if (this.#sender?.collectorWriteFailed === true)
+      return `collector ${address} could not write the records to its output (see the collector's log)`;
     if (this.#shipper.connected) return `collector ${address} connected`;
     return `collector ${address} not connected${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`;
   }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { basename, extname } from 'node:path';
 import { LogwireError } from '../shared/errors.js';
+import { suggest } from '../shared/near-miss.js';
 import { type Address, parseAddressList } from '../shared/net/address.js';
 import { DEFAULT_BACKOFF, type ExponentialBackoff, parseBackoff } from '../shared/net/backoff.js';
 import { MAX_TIMER_MS } from '../shared/net/clock.js';
@@ -148,12 +149,14 @@ function object(value: unknown, path: string, keys: readonly string[]): Fields {
     if (!keys.includes(key)) {
       const renamed = path === 'options' ? RENAMED[key] : undefined;
       const where = path === 'options' ? key : `${path}.${key}`;
-      throw renamed === undefined
-        ? bad(
-            where,
-            `is not an option; the options${path === 'options' ? '' : ` of ${path}`} are ${keys.join(', ')}`,
-          )
-        : bad(where, `is not an option: it is called ${renamed}`);
+      if (renamed !== undefined) throw bad(where, `is not an option: it is called ${renamed}`);
+      const near = suggest(key, keys);
+      throw bad(
+        where,
+        near === undefined
+          ? `is not an option; the options${path === 'options' ? '' : ` of ${path}`} are ${keys.join(', ')}`
+          : `is not an option; did you mean ${path === 'options' ? near : `${path}.${near}`}?`,
+      );
     }
   }
   return fields;
@@ -391,6 +394,19 @@ function parseTls(input: unknown): TlsOptions | undefined {
     throw bad('tls', 'needs both cert and key for a client certificate, or neither');
   }
   return Object.freeze(tls);
+}
+
+/**
+ * Where records go when the options as a whole are bad (appender/index.ts): the `fallback`
+ * option when that one is good, else stderr, so that nothing logged is lost unseen.
+ */
+export function fallbackDespiteBadOptions(input: unknown): FallbackTarget {
+  try {
+    const fields = typeof input === 'object' && input !== null ? (input as Fields) : {};
+    return parseFallback(fields.fallback) ?? 'stderr';
+  } catch {
+    return 'stderr';
+  }
 }
 
 function parseFallback(input: unknown): FallbackTarget | undefined {

@@ -4,6 +4,9 @@
  */
 
 import { LogwireError } from '../shared/errors.js';
+import { suggest } from '../shared/near-miss.js';
+
+export { suggest };
 
 /** A TOML table as smol-toml returns it (null-prototype objects). */
 export type Table = Readonly<Record<string, unknown>>;
@@ -52,38 +55,6 @@ export function checkKeys(table: Table, known: readonly string[], where: string)
         : `did you mean "${near}"? (keys are snake_case)`;
     throw configError(`${where}unknown key "${key}"; ${hint}`);
   }
-}
-
-/** The known key a near miss meant: camelCase or kebab-case spelling, or a typo or two. */
-export function suggest(key: string, known: readonly string[]): string | undefined {
-  const snake = key
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/-/g, '_')
-    .toLowerCase();
-  if (known.includes(snake)) return snake;
-  let best: string | undefined;
-  let bestDistance = Math.min(3, Math.ceil(snake.length / 3));
-  for (const candidate of known) {
-    const d = editDistance(snake, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 export function isTable(value: unknown): value is Table {

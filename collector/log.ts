@@ -4,11 +4,12 @@
  *   [2026-11-22 23:40:00.670 INFO logwire/myhost] listener bound {"address":"tcp/127.0.0.1:4043"}
  *
  * One line per entry, whatever the message holds. Secrets never appear (PROTOCOL.md §5): any
- * field named like a secret parameter is masked, at any depth. Trace lines only with `--trace`.
+ * field named like a secret parameter is masked, at any depth, and so is a `token=`/`secret_code=`
+ * in the message or in any text field (shared/protocol/secrets.ts). Trace lines only with `--trace`.
  */
 
 import { hostname } from 'node:os';
-import { SECRET_PARAMS } from '../shared/protocol/definitions.js';
+import { isSecretKey, MASK, maskSecrets } from '../shared/protocol/secrets.js';
 import type { CollectorLog } from './config-types.js';
 
 export type LogLevel = 'TRACE' | 'INFO' | 'WARN' | 'ERROR';
@@ -22,11 +23,6 @@ export interface CollectorLogOptions {
   /** Default os.hostname(). */
   readonly hostname?: string;
 }
-
-const MASK = '***';
-// Named here too, so a config field or an error carrying `token` is masked even if the
-// protocol definitions ever stop listing it.
-const SECRETS: ReadonlySet<string> = new Set([...SECRET_PARAMS, 'token', 'secret_code', 'secretCode']);
 
 export function createCollectorLog(options: CollectorLogOptions): CollectorLog {
   const stream = options.stream ?? process.stderr;
@@ -55,7 +51,7 @@ export function formatLogLine(
   fields?: Record<string, unknown>,
 ): string {
   const stamp = new Date(time).toISOString().slice(0, 23).replace('T', ' ');
-  const head = `[${stamp} ${level} ${name}] ${oneLine(msg)}`;
+  const head = `[${stamp} ${level} ${name}] ${oneLine(maskSecrets(msg))}`;
   if (fields === undefined || Object.keys(fields).length === 0) return head;
   return `${head} ${fieldsJson(fields)}`;
 }
@@ -71,11 +67,13 @@ function fieldsJson(fields: Record<string, unknown>): string {
 }
 
 function replacer(this: unknown, key: string, value: unknown): unknown {
-  if (key !== '' && SECRETS.has(key) && value !== undefined) return MASK;
+  if (key !== '' && isSecretKey(key) && value !== undefined) return MASK;
+  if (typeof value === 'string') return maskSecrets(value);
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
-    return code === undefined ? { message: value.message } : { code, message: value.message };
+    const message = maskSecrets(value.message);
+    return code === undefined ? { message } : { code, message };
   }
   return value;
 }

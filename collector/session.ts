@@ -22,6 +22,9 @@ import type { DataSlots } from './data-slots.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
 import { lastRecordNumber, type Route } from './write-job.js';
 
+/** The reason of `INVALID command=EVENTS` when the collector could not write a batch. */
+export const WRITE_FAILED = 'write_failed';
+
 type SessionState = 'new' | 'registering' | 'ready' | 'superseded' | 'draining' | 'closed';
 
 export class Session {
@@ -178,9 +181,19 @@ export class Session {
       },
       fail: () => {
         this.inFlight -= 1;
-        this.messenger.destroy();
+        this.writeFailed();
       },
     });
+  }
+
+  /**
+   * The writer could not write a batch: the client is told why before the connection closes, so
+   * it reports a collector that cannot write, not one that went away; it resends in a new session.
+   */
+  private writeFailed(): void {
+    if (this.messenger.closed) return;
+    this.messenger.send(message('INVALID', { command: 'EVENTS', reason: WRITE_FAILED }));
+    this.messenger.close();
   }
 
   private ack(mark: number): void {

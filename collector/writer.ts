@@ -12,6 +12,7 @@
  * new sessions register (and hear PAUSE).
  */
 
+import { join } from 'node:path';
 import { LogwireError } from '../shared/errors.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { Durability, OutputFormat, Validation } from './config-types.js';
@@ -338,10 +339,22 @@ export class Writer {
     const { outputs } = this.deps;
     // Settle every write before deciding: a failure must not be handled (and files cut back)
     // while another file's write is still landing.
+    const paths = [...files.keys()];
     const results = await Promise.allSettled([...files].map(([path, chunks]) => outputs.write(path, chunks)));
-    const failed = results.find((result) => result.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+    const failed = results.findIndex((result) => result.status === 'rejected');
+    if (failed !== -1)
+      throw writeError(join(outputs.root, paths[failed]!), (results[failed] as PromiseRejectedResult).reason);
     if (this.settings.durability === 'fsync') await outputs.fsyncAll();
     this.deps.checkpoint.noteOutputs(outputs.lengths());
   }
+}
+
+/** A failed write, named by the file's full path (what an operator looks at) and the system's reason. */
+function writeError(path: string, error: unknown): unknown {
+  if (error instanceof LogwireError && error.code !== 'LW_ERR_OUTPUT') return error;
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const why = typeof code === 'string' && !reason.startsWith(code) ? `${code}: ${reason}` : reason;
+  return new LogwireError('LW_ERR_OUTPUT', `cannot write ${path}: ${why}`, { cause: error });
 }

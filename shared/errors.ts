@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   LW_ERR_UNDEFINED_PARAM: 'a parameter the message does not define',
   LW_ERR_DUPLICATE_MATCH: 'a dispatcher match is added twice',
   LW_ERR_UNKNOWN_COMMAND: 'a command with no definition',
-  LW_ERR_BAD_ADDRESS: 'an address does not follow PROTOCOL.md §9',
+  LW_ERR_BAD_ADDRESS: 'an address does not follow docs/protocol.md §9',
   LW_ERR_BAD_OPTION: 'an option or configuration key is invalid',
   LW_ERR_CONNECT: 'a connection could not be made (refused, unreachable, TLS or WebSocket refused)',
   LW_ERR_CONNECT_TIMEOUT: 'a connection attempt took longer than its timeout',

@@ -1,6 +1,7 @@
 /**
- * `logwire collector`: loads the configuration, starts the daemon, prints one
- * `listening <address>` line per bound listener on stderr (tests read ports from it), and turns
+ * `logwire collector`: loads the configuration, checks that the output and state directories
+ * can be written, prints `logwire <version> output=… state=…[ config=…]`, starts the daemon,
+ * prints one `listening <address>` line per bound listener on stderr (tests read ports from it), and turns
  * process signals into the collector's own operations:
  *
  *   SIGTERM, SIGINT   drain and exit 0 (a second one while draining exits 1 at once)
@@ -11,6 +12,7 @@
  * listener cannot be bound.
  */
 
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LogwireError } from '../../shared/errors.js';
 import type { startCollector } from '../collector.js';
@@ -18,6 +20,8 @@ import { type ConfigInput, loadConfig } from '../config.js';
 import type { Collector, CollectorConfig, CollectorLog } from '../config-types.js';
 import { createCollectorLog } from '../log.js';
 import { collect } from './repeatable.js';
+import { checkDirectories } from './start-checks.js';
+import { packageVersion } from './version.js';
 
 export interface CollectorFlags {
   readonly config?: string;
@@ -58,6 +62,13 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
     stderr.write(`logwire collector: ${messageOf(err)}\n`);
     return COLLECTOR_EXIT.FAILED;
   }
+  try {
+    await checkDirectories(config, flags);
+  } catch (err) {
+    stderr.write(`logwire collector: ${messageOf(err)}\n`);
+    return COLLECTOR_EXIT.FAILED;
+  }
+  stderr.write(`${startLine(config, flags.config === undefined ? undefined : resolve(cwd, flags.config))}\n`);
   const log = createCollectorLog({ trace: config.trace, stream: stderr });
   let collector: Collector;
   try {
@@ -130,6 +141,12 @@ function superviseUntilDone(
       },
     );
   });
+}
+
+/** `logwire <version> output=<dir> state=<dir>[ config=<file>]` (INTERFACES.md), before `listening`. */
+export function startLine(config: CollectorConfig, configFile: string | undefined): string {
+  const file = configFile === undefined ? '' : ` config=${configFile}`;
+  return `logwire ${packageVersion()} output=${config.output} state=${config.state}${file}`;
 }
 
 function messageOf(err: unknown): string {

@@ -155,7 +155,10 @@ export function addSignalCommand(program: Command): Command {
     .command('signal')
     .description("send one control command to a collector (what logrotate's postrotate hook runs)")
     .argument('<command>', '[[server:]service/]COMMAND, like LOG, STATUS or STOP')
-    .option('--host <address>', `collector address, PROTOCOL.md §9 form (default ${DEFAULT_SIGNAL_HOST})`)
+    .option(
+      '--host <address>',
+      `collector address, docs/protocol.md §9 form (default ${DEFAULT_SIGNAL_HOST})`,
+    )
     .addOption(
       new Option('--type <scheme>', 'scheme to use when --host names none').choices([...SIGNAL_TYPES]),
     )

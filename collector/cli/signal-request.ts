@@ -62,13 +62,13 @@ export function parseSignalRequest(options: SignalOptions): SignalRequest {
       );
     }
     if (name === 'bytes')
-      throw new SignalUsageError('--param bytes is reserved for framing (PROTOCOL.md §2)');
+      throw new SignalUsageError('--param bytes is reserved for framing (docs/protocol.md §2)');
     entries[name] = pair.slice(eq + 1);
   }
   if (options.secretCode !== undefined) entries.secret_code = options.secretCode;
   if (entries.secret_code !== undefined && address.scheme !== 'tls') {
     throw new SignalUsageError(
-      `--secret-code is sent only over tls (PROTOCOL.md §5), not ${address.scheme}: ` +
+      `--secret-code is sent only over tls (docs/protocol.md §5), not ${address.scheme}: ` +
         'use --host tls/HOST:PORT, or leave the secret out (loopback and Unix sockets need none)',
     );
   }

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { maskSecretsInBytes } from '../../shared/protocol/secrets.js';
 
 export { REJECTED_PATH } from './path-template.js';
 
@@ -9,7 +10,8 @@ export { REJECTED_PATH } from './path-template.js';
  *   {"time":1795390800670,"reason":"not_an_object","source":"a1b2","record":"[1,2]"}
  *
  * `record` is the line as a string, or base64 with `"encoding":"base64"` when it is not
- * UTF-8. Only these fields are written: never a token or secret_code.
+ * UTF-8. A `token` or `secret_code` in the record (a REGISTER sent to an ndjson listener) is
+ * masked first (shared/protocol/secrets.ts): secrets never reach a file.
  */
 export interface RejectedRecord {
   /** When it was rejected, ms since the epoch. */
@@ -25,8 +27,9 @@ export interface RejectedRecord {
 /** The `_rejected.log` line for one rejection, LF included. */
 export function formatRejected(rejected: RejectedRecord): string {
   const head = { time: rejected.time, reason: rejected.reason, source: rejected.source };
-  const line = isUtf8(rejected.record)
-    ? { ...head, record: rejected.record.toString('utf8') }
-    : { ...head, record: rejected.record.toString('base64'), encoding: 'base64' };
+  const record = maskSecretsInBytes(rejected.record);
+  const line = isUtf8(record)
+    ? { ...head, record: record.toString('utf8') }
+    : { ...head, record: record.toString('base64'), encoding: 'base64' };
   return `${JSON.stringify(line)}\n`;
 }

@@ -5,11 +5,9 @@
  * appear in logs.
  */
 
-import { SECRET_PARAMS } from '../protocol/definitions.js';
 import type { Destination, Message, Origin } from '../protocol/message.js';
+import { maskParams } from '../protocol/secrets.js';
 import type { PeerInfo } from './context.js';
-
-export const MASK = '***';
 
 export interface TraceEntry {
   readonly command: string;
@@ -23,8 +21,7 @@ export interface TraceEntry {
 }
 
 export function traceEntry(msg: Message, peer: PeerInfo): TraceEntry {
-  const params: Record<string, string> = Object.create(null);
-  for (const name in msg.params) params[name] = SECRET_PARAMS.has(name) ? MASK : msg.params[name]!;
+  const params = maskParams(msg.params);
   const entry: { -readonly [K in keyof TraceEntry]: TraceEntry[K] } = { command: msg.command, params, peer };
   if (msg.origin !== undefined) entry.origin = msg.origin;
   if (msg.dest !== undefined) entry.dest = msg.dest;

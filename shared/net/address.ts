@@ -66,7 +66,7 @@ function badAddress(text: string, problem: string, scheme?: Scheme): LogwireErro
   const example = scheme ? EXAMPLES[scheme] : EXAMPLES.tcp;
   return new LogwireError(
     'LW_ERR_BAD_ADDRESS',
-    `address ${JSON.stringify(text)}: ${problem}; write it like ${example} (PROTOCOL.md §9)`,
+    `address ${JSON.stringify(text)}: ${problem}; write it like ${example} (docs/protocol.md §9)`,
   );
 }
 

@@ -9,7 +9,10 @@ import { formatValue, unescapeValue } from './escape.js';
 import type { Destination, Message, Origin, Params } from './message.js';
 
 const LABEL = '[A-Za-z0-9_][A-Za-z0-9._-]*';
-const HEAD = new RegExp(`^(?:<(${LABEL}):(${LABEL}) )?(?:(?:(${LABEL}):)?(${LABEL})/)?([A-Z][A-Z0-9_]*)`);
+/** The head of a line: optional origin, optional destination, the command. */
+export const HEAD = new RegExp(
+  `^(?:<(${LABEL}):(${LABEL}) )?(?:(?:(${LABEL}):)?(${LABEL})/)?([A-Z][A-Z0-9_]*)`,
+);
 const COMMAND_RE = /^[A-Z][A-Z0-9_]*$/;
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_RE = new RegExp(`^${LABEL}$`);
@@ -77,7 +80,7 @@ export function parseLine(text: string): Message {
 }
 
 /** Index of the quote closing a value that starts at `from`, skipping escaped characters. */
-function findClosingQuote(text: string, from: number): number {
+export function findClosingQuote(text: string, from: number): number {
   let pos = from;
   for (;;) {
     const quote = text.indexOf('"', pos);

@@ -78,6 +78,8 @@ export class Sender extends EventEmitter<SenderEvents> {
   readonly #skipped = new SkippedBatches();
   #stopped = false;
   #lastRefusal: string | undefined;
+  /** The collector said it could not write (`INVALID command=EVENTS;reason=write_failed`). */
+  #writeFailed = false;
   /** Gives back an acknowledged batch's body; a skipped one went to fallback, which may still be writing it. */
   readonly #release: ((numbered: Batch) => void) | undefined;
 
@@ -151,6 +153,11 @@ export class Sender extends EventEmitter<SenderEvents> {
   /** The last refusal of REGISTER, for the close report. */
   get lastRefusal(): string | undefined {
     return this.#lastRefusal;
+  }
+
+  /** True from the collector's `INVALID command=EVENTS;reason=write_failed` until the next ACK. */
+  get collectorWriteFailed(): boolean {
+    return this.#writeFailed;
   }
 
   /** The collector's body limit as the last READY gave it. */
@@ -374,7 +381,10 @@ export class Sender extends EventEmitter<SenderEvents> {
     switch (msg.command) {
       case 'ACK': {
         const seq = parseInteger(msg.params.seq ?? '');
-        if (seq !== undefined && this.#ready) this.#onAck(seq);
+        if (seq !== undefined && this.#ready) {
+          this.#writeFailed = false;
+          this.#onAck(seq);
+        }
         return;
       }
       case 'PAUSE':
@@ -387,6 +397,7 @@ export class Sender extends EventEmitter<SenderEvents> {
         this.wake();
         return;
       case 'INVALID':
+        if (msg.params.command === 'EVENTS' && msg.params.reason === 'write_failed') this.#writeFailed = true;
         if (msg.params.command !== 'REGISTER') debug('collector: INVALID %o', msg.params);
         return;
       default:

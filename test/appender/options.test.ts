@@ -93,7 +93,11 @@ describe('parseAppenderOptions', () => {
   });
 
   it.each([
-    [{ adress: 'tcp/x:1' }, /options? adress is not an option; the options are address/],
+    [{ adress: 'tcp/x:1' }, /option adress is not an option; did you mean address\?/],
+    [{ closeTimout: 10 }, /option closeTimout is not an option; did you mean closeTimeout\?/],
+    [{ close_timeout: 10 }, /option close_timeout is not an option; did you mean closeTimeout\?/],
+    [{ batch: { maxRecord: 1 } }, /option batch.maxRecord is not an option; did you mean batch.maxRecords\?/],
+    [{ zebra: 1 }, /option zebra is not an option; the options are address, protocol/],
     [{ addresses: 'tcp/x:1' }, /addresses is not an option: it is called address/],
     [{ maxDatagram: 100 }, /it is called udp.maxDatagram/],
     [{ address: 'http://x' }, /address is invalid/],

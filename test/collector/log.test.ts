@@ -50,6 +50,20 @@ describe('createCollectorLog', () => {
     expect(line).toContain('"params":{"source":"s1","token":"***"},"secret_code":"***"');
   });
 
+  it('masks a token or secret_code written in the message, a text field or an error', () => {
+    const out = capture();
+    const log = createCollectorLog({ trace: false, stream: out.stream, clock: () => T, hostname: 'h' });
+    log.warn('bad line REGISTER source=a;token=hunter2', {
+      line: 'EVENTS secret_code=xyzzy',
+      err: new Error('unparsable: LOG secret_code="p;q"'),
+    });
+    const [line] = out.lines();
+    expect(line).not.toMatch(/hunter2|xyzzy|p;q/);
+    expect(line).toContain('REGISTER source=a;token=***');
+    expect(line).toContain('"line":"EVENTS secret_code=***"');
+    expect(line).toContain('LOG secret_code=***');
+  });
+
   it('keeps each entry on one line and shows errors by code and message', () => {
     const out = capture();
     const log = createCollectorLog({ trace: false, stream: out.stream, clock: () => T, hostname: 'h' });

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CollectorDeps, runCollector } from '../../../collector/cli/collector-command.js';
+import { packageVersion } from '../../../collector/cli/version.js';
 import type { Collector, CollectorConfig } from '../../../collector/config-types.js';
 import { LogwireError } from '../../../shared/errors.js';
 
@@ -76,6 +77,28 @@ describe('runCollector', () => {
     );
   });
 
+  it('exits 1 naming --output or --state when that directory cannot be created or written', async () => {
+    const file = join(dir, 'a-file');
+    await writeFile(file, '');
+    const start = async () => {
+      throw new Error('must not start');
+    };
+    const output = harness(start);
+    expect(await runCollector({ output: join(file, 'logs') }, output.deps)).toBe(1);
+    expect(output.stderr()).toMatch(
+      new RegExp(`^logwire collector: --output ${file}/logs: cannot create or write this directory: ENOTDIR`),
+    );
+    const state = harness(start);
+    expect(await runCollector({ output: 'fine', state: join(file, 'state') }, state.deps)).toBe(1);
+    expect(state.stderr()).toMatch(
+      new RegExp(`^logwire collector: --state ${file}/state: cannot create or write this directory: ENOTDIR`),
+    );
+    await writeFile(join(dir, 'c.toml'), `output = "${file}"\n`);
+    const fromConfig = harness(start);
+    expect(await runCollector({ config: 'c.toml' }, fromConfig.deps)).toBe(1);
+    expect(fromConfig.stderr()).toContain(`--output (or output in c.toml) ${file}: cannot create or write`);
+  });
+
   it('exits 2 when a listener cannot be bound, 1 for other start errors', async () => {
     const busy = harness(async () => {
       throw new LogwireError('LW_ERR_LISTEN', 'listen tcp/127.0.0.1:4043: address in use');
@@ -99,7 +122,10 @@ describe('runCollector', () => {
     });
     const running = runCollector({ listen: ['tcp/127.0.0.1:0'], output: 'out', trace: true }, h.deps);
     await expect.poll(() => h.stderr()).toContain('listening udp/127.0.0.1:39812\n');
-    expect(h.stderr()).toMatch(/^listening tcp\/127\.0\.0\.1:39811\nlistening udp\/127\.0\.0\.1:39812\n$/);
+    expect(h.stderr()).toBe(
+      `logwire ${packageVersion()} output=${join(dir, 'out')} state=${join(dir, 'out', '.state')}\n` +
+        'listening tcp/127.0.0.1:39811\nlistening udp/127.0.0.1:39812\n',
+    );
     expect(seen?.output).toBe(join(dir, 'out'));
     expect(seen?.trace).toBe(true);
     expect((await reload?.())?.output).toBe(join(dir, 'out'));

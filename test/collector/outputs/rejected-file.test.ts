@@ -36,6 +36,18 @@ describe('formatRejected', () => {
     });
   });
 
+  it('masks a token or secret_code in the record, even one that is not UTF-8', () => {
+    const register = Buffer.from('REGISTER version=1;source=a;service=s;host=h;next=1;token=hunter2');
+    const text = JSON.parse(
+      formatRejected({ time: 1, reason: 'not_an_object', source: 's', record: register }),
+    );
+    expect(text.record).toBe('REGISTER version=1;source=a;service=s;host=h;next=1;token=***');
+    const binary = Buffer.concat([Buffer.from([0xff]), Buffer.from(' secret_code=xyzzy;x=1')]);
+    const line = formatRejected({ time: 1, reason: 'invalid_utf8', source: 's', record: binary });
+    const record = Buffer.from(JSON.parse(line).record, 'base64');
+    expect(record.toString('latin1')).toBe('\xff secret_code=***;x=1');
+  });
+
   it('names the file so that no service can collide with it', () => {
     expect(REJECTED_PATH).toBe('_rejected.log');
   });

@@ -190,7 +190,7 @@ describe('parseAddress', () => {
     it('quotes the input and gives a right example for the scheme', () => {
       expect(badAddress('ws/host').message).toBe(
         'address "ws/host": a ws address needs a port: ws has no default port; ' +
-          'write it like ws/127.0.0.1:4044/logs (PROTOCOL.md §9)',
+          'write it like ws/127.0.0.1:4044/logs (docs/protocol.md §9)',
       );
       expect(badAddress('unix/').message).toContain('write it like unix//run/logwire/logwire.sock');
       expect(badAddress('nope').message).toContain('write it like tcp/127.0.0.1:4043');
