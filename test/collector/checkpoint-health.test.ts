@@ -48,7 +48,10 @@ function recordingLog() {
   const lines: string[] = [];
   return {
     lines,
-    log: { warn: (msg: string) => lines.push(`warn ${msg}`), info: (msg: string) => lines.push(`info ${msg}`) },
+    log: {
+      warn: (msg: string) => lines.push(`warn ${msg}`),
+      info: (msg: string) => lines.push(`info ${msg}`),
+    },
   };
 }
 
@@ -144,7 +147,12 @@ describe('Writer with a state directory that refuses writes', () => {
     const { lines, log } = recordingLog();
     const health = new CheckpointHealth({ log, timers });
     const w = new Writer(
-      { template: PathTemplate.parse('{service}.log'), format: 'json', validate: 'shape', durability: 'write' },
+      {
+        template: PathTemplate.parse('{service}.log'),
+        format: 'json',
+        validate: 'shape',
+        durability: 'write',
+      },
       { outputs, checkpoint, counters: createCounters(), onError: () => undefined, health },
     );
     const acks: number[] = [];
@@ -192,7 +200,12 @@ describe('Writer with a state directory that refuses writes', () => {
     const timers = manualTimers();
     const health = new CheckpointHealth({ log: recordingLog().log, timers });
     const w = new Writer(
-      { template: PathTemplate.parse('{service}.log'), format: 'json', validate: 'shape', durability: 'write' },
+      {
+        template: PathTemplate.parse('{service}.log'),
+        format: 'json',
+        validate: 'shape',
+        durability: 'write',
+      },
       { outputs, checkpoint, counters: createCounters(), onError: () => undefined, health },
     );
     const acks: number[] = [];
