@@ -46,18 +46,15 @@ export type { OutputMark, SourceMark } from './checkpoint-store.js';
  *   The same call notes a file found shorter at open (copytruncate followed by LOG).
  * - A file whose identity changed is never cut: it is not what we wrote.
  *
- * What this cannot cover: records written to a file after logrotate renamed it and before the
- * next save, if the collector is killed in that window (the rotated file is not ours to cut);
- * records written between copytruncate's copy and its truncate (logrotate documents that loss);
- * a crash between a copytruncate and the next open of that file.
+ * What this cannot cover (docs/collector.md): a kill between logrotate's rename and the next
+ * save; records written between copytruncate's copy and its truncate; a crash between a
+ * copytruncate and the next open of that file.
  *
  * Marks and lengths are staged by `setMark`/`noteOutputs` and reach the disk only with `save`,
  * never through `noteOpened`'s immediate save: a mark must never be durable before the length
- * of the file holding its records. When a write of a tick fails, the tick is undone rather
- * than saved: its staged marks are set back (setMark to the marks read before the tick), and
- * the files it did write are cut back to their saved lengths —
- * `outputs.cutBack(outputs.lengths().map((f) => checkpoint.savedOutput(f.path)) …)` — so that
- * the clients' resends are written once, not next to a copy.
+ * of the file holding its records. A tick whose write fails is undone, not saved: its marks are
+ * set back and the files it wrote cut back to `savedOutput` (OutputSet.cutBack), so the
+ * clients' resends are written once, not next to a copy.
  */
 
 export const DEFAULT_SOURCE_TTL = 30 * 24 * 3600 * 1000;
