@@ -10,6 +10,12 @@ import type { Durability } from './config-types.js';
  *
  *   checkpoint.json     {"version":1,"gen":G,"sources":{id:[last,seen,lost]},"outputs":{path:[dev,ino,size,seen]}}
  *   checkpoint.journal  one line per save: {"gen":G,"sources":{…},"outputs":{…}} (null = forgotten)
+ *                       and one per write tick before its first byte: {"gen":G,…,"tail":{path:bytes}}
+ *
+ * `tail` is the write the writer is about to make: the bytes it may add to each file before the
+ * next save. It is what lets recovery tell a crash (a file longer than its checkpointed length
+ * by at most that tail) from a damaged or stale checkpoint (a file longer by more), which it
+ * must not cut (checkpoint-recovery.ts). A tail line replaces the tail; a save clears it.
  *
  * A save is one write of one line (fdatasync'd with durability = fsync); it counts only once
  * its LF is on disk: a torn last line is a save that never completed, so nothing it held was
@@ -46,12 +52,16 @@ export interface OutputMark {
 export interface CheckpointState {
   readonly sources: Map<string, SourceMark>;
   readonly outputs: Map<string, OutputMark>;
+  /** Bytes the write under way may add to each file past its length above (see the top). */
+  tail: ReadonlyMap<string, number>;
 }
 
 /** Changes to commit; null forgets the key. */
 export interface CheckpointDelta {
   readonly sources: Map<string, SourceMark | null>;
   readonly outputs: Map<string, OutputMark | null>;
+  /** When present, replaces the declared tail (an empty map clears it). */
+  tail?: ReadonlyMap<string, number>;
 }
 
 export interface CheckpointStoreOptions {
@@ -66,6 +76,8 @@ export function emptyDelta(): CheckpointDelta {
 export class CheckpointStore {
   /** What is on disk. */
   readonly state: CheckpointState;
+  /** True when open() found nothing ever saved (no snapshot, no complete journal line). */
+  readonly foundEmpty: boolean;
   readonly #dir: string;
   readonly #fsync: boolean;
   readonly #compactAt: number;
@@ -73,8 +85,11 @@ export class CheckpointStore {
   #gen: number;
   #journalBytes: number;
   #snapshotBytes: number;
-  /** Set when a failed append could not be cut back: a later line would be glued to garbage. */
-  #broken: LogwireError | undefined;
+  /**
+   * Set when a failed append could not be cut back (the disk refused that too): the next commit
+   * cuts it first, so no line is glued to a torn one, and fails while it cannot.
+   */
+  #tornTail = false;
 
   private constructor(
     dir: string,
@@ -95,13 +110,14 @@ export class CheckpointStore {
     this.#journal = loaded.journal;
     this.#journalBytes = loaded.journalBytes;
     this.#snapshotBytes = loaded.snapshotBytes;
+    this.foundEmpty = loaded.snapshotBytes === 0 && loaded.journalBytes === 0;
   }
 
   /** Loads the snapshot and replays the journal; fails with LW_ERR_CHECKPOINT on corruption. */
   static async open(dir: string, options: CheckpointStoreOptions = {}): Promise<CheckpointStore> {
     const snapshotPath = join(dir, SNAPSHOT_FILE);
     const journalPath = join(dir, JOURNAL_FILE);
-    const state: CheckpointState = { sources: new Map(), outputs: new Map() };
+    const state: CheckpointState = { sources: new Map(), outputs: new Map(), tail: new Map() };
     let gen = 0;
     let snapshotBytes = 0;
     const text = await readOptional(snapshotPath);
@@ -138,11 +154,9 @@ export class CheckpointStore {
 
   /** Makes `delta` durable (per the durability setting), then applies it to `state`. */
   async commit(delta: CheckpointDelta): Promise<void> {
-    if (this.#broken !== undefined) throw this.#broken;
-    if (delta.sources.size === 0 && delta.outputs.size === 0) return;
-    const line = Buffer.from(
-      `${JSON.stringify(serialize(this.#gen, delta.sources, delta.outputs, false))}\n`,
-    );
+    if (delta.sources.size === 0 && delta.outputs.size === 0 && delta.tail === undefined) return;
+    if (this.#tornTail) await this.#cutTornTail();
+    const line = Buffer.from(`${JSON.stringify(serialize(this.#gen, delta, false))}\n`);
     if (this.#journalBytes + line.length > Math.max(this.#compactAt, 4 * this.#snapshotBytes)) {
       await this.#compact(delta);
     } else {
@@ -153,6 +167,15 @@ export class CheckpointStore {
 
   async close(): Promise<void> {
     await this.#journal.close().catch(() => undefined);
+  }
+
+  async #cutTornTail(): Promise<void> {
+    try {
+      await this.#journal.truncate(this.#journalBytes);
+    } catch (error) {
+      throw storeError(`cut a torn line off ${join(this.#dir, JOURNAL_FILE)}`, error);
+    }
+    this.#tornTail = false;
   }
 
   async #append(line: Buffer): Promise<void> {
@@ -171,9 +194,9 @@ export class CheckpointStore {
       this.#journalBytes += line.length;
     } catch (error) {
       const failure = storeError(`append to ${join(this.#dir, JOURNAL_FILE)}`, error);
-      // A partial line would glue onto the next save's line: cut it, or refuse all later saves.
+      // A partial line would glue onto the next save's line: cut it now, or before the next one.
       await this.#journal.truncate(this.#journalBytes).catch(() => {
-        this.#broken = failure;
+        this.#tornTail = true;
       });
       throw failure;
     }
@@ -183,11 +206,10 @@ export class CheckpointStore {
     const next: CheckpointState = {
       sources: new Map(this.state.sources),
       outputs: new Map(this.state.outputs),
+      tail: this.state.tail,
     };
     applyDelta(next, delta);
-    const snapshot = Buffer.from(
-      `${JSON.stringify(serialize(this.#gen + 1, next.sources, next.outputs, true))}\n`,
-    );
+    const snapshot = Buffer.from(`${JSON.stringify(serialize(this.#gen + 1, next, true))}\n`);
     const path = join(this.#dir, SNAPSHOT_FILE);
     const tmp = `${path}.tmp`;
     try {
@@ -225,6 +247,7 @@ function applyDelta(state: CheckpointState, delta: CheckpointDelta): void {
     if (value === null) state.outputs.delete(key);
     else state.outputs.set(key, value);
   }
+  if (delta.tail !== undefined) state.tail = delta.tail;
 }
 
 type SourceTuple = [number, number, number];
@@ -232,15 +255,22 @@ type OutputTuple = [string, string, number, number];
 
 function serialize(
   gen: number,
-  sources: ReadonlyMap<string, SourceMark | null>,
-  outputs: ReadonlyMap<string, OutputMark | null>,
+  changes: {
+    readonly sources: ReadonlyMap<string, SourceMark | null>;
+    readonly outputs: ReadonlyMap<string, OutputMark | null>;
+    readonly tail?: ReadonlyMap<string, number> | undefined;
+  },
   snapshot: boolean,
 ): object {
   const s: Record<string, SourceTuple | null> = {};
-  for (const [id, m] of sources) s[id] = m === null ? null : [m.last, m.seen, m.lost];
+  for (const [id, m] of changes.sources) s[id] = m === null ? null : [m.last, m.seen, m.lost];
   const o: Record<string, OutputTuple | null> = {};
-  for (const [path, m] of outputs) o[path] = m === null ? null : [m.dev, m.ino, m.size, m.seen];
-  return snapshot ? { version: VERSION, gen, sources: s, outputs: o } : { gen, sources: s, outputs: o };
+  for (const [path, m] of changes.outputs) o[path] = m === null ? null : [m.dev, m.ino, m.size, m.seen];
+  const record: Record<string, unknown> = snapshot
+    ? { version: VERSION, gen, sources: s, outputs: o }
+    : { gen, sources: s, outputs: o };
+  if (changes.tail !== undefined) record.tail = Object.fromEntries(changes.tail);
+  return record;
 }
 
 /** Parses a snapshot or a journal line (where null forgets a key). */
@@ -283,6 +313,15 @@ function parseRecord(text: string, file: string, snapshot: boolean): { gen: numb
         seen: t[3] as number,
       });
     } else corrupt(file, `output ${JSON.stringify(path)} is malformed`);
+  }
+  if (value.tail !== undefined) {
+    if (!isObject(value.tail)) return corrupt(file, 'tail is not an object');
+    const tail = new Map<string, number>();
+    for (const [path, bytes] of Object.entries(value.tail)) {
+      if (!isCount(bytes)) corrupt(file, `the tail of ${JSON.stringify(path)} is malformed`);
+      tail.set(path, bytes as number);
+    }
+    delta.tail = tail;
   }
   return { gen: gen as number, delta };
 }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { LogwireError } from '../shared/errors.js';
 import { StateLock } from './checkpoint-lock.js';
-import { type RecoveryReport, recoverOutputs } from './checkpoint-recovery.js';
+import { findOutputs, type RecoveryReport, recoverOutputs, refusalMessage } from './checkpoint-recovery.js';
 import {
   type CheckpointDelta,
   CheckpointStore,
@@ -24,17 +24,20 @@ export type { OutputMark, SourceMark } from './checkpoint-store.js';
  * when it was last seen and the records it lost in gaps; and per output file (path relative to
  * the output directory) its identity (dev, ino) and its length. The writer works in ticks:
  *
- *   write every batch of the tick to its files (setMark as each is routed)
+ *   declare the tick's tail (the bytes it will add to each file; one journal line)
+ *     ─▶ write every batch of the tick to its files (setMark as each is routed)
  *     ─▶ [durability = fsync: OutputSet.fsyncAll()]
  *     ─▶ noteOutputs(OutputSet.lengths()) ─▶ save(): one group commit for all sources and files
  *     ─▶ only then the ACKs (and READY's `last`, which reads the marks)
  *
  * Invariant: for every output F the checkpoint names with identity (dev, ino) and length L,
  * the bytes of F below L hold only records at or below the checkpointed marks, each once, and
- * every byte at or past L was written after that checkpoint. Hence, after a
- * crash, `recover()` cuts F back to L when the file at that path is still (dev, ino) and
- * longer: what it cuts was never acknowledged (ACKs follow the save) and its marks were never
- * saved, so the clients resend it, and it is written once.
+ * every byte at or past L was written after that checkpoint, and at most the declared tail of
+ * the write under way. Hence, after a crash, `recover()` cuts F back to L when the file at
+ * that path is still (dev, ino) and longer by no more than that tail: what it cuts was never
+ * acknowledged (ACKs follow the save) and its marks were never saved, so the clients resend
+ * it, and it is written once. A file longer by more was not left so by a crash: recover()
+ * refuses to start rather than cut acknowledged records (checkpoint-recovery.ts).
  *
  * Two rules keep the invariant when files change under us:
  * - A new identity is made durable before the first byte goes into it: OutputSet's `onOpen` is
@@ -44,23 +47,21 @@ export type { OutputMark, SourceMark } from './checkpoint-store.js';
  *   The same call notes a file found shorter at open (copytruncate followed by LOG).
  * - A file whose identity changed is never cut: it is not what we wrote.
  *
- * What this cannot cover: records written to a file after logrotate renamed it and before the
- * next save, if the collector is killed in that window (the rotated file is not ours to cut);
- * records written between copytruncate's copy and its truncate (logrotate documents that loss);
- * a crash between a copytruncate and the next open of that file.
+ * What this cannot cover (docs/collector.md): a kill between logrotate's rename and the next
+ * save; records written between copytruncate's copy and its truncate; a crash between a
+ * copytruncate and the next open of that file.
  *
  * Marks and lengths are staged by `setMark`/`noteOutputs` and reach the disk only with `save`,
  * never through `noteOpened`'s immediate save: a mark must never be durable before the length
- * of the file holding its records. When a write of a tick fails, the tick is undone rather
- * than saved: its staged marks are set back (setMark to the marks read before the tick), and
- * the files it did write are cut back to their saved lengths —
- * `outputs.cutBack(outputs.lengths().map((f) => checkpoint.savedOutput(f.path)) …)` — so that
- * the clients' resends are written once, not next to a copy.
+ * of the file holding its records. A tick whose write fails is undone, not saved: its marks are
+ * set back and the files it wrote cut back to `savedOutput` (OutputSet.cutBack), so the
+ * clients' resends are written once, not next to a copy.
  */
 
 export const DEFAULT_SOURCE_TTL = 30 * 24 * 3600 * 1000;
 
 const NOTHING_STAGED: ReadonlyMap<string, null> = new Map();
+const NO_TAIL: ReadonlyMap<string, number> = new Map();
 
 export interface CheckpointOptions {
   /** The output directory recover() cuts files in, when not given to it. */
@@ -79,6 +80,11 @@ export interface CheckpointOptions {
   readonly maxSources?: () => number;
   /** Sources whose marks are never evicted: those with a live session. */
   readonly inUse?: (source: string) => boolean;
+  /**
+   * recover() keeps output files the checkpoint cannot account for as they are, instead of
+   * refusing (`--accept-outputs`; checkpoint-recovery.ts).
+   */
+  readonly acceptOutputs?: boolean;
 }
 
 export class Checkpoint {
@@ -272,6 +278,17 @@ export class Checkpoint {
     return this.#commit(delta);
   }
 
+  /**
+   * Declares the tick about to be written: `tail` is the bytes it will add to each file. Must
+   * be on disk before the tick's first byte (the writer awaits it); the tick's save clears it.
+   */
+  declare(tail: ReadonlyMap<string, number>): Promise<void> {
+    if (this.#closed) return Promise.reject(new LogwireError('LW_ERR_CLOSED', 'the checkpoint is closed'));
+    const delta = emptyDelta();
+    delta.tail = tail;
+    return this.#commit(delta);
+  }
+
   /** True when something is staged. */
   get dirty(): boolean {
     return this.#staged.sources.size > 0 || this.#staged.outputs.size > 0;
@@ -287,6 +304,8 @@ export class Checkpoint {
     if (!this.dirty) return this.#queue;
     const delta = this.#staged;
     this.#staged = emptyDelta();
+    // Everything declared is now written and being saved: no tail is in flight any more.
+    delta.tail = NO_TAIL;
     return this.#commit(delta).catch((error: unknown) => {
       // Put back what no later change has replaced, so the next save carries it.
       for (const [k, v] of delta.sources) if (!this.#staged.sources.has(k)) this.#staged.sources.set(k, v);
@@ -322,22 +341,35 @@ export class Checkpoint {
 
   /**
    * After a crash: cuts every output back to its checkpointed length when it is still the same
-   * file and longer (see the invariant), notes shorter ones, forgets replaced and missing ones,
-   * and saves. Run once, after open and before the first write.
+   * file and longer by at most the declared tail (see the invariant), notes shorter ones,
+   * forgets replaced and missing ones, and saves. Run once, after open and before the first
+   * write. Refuses (LW_ERR_CHECKPOINT, nothing cut) when an output is longer by more, or when
+   * the checkpoint is empty beside outputs holding records, unless `acceptOutputs`.
    */
   async recover(outputDir: string | undefined = this.#options.outputDir): Promise<RecoveryReport> {
     if (outputDir === undefined)
       throw new LogwireError('LW_ERR_CHECKPOINT', 'recover() needs the output directory');
+    const acceptOutputs = this.#options.acceptOutputs === true;
+    if (this.#store.foundEmpty && !acceptOutputs) {
+      const unaccounted = await findOutputs(outputDir, this.stateDir);
+      if (unaccounted.length > 0)
+        throw new LogwireError('LW_ERR_CHECKPOINT', refusalMessage(this.stateDir, { unaccounted }));
+    }
     const outputs: [string, OutputMark][] = [];
     for (const path of this.#keys('outputs')) {
       const mark = this.output(path);
       if (mark !== undefined) outputs.push([path, mark]);
     }
-    const { report, updates } = await recoverOutputs(
-      outputDir,
-      outputs,
-      this.#options.durability === 'fsync',
-    );
+    const { report, updates } = await recoverOutputs(outputDir, outputs, {
+      tail: this.#store.state.tail,
+      fsync: this.#options.durability === 'fsync',
+      acceptOutputs,
+    });
+    if (report.doubtful.length > 0 && !acceptOutputs)
+      throw new LogwireError(
+        'LW_ERR_CHECKPOINT',
+        refusalMessage(this.stateDir, { doubtful: report.doubtful }),
+      );
     for (const [path, mark] of updates) this.#staged.outputs.set(path, mark);
     await this.save();
     return report;

@@ -20,6 +20,7 @@ import { message } from '../shared/protocol/message.js';
 import { SlabCutter } from '../shared/slab-cutter.js';
 import { SlabPool } from '../shared/slab-pool.js';
 import { Checkpoint } from './checkpoint.js';
+import { CheckpointHealth } from './checkpoint-health.js';
 import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from './config-types.js';
 import { installControlHandlers } from './control.js';
 import { createCounters } from './counters.js';
@@ -43,6 +44,8 @@ export interface StartOptions {
   readonly reload?: () => Promise<CollectorConfig>;
   /** Test seam: how output files are written (tests stall it to show backpressure). */
   readonly writev?: WritevFn;
+  /** Keep output files the checkpoint cannot account for, instead of refusing to start. */
+  readonly acceptOutputs?: boolean;
 }
 
 function writerSettings(config: CollectorConfig): WriterSettings {
@@ -96,6 +99,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     maxSources: () => config.maxSources,
     // A live session's mark is never evicted: its retransmissions are the likeliest.
     inUse: (source) => sessions.has(source),
+    ...(options.acceptOutputs === true ? { acceptOutputs: true } : {}),
   });
   const counters = createCounters();
   let outputs: OutputSet | undefined;
@@ -104,6 +108,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     const recovery = await checkpoint.recover(config.output);
     if (recovery.truncated.length > 0)
       log.warn('cut unacknowledged tails after a crash', { files: recovery.truncated });
+    if (recovery.doubtful.length > 0)
+      log.warn('kept output files the checkpoint could not account for (--accept-outputs)', {
+        files: recovery.doubtful,
+      });
     outputs = await OutputSet.open({
       dir: config.output,
       fileMode: config.fileMode,
@@ -166,6 +174,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     counters,
     onError,
     release: (body) => bodyPool.giveBack(body),
+    health: new CheckpointHealth({ log }),
     // Backpressure (issue #5): PAUSE every session when outputs fall behind, UNPAUSE at half.
     // Links that cannot be asked (ndjson), or that ignore PAUSE past twice the limit, are simply
     // not read until the backlog is below half: memory stays bounded whatever a peer sends.
@@ -378,8 +387,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   }
 
   function status(): Record<string, string | number> {
+    const degraded = writer.health.state === 'degraded';
     return {
-      state: stopping === undefined ? (paused ? 'paused' : 'running') : 'stopping',
+      state: stopping !== undefined ? 'stopping' : degraded ? 'degraded' : paused ? 'paused' : 'running',
+      ...(degraded ? { degraded_reason: `checkpoint: ${writer.health.reason ?? 'cannot be saved'}` } : {}),
       uptime_ms: Date.now() - startedAt,
       listeners: listeners.length,
       links: links.size,
@@ -401,7 +412,9 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       badInputLog.flush(Number.POSITIVE_INFINITY);
       try {
         // From here new links are refused (onLink), sessions read no more EVENTS, and UDP and
-        // ndjson input is ignored (host.stopping).
+        // ndjson input is ignored (host.stopping). A checkpoint that cannot be saved is tried
+        // once more, not waited for: what it would cover stays unacknowledged.
+        writer.giveUp();
         for (const session of allSessions) session.drain();
         await writer.idle();
         // Acks go out on the next turn; then every link ends once its queued writes are flushed.
@@ -415,7 +428,15 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
         // A closing ndjson link hands over its last line without LF: write it too.
         await writer.idle();
         await outputs!.close();
-        await checkpoint.save();
+        await checkpoint.save().catch((error: unknown) => {
+          throw new LogwireError(
+            'LW_ERR_CHECKPOINT',
+            `stopped without saving the checkpoint (${error instanceof Error ? error.message : String(error)}): ` +
+              'what was written since the last save was not acknowledged; its senders resend it, ' +
+              'and the next start cuts it back',
+            { cause: error },
+          );
+        });
         log.info('stopped');
       } catch (error) {
         onError(error);

@@ -1,8 +1,8 @@
 /**
  * The writer: every accepted batch goes through here, one tick at a time, in arrival order.
  *
- *   submit(job) ─▶ queue ─▶ tick: route + check records ─▶ writev per file ─▶ [fsync]
- *                                   ─▶ checkpoint (marks + file lengths) ─▶ done(mark) ─▶ ACK
+ *   submit(job) ─▶ queue ─▶ tick: route + check records ─▶ declare its tail ─▶ writev per file
+ *                        ─▶ [fsync] ─▶ checkpoint (marks + file lengths) ─▶ done(mark) ─▶ ACK
  *
  * One checkpoint per tick is the group commit: ACKs leave only once the marks that cover
  * them are saved, so a restart (even after kill -9) cuts back exactly the unacknowledged tail
@@ -15,6 +15,7 @@
 import { join } from 'node:path';
 import { LogwireError } from '../shared/errors.js';
 import type { Checkpoint } from './checkpoint.js';
+import { CheckpointHealth } from './checkpoint-health.js';
 import type { Durability, OutputFormat, Validation } from './config-types.js';
 import type { CollectorCounters } from './counters.js';
 import { jsonChunks } from './outputs/json-format.js';
@@ -45,6 +46,8 @@ export interface WriterDeps {
    */
   readonly release?: (body: Buffer) => void;
   readonly now?: () => number;
+  /** Retries saves the state directory refuses, and tells STATUS (checkpoint-health.ts). */
+  readonly health?: CheckpointHealth;
 }
 
 /**
@@ -67,12 +70,12 @@ function addCounts(counters: CollectorCounters, tick: TickCounts): void {
   counters.rejected += tick.rejected;
 }
 
-/** How long to wait before retrying a failed checkpoint; acks wait with it. */
-const CHECKPOINT_RETRY_MS = 200;
-
 export class Writer {
   settings: WriterSettings;
+  readonly health: CheckpointHealth;
   private readonly deps: WriterDeps;
+  /** Set once a stopping writer gave up a save: nothing more is written (see giveUp). */
+  private abandoned: unknown;
   private queue: BatchJob[] = [];
   private running = false;
   /** Batches submitted and batches answered so far; idle() waits for the first to be reached. */
@@ -86,6 +89,21 @@ export class Writer {
   constructor(settings: WriterSettings, deps: WriterDeps) {
     this.settings = settings;
     this.deps = deps;
+    this.health =
+      deps.health ??
+      new CheckpointHealth({
+        log: { warn: (msg) => deps.onError(new Error(msg)), info: () => undefined },
+      });
+  }
+
+  /**
+   * For a stop: a save the state directory refuses is tried once more, not retried until it
+   * goes through. If it still fails, that tick and every later one fail unacknowledged and
+   * nothing more is written, so the files end at most one declared tail past the checkpoint:
+   * the next start cuts that tail, and the senders resend it.
+   */
+  giveUp(): void {
+    this.health.giveUp();
   }
 
   submit(job: BatchJob): void {
@@ -137,6 +155,7 @@ export class Writer {
     while (this.queue.length > 0) {
       const batches = this.queue.splice(0, this.tickLength());
       try {
+        if (this.abandoned !== undefined) throw this.abandoned;
         await this.commit(batches);
       } catch (error) {
         // Nothing a peer sends may become an unhandled rejection: fail the tick instead.
@@ -224,6 +243,22 @@ export class Writer {
       }
       marks.push([job, checkpoint.mark(job.route.source)]);
     }
+    if (files.size > 0) {
+      const tail = new Map<string, number>();
+      for (const [path, chunks] of files)
+        tail.set(
+          path,
+          chunks.reduce((sum, c) => sum + c.length, 0),
+        );
+      try {
+        await this.health.untilSaved(() => checkpoint.declare(tail));
+      } catch (error) {
+        // Given up (stopping) or closed before a byte was written: only the marks go back.
+        for (const [source, mark] of before) checkpoint.setMark(source, mark, now);
+        this.abandon(error);
+        throw error;
+      }
+    }
     try {
       await this.writeFiles(files);
     } catch (error) {
@@ -239,20 +274,28 @@ export class Writer {
       this.failQueued(new Set(before.keys()), error);
       return;
     }
-    for (;;) {
-      try {
-        await checkpoint.save();
-        break;
-      } catch (error) {
-        // Closed (the collector stopped under us): nothing more can be saved or acknowledged.
-        if (error instanceof LogwireError && error.code === 'LW_ERR_CLOSED') throw error;
-        // Acks wait until the marks that cover them are saved; meanwhile input backs up (PAUSE).
-        this.deps.onError(error);
-        await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_RETRY_MS));
-      }
+    try {
+      // Acks wait until the marks that cover them are saved; meanwhile input backs up (PAUSE).
+      await this.health.untilSaved(() => checkpoint.save());
+    } catch (error) {
+      // Given up (stopping) or closed: the tick stays written and staged, unacknowledged. Its
+      // marks and lengths agree with the files, so whether a last save makes them durable or
+      // the next start cuts the declared tail, each record ends up written once.
+      this.abandon(error);
+      throw error;
     }
     addCounts(counters, tick);
     for (const [job, mark] of marks) job.done(mark);
+  }
+
+  /** After a save given up: no later tick writes a byte (it would land past the declared tail). */
+  private abandon(error: unknown): void {
+    if (error instanceof LogwireError && error.code === 'LW_ERR_CLOSED') return;
+    this.abandoned ??= new LogwireError(
+      'LW_ERR_CHECKPOINT',
+      `stopping without a saved checkpoint: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 
   /**

@@ -29,6 +29,8 @@ export interface CollectorFlags {
   readonly output?: string;
   readonly state?: string;
   readonly trace?: boolean;
+  /** This start only: keep output files the checkpoint cannot account for (docs/collector.md). */
+  readonly acceptOutputs?: boolean;
 }
 
 /** The process around the collector: injected by tests, the real one by default. */
@@ -75,7 +77,11 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
     // RELOAD re-reads the same file with the same flags; a bad one is refused by the collector.
     // Loaded here, so that `logwire signal` (run by logrotate) does not load the whole daemon.
     const start = deps.start ?? (await import('../collector.js')).startCollector;
-    collector = await start(config, { log, reload: () => loadConfig(input, cwd) });
+    collector = await start(config, {
+      log,
+      reload: () => loadConfig(input, cwd),
+      ...(flags.acceptOutputs === true ? { acceptOutputs: true } : {}),
+    });
   } catch (err) {
     stderr.write(`logwire collector: ${messageOf(err)}\n`);
     return err instanceof LogwireError && err.code === 'LW_ERR_LISTEN'
@@ -168,6 +174,10 @@ export function addCollectorCommand(program: Command): Command {
     .option('--output <dir>', 'output directory (default ./logs)')
     .option('--state <dir>', 'state directory (default <output>/.state)')
     .option('--trace', 'log every received message (never record bodies)')
+    .option(
+      '--accept-outputs',
+      'this start only: keep output files the checkpoint cannot account for, instead of refusing to start',
+    )
     .action(async (opts: CollectorFlags) => {
       process.exit(await runCollector(opts));
     });

@@ -53,9 +53,15 @@ async function crash(c: Collector): Promise<void> {
   await c.checkpoint.close();
 }
 
-/** One tick: write, note lengths, save (the ACK may leave after). */
+/** A tick's write as the writer makes it: its tail declared first, then the bytes. */
+async function writeDeclared(c: Collector, path: string, chunks: readonly Buffer[]): Promise<void> {
+  await c.checkpoint.declare(new Map([[path, chunks.reduce((sum, b) => sum + b.length, 0)]]));
+  await c.outputs.write(path, chunks);
+}
+
+/** One tick: declare, write, note lengths, save (the ACK may leave after). */
 async function tick(c: Collector, path: string, text: string, source = 'src', last = 0): Promise<void> {
-  await c.outputs.write(path, [Buffer.from(text)]);
+  await writeDeclared(c, path, [Buffer.from(text)]);
   if (last > 0) c.checkpoint.setMark(source, last);
   c.checkpoint.noteOutputs(c.outputs.lengths());
   await c.checkpoint.save();
@@ -137,8 +143,8 @@ describe('Checkpoint', () => {
     it('undoes the landed writes of a failed tick, so resends are written once', async () => {
       const c = await start();
       await tick(c, 'a.log', '{"n":1}\n', 'src', 1);
-      await c.outputs.write('a.log', [Buffer.from('{"n":2}\n')]); // landed
-      await c.outputs.write('new.log', [Buffer.from('{"n":3}\n')]); // landed in a new file
+      await writeDeclared(c, 'a.log', [Buffer.from('{"n":2}\n')]); // landed
+      await writeDeclared(c, 'new.log', [Buffer.from('{"n":3}\n')]); // landed in a new file
       // …and the tick's write to a third file failed: undo the tick instead of saving it.
       const touched = c.outputs.lengths();
       const saved = touched.flatMap((f) => c.checkpoint.savedOutput(f.path) ?? []);
@@ -149,7 +155,7 @@ describe('Checkpoint', () => {
       await c.outputs.cutBack(saved);
       expect(await read('a.log')).toBe('{"n":1}\n');
       expect(await read('new.log')).toBe('');
-      await c.outputs.write('a.log', [Buffer.from('{"n":2}\n')]); // the resend
+      await writeDeclared(c, 'a.log', [Buffer.from('{"n":2}\n')]); // the resend
       expect(await read('a.log')).toBe('{"n":1}\n{"n":2}\n');
     });
 
@@ -157,7 +163,7 @@ describe('Checkpoint', () => {
       const c = await start();
       await tick(c, 'a.log', '{"n":1}\n');
       const saved = c.checkpoint.savedOutput('a.log')!;
-      await c.outputs.write('a.log', [Buffer.from('{"n":2}\n')]);
+      await writeDeclared(c, 'a.log', [Buffer.from('{"n":2}\n')]);
       await c.outputs.cutBack([{ ...saved, ino: '1' }]);
       expect(await read('a.log')).toBe('{"n":1}\n{"n":2}\n');
     });
@@ -167,7 +173,7 @@ describe('Checkpoint', () => {
     it('cuts a tail written after the last checkpoint, keeping what was saved', async () => {
       const c = await start();
       await tick(c, 'svc.log', '{"n":1}\n{"n":2}\n', 'src', 2);
-      await c.outputs.write('svc.log', [Buffer.from('{"n":3}\n')]); // written, never saved
+      await writeDeclared(c, 'svc.log', [Buffer.from('{"n":3}\n')]); // written, never saved
       c.checkpoint.setMark('src', 3);
       await crash(c);
       const again = await start();
@@ -180,7 +186,7 @@ describe('Checkpoint', () => {
       const c = await start();
       await tick(c, 'old.log', '{}\n');
       c.checkpoint.setMark('src', 1);
-      await c.outputs.write('new/svc.log', [Buffer.from('{"n":1}\n')]);
+      await writeDeclared(c, 'new/svc.log', [Buffer.from('{"n":1}\n')]);
       await crash(c);
       const again = await start();
       expect(await read('new/svc.log')).toBe('');
@@ -206,7 +212,7 @@ describe('Checkpoint', () => {
       await rename(join(outputDir, 'svc.log'), join(outputDir, 'svc.log.1'));
       await writeFile(join(outputDir, 'svc.log'), ''); // logrotate's create
       await c.outputs.reopenAll(); // LOG
-      await c.outputs.write('svc.log', [Buffer.from('{"n":2}\n')]); // noteOpened saved the new identity
+      await writeDeclared(c, 'svc.log', [Buffer.from('{"n":2}\n')]); // noteOpened saved the new identity
       c.checkpoint.setMark('src', 2);
       await crash(c);
       const again = await start();
@@ -221,7 +227,7 @@ describe('Checkpoint', () => {
       await crash(c);
       const again = await start();
       expect(again.report).toMatchObject({ shorter: [{ path: 'svc.log', size: 0, checkpointed: 16 }] });
-      await again.outputs.write('svc.log', [Buffer.from('{"n":3}\n')]); // never saved
+      await writeDeclared(again, 'svc.log', [Buffer.from('{"n":3}\n')]); // never saved
       await crash(again);
       await start();
       expect(await read('svc.log')).toBe('');
@@ -232,7 +238,7 @@ describe('Checkpoint', () => {
       await tick(c, 'svc.log', '{"n":1}\n{"n":2}\n');
       await truncate(join(outputDir, 'svc.log'), 0);
       await c.outputs.reopenAll();
-      await c.outputs.write('svc.log', [Buffer.from('{"n":3}\n')]); // never saved
+      await writeDeclared(c, 'svc.log', [Buffer.from('{"n":3}\n')]); // never saved
       await crash(c);
       await start();
       expect(await read('svc.log')).toBe('');
@@ -288,7 +294,7 @@ describe('Checkpoint', () => {
               const mark = c.checkpoint.mark('src');
               const chunks: Buffer[] = [];
               for (let n = Math.max(acked, mark) + 1; n < next; n++) chunks.push(Buffer.from(`{"n":${n}}\n`));
-              if (chunks.length > 0) await c.outputs.write(file, chunks);
+              if (chunks.length > 0) await writeDeclared(c, file, chunks);
               if (next - 1 > mark) c.checkpoint.setMark('src', next - 1);
             };
             const restart = async (): Promise<void> => {
