@@ -6,8 +6,11 @@ import { errorCode, type LogwireError } from './errors.js';
 
 export const LOCK_FILE = 'lock';
 
-/** Lock files this process holds: a lock naming our own pid is ours only if listed here. */
-const HELD = new Set<string>();
+/**
+ * Lock files this process holds, with the text each holds: a lock naming our own pid is ours
+ * only if listed here, and only the holder of that very text may take it off the list.
+ */
+const HELD = new Map<string, string>();
 
 const ATTEMPTS = 3;
 
@@ -54,7 +57,7 @@ export class PidLock {
       for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
         try {
           await link(draft, path);
-          HELD.add(path);
+          HELD.set(path, content);
           return new PidLock(path, content);
         } catch (error) {
           if (errorCode(error) !== 'EEXIST') throw options.failed(error);
@@ -76,9 +79,9 @@ export class PidLock {
     }
   }
 
-  /** Removes the lock if it is still ours. */
+  /** Removes the lock if it is still ours (a late release of an older lock leaves a newer one). */
   async release(): Promise<void> {
-    HELD.delete(this.path);
+    if (HELD.get(this.path) === this.#content) HELD.delete(this.path);
     const current = await readLock(this.path).catch(() => undefined);
     if (current === this.#content) await unlink(this.path).catch(ignoreMissing);
   }
