@@ -55,14 +55,28 @@ describe('StateLock', () => {
     expect(await readFile(join(dir, LOCK_FILE), 'utf8')).not.toBe(`${process.pid} abcd\n`);
   });
 
-  it('takes over a file that is not a lock we wrote', async () => {
-    await writeFile(join(dir, LOCK_FILE), '');
-    await acquire(() => true);
+  it('takes over a file that is not a lock we wrote, even when every pid seems alive', async () => {
+    for (const text of ['', '4242\n', 'garbage 4242\n', '0 abcd\n']) {
+      await writeFile(join(dir, LOCK_FILE), text);
+      const lock = await acquire(() => true);
+      expect(await readFile(join(dir, LOCK_FILE), 'utf8'), JSON.stringify(text)).toMatch(
+        new RegExp(`^${process.pid} [0-9a-f]+\\n$`),
+      );
+      expect(await readdir(dir)).toEqual([LOCK_FILE]);
+      await lock.release();
+    }
   });
 
-  it('can be taken again after release', async () => {
-    const lock = await acquire();
-    await lock.release();
+  it('can be taken again after release, and a late release of the old one leaves the new one held', async () => {
+    const first = await acquire();
+    const firstText = await readFile(join(dir, LOCK_FILE), 'utf8');
+    await first.release();
     await acquire();
+    const secondText = await readFile(join(dir, LOCK_FILE), 'utf8');
+    expect(secondText).toMatch(new RegExp(`^${process.pid} `));
+    expect(secondText).not.toBe(firstText);
+    await first.release();
+    expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe(secondText);
+    await expect(StateLock.acquire(dir)).rejects.toMatchObject({ code: 'LW_ERR_STATE_LOCKED' });
   });
 });
