@@ -314,11 +314,15 @@ describe('SpoolStore', () => {
       expect(await readFile(join(dir, 'lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
     });
 
-    it('takes over a lock file that is not one of ours', async () => {
+    it('takes over a lock file that is not one of ours, keeping what the spool holds', async () => {
       const dir = fresh();
-      await (await open(dir)).close();
+      const first = await open(dir);
+      const a = await appendNew(first, 2);
+      await first.close();
       await writeFile(join(dir, 'lock'), '');
-      await open(dir);
+      const second = await open(dir);
+      expect(plain(second.unacked())).toEqual(plain([a]));
+      expect(await readFile(join(dir, 'lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} [0-9a-f]+\\n$`));
     });
   });
 
