@@ -5,7 +5,7 @@
  */
 
 import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
+import { type EventEmitter, once } from 'node:events';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -145,7 +145,8 @@ describe('failed writes', () => {
       if (failA && text.includes('"svc":"a"')) {
         failA = false;
         await within(bWriting.promise, "b's write in the same tick");
-        aFailedAndClosed = once(handle, 'close');
+        // A FileHandle emits 'close' (Node ≥ 15.4), though @types/node does not say so.
+        aFailedAndClosed = once(handle as unknown as EventEmitter, 'close');
         throw Object.assign(new Error('ENOSPC: simulated'), { code: 'ENOSPC' });
       }
       if (holdB && text.includes('"svc":"b"')) {
