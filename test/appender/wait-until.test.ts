@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Conditions, withTimeout } from '../../appender/wait-until.js';
 import { ManualClock } from '../../shared/net/clock.js';
 
@@ -34,12 +34,43 @@ describe('Conditions', () => {
 });
 
 describe('withTimeout', () => {
-  it('ends the wait when the promise settles, failure included', async () => {
-    await withTimeout(Promise.reject(new Error('stop failed')), 10_000);
-    await withTimeout(Promise.resolve(), 10_000);
+  /** Whether `promise` has settled once pending callbacks (microtasks and ready I/O) have run. */
+  async function settled(promise: Promise<void>): Promise<boolean> {
+    let done = false;
+    void promise.then(() => {
+      done = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    return done;
+  }
+
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
-  it('ends the wait after ms when the promise never settles', async () => {
-    await withTimeout(new Promise<void>(() => {}), 1);
+  it('waits while the promise is pending, and ends when it settles, failure included', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    for (const outcome of ['resolve', 'reject'] as const) {
+      let settle!: () => void;
+      const work = new Promise<void>((resolve, reject) => {
+        settle = outcome === 'resolve' ? resolve : () => reject(new Error('stop failed'));
+      });
+      const waiting = withTimeout(work, 10_000);
+      expect(await settled(waiting), outcome).toBe(false);
+      settle();
+      expect(await settled(waiting), outcome).toBe(true);
+      await expect(waiting).resolves.toBeUndefined();
+      // Its timer went with it: nothing is left to keep the process alive.
+      expect(vi.getTimerCount(), outcome).toBe(0);
+    }
+  });
+
+  it('ends the wait after ms when the promise never settles, and not before', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const waiting = withTimeout(new Promise<void>(() => {}), 1000);
+    vi.advanceTimersByTime(999);
+    expect(await settled(waiting)).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(await settled(waiting)).toBe(true);
   });
 });

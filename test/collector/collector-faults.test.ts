@@ -5,11 +5,14 @@
  */
 
 import { createSocket } from 'node:dgram';
+import { type EventEmitter, once } from 'node:events';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeMessageToBuffer } from '../../shared/protocol/encode.js';
-import { message } from '../../shared/protocol/message.js';
+import { type Message, message } from '../../shared/protocol/message.js';
 import { inProcessCollector, type Writev } from '../helpers/in-process-collector.js';
+import { until, within } from '../helpers/net-fixtures.js';
 import type { RawClient } from '../helpers/raw-client.js';
 import { eventsMessage, eventually, numbersIn, recordsBody } from '../helpers/records.js';
 
@@ -26,6 +29,15 @@ async function stillUp(port: number): Promise<void> {
   const c = await client(port);
   c.send(message('ALIVE', { serial: 7 }));
   await c.next((m) => m.command === 'ABSOLUTELY');
+}
+
+/** A promise with its resolve, for a test seam that waits on another's progress. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 const realWritev: Writev = async (handle, chunks) => (await handle.writev(chunks)).bytesWritten;
@@ -86,11 +98,19 @@ describe('hostile input', () => {
 
 describe('failed writes', () => {
   it('loses nothing when a tick fails with more of its source queued behind it', async () => {
+    const firstBody = recordsBody(1, 10).length;
+    const secondBody = recordsBody(11, 10).length;
+    const firstWriting = deferred();
     let calls = 0;
     const [port] = await start({}, async (handle, chunks) => {
       calls += 1;
       if (calls === 1) {
-        await new Promise((resolve) => setTimeout(resolve, 50)); // let the next batch queue up
+        // Fail only once the second batch waits in the queue behind this tick.
+        firstWriting.resolve();
+        await until(
+          () => Number(lab.collector.status().queued_bytes) >= firstBody + secondBody,
+          'the second batch queued behind the failing tick',
+        );
         throw Object.assign(new Error('EIO: simulated'), { code: 'EIO' });
       }
       return realWritev(handle, chunks);
@@ -98,8 +118,10 @@ describe('failed writes', () => {
     const c = await client(port!);
     await register(c, 'f', 1);
     c.send(eventsMessage(1, 10));
+    await within(firstWriting.promise, 'the first tick writing');
     c.send(eventsMessage(11, 10));
     await c.closedByPeer();
+    expect(c.received.filter((m) => m.command === 'ACK')).toEqual([]);
     const again = await client(port!);
     const ready = await register(again, 'f', 21);
     expect(ready.params.last).toBe('0');
@@ -112,15 +134,28 @@ describe('failed writes', () => {
   });
 
   it('leaves no duplicate in a file whose write was still landing when another failed', async () => {
+    // In one tick: a's write fails once b's has started, and b's lands only after a's failure has
+    // reached the writer (the output set closes a failed file, then rejects its write).
+    const bWriting = deferred();
+    let aFailedAndClosed: Promise<unknown> | undefined;
     let failA = true;
+    let holdB = true;
     const [port] = await start({}, async (handle, chunks) => {
       const text = Buffer.concat(chunks).toString();
       if (failA && text.includes('"svc":"a"')) {
         failA = false;
+        await within(bWriting.promise, "b's write in the same tick");
+        // A FileHandle emits 'close' (Node ≥ 15.4), though @types/node does not say so.
+        aFailedAndClosed = once(handle as unknown as EventEmitter, 'close');
         throw Object.assign(new Error('ENOSPC: simulated'), { code: 'ENOSPC' });
       }
-      // b's write is still in flight when a's has already failed.
-      if (text.includes('"svc":"b"')) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (holdB && text.includes('"svc":"b"')) {
+        holdB = false;
+        bWriting.resolve();
+        await until(() => aFailedAndClosed !== undefined, "a's write failing");
+        await within(aFailedAndClosed!, "a's file closed after its failed write");
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       return realWritev(handle, chunks);
     });
     const body = (svc: string) => recordsBody(1, 3, `,"svc":"${svc}"`);
@@ -184,12 +219,22 @@ describe('a REGISTER during a tick', () => {
 });
 
 describe('control under load', () => {
-  it('answers LOG while a session keeps sending', async () => {
-    const [port] = await start();
+  it('answers LOG while a session keeps sending, and writes what follows to a new file', async () => {
+    let sending = true;
+    // While the session sends, every write waits until a batch is queued behind it: the input
+    // never stops, and LOG must not wait for it to.
+    const [port] = await start({}, async (handle, chunks) => {
+      const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      await until(
+        () => !sending || Number(lab.collector.status().queued_bytes) > bytes,
+        'a batch queued behind the write',
+      );
+      return realWritev(handle, chunks);
+    });
+    const logs = join(lab.dir, 'logs');
     const c = await client(port!);
     await register(c, 'busy');
     let seq = 1;
-    let sending = true;
     const pump = (async () => {
       while (sending) {
         c.send(eventsMessage(seq, 100));
@@ -197,10 +242,23 @@ describe('control under load', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
+    const acked = (at: number) => (m: Message) => m.command === 'ACK' && Number(m.params.seq) >= at;
+    await c.next(acked(100));
+    // What logrotate does before it signals: move the file away.
+    await rename(join(logs, 'svc.log'), join(logs, 'svc.log.1'));
     const control = await client(port!);
     control.send(message('LOG'));
     await control.next((m) => m.command === 'OK' && m.params.command === 'LOG');
+    const sentBeforeOk = seq - 1;
+    // The session goes on after LOG: batches sent after the answer are acknowledged.
+    await c.next(acked(sentBeforeOk + 100));
     sending = false;
     await pump;
+    const last = seq - 1;
+    await c.next(acked(last));
+    const rotated = await numbersIn(join(logs, 'svc.log.1'));
+    const fresh = await numbersIn(join(logs, 'svc.log'));
+    expect(fresh.length).toBeGreaterThan(0);
+    expect([...rotated, ...fresh]).toEqual(Array.from({ length: last }, (_, k) => k + 1));
   });
 });

@@ -2,7 +2,7 @@
  * Black-box: the real `logwire collector` CLI, spoken to in raw PROTOCOL.md over sockets.
  */
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -193,12 +193,25 @@ describe('control commands (PROTOCOL.md §5)', () => {
   });
 
   it('reopens files on LOG and LOG_ROTATE', async () => {
+    const logs = join(dir, 'logs');
     const c = await client();
+    await register(c, 'src-rotate');
+    c.send(eventsMessage(1, 3));
+    await c.next((m) => m.command === 'ACK' && m.params.seq === '3');
+    const control = await client();
+    let seq = 4;
     for (const command of ['LOG', 'LOG_ROTATE']) {
-      c.send(message(command));
-      const ok = await c.next((m) => m.command === 'OK' && m.params.command === command);
-      expect(ok).toBeDefined();
+      // What logrotate does before it signals: move the file away.
+      await rename(join(logs, 'svc.log'), join(logs, `svc.log.${command}`));
+      control.send(message(command));
+      await control.next((m) => m.command === 'OK' && m.params.command === command);
+      c.send(eventsMessage(seq, 3));
+      await c.next((m) => m.command === 'ACK' && m.params.seq === String(seq + 2));
+      seq += 3;
     }
+    expect(await numbersIn(join(logs, 'svc.log.LOG'))).toEqual([1, 2, 3]);
+    expect(await numbersIn(join(logs, 'svc.log.LOG_ROTATE'))).toEqual([4, 5, 6]);
+    expect(await numbersIn(join(logs, 'svc.log'))).toEqual([7, 8, 9]);
   });
 
   it('refuses RELOAD without a config file and keeps running', async () => {
@@ -246,11 +259,20 @@ describe('bad input (PROTOCOL.md §6)', () => {
 
   it('answers INVALID to a bad line after the first, and closes on the tenth in a row', async () => {
     const c = await client();
-    c.write('ALIVE serial=1\n');
-    c.write('this is not a line\n');
-    await c.next((m) => m.command === 'INVALID');
-    c.write('bad\n'.repeat(10));
+    const invalids = () => c.received.filter((m) => m.command === 'INVALID').length;
+    // Nine bad lines in a row: each answered, and the connection stays (a good line resets the run).
+    c.write(`ALIVE serial=1\n${'bad\n'.repeat(9)}ALIVE serial=2\n`);
+    await c.next((m) => m.command === 'ABSOLUTELY' && m.params.serial === '2');
+    expect(invalids()).toBe(9);
+    expect(c.closed).toBe(false);
+    // Ten in a row: the tenth closes it, and nothing after it is read.
+    c.write(`${'bad\n'.repeat(10)}ALIVE serial=3\n`);
     await c.closedByPeer();
+    expect(invalids()).toBe(9 + 10);
+    expect(c.received.filter((m) => m.command === 'ABSOLUTELY').map((m) => m.params.serial)).toEqual([
+      '1',
+      '2',
+    ]);
   });
 
   it('closes on a bytes value that is not a plain number', async () => {

@@ -147,15 +147,25 @@ describe('Dispatcher', () => {
       const d = make();
       d.onMatch(/^A$/, () => {});
       expect(thrown(() => d.onMatch(/^A$/, () => {})).code).toBe('LW_ERR_DUPLICATE_MATCH');
+      // Other flags make another regex: it is added, and matches what the first does not.
       d.onMatch(/^A$/i, () => {});
+      expect(d.dispatch(message('A'), context())).toBe('handled');
     });
 
     it('lets callback matches share a command or stand beside a catch-all', () => {
       const d = make();
-      d.on('STOP', () => {});
-      d.on('STOP', () => {}, { callback: true });
-      d.onAny(() => {});
-      d.onAny(() => {}, { callback: true });
+      const seen: string[] = [];
+      // Each observer is added after the full match it stands beside; its higher priority lets
+      // it run before that match stops the run.
+      d.on('STOP', () => void seen.push('stop'));
+      d.on('STOP', () => void seen.push('stop observer'), { callback: true, priority: 1 });
+      d.onAny(() => void seen.push('any'));
+      d.onAny(() => void seen.push('any observer'), { callback: true, priority: 1 });
+      expect(d.dispatch(message('STOP'), context())).toBe('handled');
+      expect(seen).toEqual(['stop observer', 'any observer', 'stop']);
+      seen.length = 0;
+      expect(d.dispatch(message('FOO'), context())).toBe('handled');
+      expect(seen).toEqual(['any observer', 'any']);
     });
 
     it('warns when a regex overlaps an exact command already added', () => {

@@ -327,11 +327,15 @@ describe('SpoolStore', () => {
       expect((await stat(join(dir, 'lock'))).isSocket()).toBe(true);
     });
 
-    it('takes over a lock file that is not one of ours', async () => {
+    it('takes over a lock file that is not one of ours, keeping what the spool holds', async () => {
       const dir = fresh();
-      await (await open(dir)).close();
+      const first = await open(dir);
+      const a = await appendNew(first, 2);
+      await first.close();
       await writeFile(join(dir, 'lock'), '');
-      await open(dir);
+      const second = await open(dir);
+      expect(plain(second.unacked())).toEqual(plain([a]));
+      expect((await stat(join(dir, 'lock'))).isSocket()).toBe(true);
     });
   });
 
