@@ -6,8 +6,15 @@
  *    └─EVENTS─▶ INVALID not_registered, close          superseded ◀─────┤ (a newer REGISTER won)
  *                                                       draining ◀─────┘ (STOP: no more EVENTS)
  *
- * ACKs are cumulative and coalesced: each commit of the writer answers with the source's mark,
- * sent at most once per turn of the event loop (well within ack_delay).
+ * ACKs are cumulative and coalesced: each commit of the writer answers with the source's mark.
+ * The first ACK after a quiet spell leaves on the next turn of the event loop; after that, at
+ * most one ACK per `ack_delay` (read live, so RELOAD changes it), carrying the latest mark:
+ *
+ *   none ──commit──▶ next_turn (the last ACK is ack_delay old) ──sent──▶ none
+ *     └───commit──▶ held (until ack_delay after the last ACK) ──sent──▶ none
+ *
+ * A held ACK waits for time only, never for more input (PROTOCOL.md §4), and goes at once when
+ * the session drains (STOP) or is superseded.
  */
 
 import type { Messenger } from '../shared/net/messenger.js';
@@ -17,6 +24,7 @@ import type { CollectorContext, SessionHost } from './session-host.js';
 import type { Route } from './write-job.js';
 
 type SessionState = 'new' | 'registering' | 'ready' | 'superseded' | 'draining' | 'closed';
+type AckState = 'none' | 'next_turn' | 'held';
 
 export class Session {
   readonly messenger: Messenger;
@@ -25,7 +33,10 @@ export class Session {
   route: Route | undefined;
   private ackDue = 0;
   private ackSent = 0;
-  private ackScheduled = false;
+  private ackState: AckState = 'none';
+  /** When the last ACK left (ms since the epoch); the timer of a held one. */
+  private ackSentAt = Number.NEGATIVE_INFINITY;
+  private ackTimer: NodeJS.Timeout | undefined;
   /** Batches handed to the writer and not yet answered. */
   inFlight = 0;
 
@@ -141,20 +152,41 @@ export class Session {
 
   private ack(mark: number): void {
     if (mark > this.ackDue) this.ackDue = mark;
-    if (this.ackScheduled) return;
-    this.ackScheduled = true;
-    setImmediate(() => {
-      this.ackScheduled = false;
-      if (this.ackDue > this.ackSent && !this.messenger.closed) {
-        this.ackSent = this.ackDue;
-        this.messenger.send(message('ACK', { seq: this.ackDue }));
-      }
-    });
+    if (this.ackState !== 'none') return;
+    const wait = this.state === 'ready' ? this.ackSentAt + this.host.config().ackDelay - Date.now() : 0;
+    if (wait > 0) {
+      this.ackState = 'held';
+      this.ackTimer = setTimeout(() => this.sendAck(), wait);
+    } else {
+      this.ackState = 'next_turn';
+      setImmediate(() => this.sendAck());
+    }
+  }
+
+  /** A held ACK goes on the next turn instead (STOP, a newer session). */
+  private releaseAck(): void {
+    if (this.ackState !== 'held') return;
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.ackState = 'next_turn';
+    setImmediate(() => this.sendAck());
+  }
+
+  private sendAck(): void {
+    if (this.ackState === 'none') return;
+    this.ackState = 'none';
+    this.ackTimer = undefined;
+    if (this.ackDue > this.ackSent && !this.messenger.closed) {
+      this.ackSent = this.ackDue;
+      this.ackSentAt = Date.now();
+      this.messenger.send(message('ACK', { seq: this.ackDue }));
+    }
   }
 
   /** A newer session of the same source won: stop reading, close once answered. */
   supersede(): void {
     this.state = 'superseded';
+    this.releaseAck();
     if (this.route === undefined) this.messenger.close();
     else this.host.writer.afterSource(this.route.source, () => setImmediate(() => this.messenger.close()));
   }
@@ -162,10 +194,14 @@ export class Session {
   /** STOP/QUIT: read no more EVENTS; what was read is still written and acknowledged. */
   drain(): void {
     if (this.state !== 'superseded' && this.state !== 'closed') this.state = 'draining';
+    this.releaseAck();
   }
 
   closed(): void {
     this.state = 'closed';
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.ackState = 'none';
     if (this.route !== undefined && this.host.sessions.get(this.route.source) === this) {
       this.host.sessions.delete(this.route.source);
     }

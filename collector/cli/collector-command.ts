@@ -58,7 +58,8 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
     stderr.write(`logwire collector: ${messageOf(err)}\n`);
     return COLLECTOR_EXIT.FAILED;
   }
-  const log = createCollectorLog({ trace: config.trace, stream: stderr });
+  // The collector decides what to trace (config.trace, which RELOAD can turn on and off).
+  const log = createCollectorLog({ trace: true, stream: stderr });
   let collector: Collector;
   try {
     // RELOAD re-reads the same file with the same flags; a bad one is refused by the collector.
