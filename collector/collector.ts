@@ -11,6 +11,7 @@ import { Dispatcher, owedMessage, type TraceEntry } from '../shared/dispatcher/d
 import { installStandardHandlers } from '../shared/dispatcher/standard-handlers.js';
 import { LogwireError } from '../shared/errors.js';
 import { formatAddress } from '../shared/net/address.js';
+import { systemClock } from '../shared/net/clock.js';
 import type { Link } from '../shared/net/link.js';
 import { type Listener, type ListenLimits, listen } from '../shared/net/listener.js';
 import { Messenger } from '../shared/net/messenger.js';
@@ -164,6 +165,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     paused: () => paused,
     stopping: () => stopping !== undefined,
     log,
+    clock: systemClock,
   };
 
   const dispatcher = new Dispatcher<CollectorContext>({

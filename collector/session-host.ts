@@ -1,6 +1,7 @@
 /** What sessions and control handlers see of the running collector. */
 
 import type { DispatchContext } from '../shared/dispatcher/context.js';
+import type { Clock } from '../shared/net/clock.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { CollectorConfig, CollectorLog } from './config-types.js';
 import type { CollectorCounters } from './counters.js';
@@ -18,6 +19,8 @@ export interface SessionHost {
   /** STOP/QUIT began: UDP and ndjson input is no longer taken. */
   readonly stopping: () => boolean;
   readonly log: CollectorLog;
+  /** Times held ACKs (ack_delay). */
+  readonly clock: Clock;
 }
 
 /** The dispatcher's context in the collector: a stream session, or none for UDP. */

@@ -7,16 +7,16 @@
  *                                                       draining ◀─────┘ (STOP: no more EVENTS)
  *
  * ACKs are cumulative and coalesced: each commit of the writer answers with the source's mark.
- * The first ACK after a quiet spell leaves on the next turn of the event loop; after that, at
- * most one ACK per `ack_delay` (read live, so RELOAD changes it), carrying the latest mark:
+ * While more batches of this session are still being written, the ACK is held for them, at
+ * most `ack_delay` (read live, so RELOAD changes it); once none is left, or the session drains
+ * or is superseded, it leaves on the next turn. A held ACK waits for batches already received,
+ * never for more input (PROTOCOL.md §4), so a client waiting on its window is answered at once:
  *
- *   none ──commit──▶ next_turn (the last ACK is ack_delay old) ──sent──▶ none
- *     └───commit──▶ held (until ack_delay after the last ACK) ──sent──▶ none
- *
- * A held ACK waits for time only, never for more input (PROTOCOL.md §4), and goes at once when
- * the session drains (STOP) or is superseded.
+ *   none ──commit, nothing more in flight──▶ next_turn ──sent──▶ none
+ *     └───commit, more in flight──▶ held ──last one written, or ack_delay──▶ next_turn
  */
 
+import { MAX_TIMER_MS, type TimerHandle } from '../shared/net/clock.js';
 import type { Messenger } from '../shared/net/messenger.js';
 import { getInteger } from '../shared/protocol/accessors.js';
 import { type Message, message } from '../shared/protocol/message.js';
@@ -34,9 +34,8 @@ export class Session {
   private ackDue = 0;
   private ackSent = 0;
   private ackState: AckState = 'none';
-  /** When the last ACK left (ms since the epoch); the timer of a held one. */
-  private ackSentAt = Number.NEGATIVE_INFINITY;
-  private ackTimer: NodeJS.Timeout | undefined;
+  /** The ack_delay timer of a held ACK. */
+  private ackTimer: TimerHandle | undefined;
   /** Batches handed to the writer and not yet answered. */
   inFlight = 0;
 
@@ -152,21 +151,20 @@ export class Session {
 
   private ack(mark: number): void {
     if (mark > this.ackDue) this.ackDue = mark;
-    if (this.ackState !== 'none') return;
-    const wait = this.state === 'ready' ? this.ackSentAt + this.host.config().ackDelay - Date.now() : 0;
-    if (wait > 0) {
+    const delay = Math.min(this.host.config().ackDelay, MAX_TIMER_MS);
+    if (this.inFlight > 0 && this.state === 'ready' && delay > 0) {
+      if (this.ackState !== 'none') return;
       this.ackState = 'held';
-      this.ackTimer = setTimeout(() => this.sendAck(), wait);
+      this.ackTimer = this.host.clock.setTimeout(() => this.releaseAck(), delay);
     } else {
-      this.ackState = 'next_turn';
-      setImmediate(() => this.sendAck());
+      this.releaseAck();
     }
   }
 
-  /** A held ACK goes on the next turn instead (STOP, a newer session). */
+  /** The ACK goes on the next turn (nothing more in flight, ack_delay reached, STOP, superseded). */
   private releaseAck(): void {
-    if (this.ackState !== 'held') return;
-    clearTimeout(this.ackTimer);
+    if (this.ackState === 'next_turn') return;
+    if (this.ackTimer !== undefined) this.host.clock.clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     this.ackState = 'next_turn';
     setImmediate(() => this.sendAck());
@@ -175,10 +173,8 @@ export class Session {
   private sendAck(): void {
     if (this.ackState === 'none') return;
     this.ackState = 'none';
-    this.ackTimer = undefined;
     if (this.ackDue > this.ackSent && !this.messenger.closed) {
       this.ackSent = this.ackDue;
-      this.ackSentAt = Date.now();
       this.messenger.send(message('ACK', { seq: this.ackDue }));
     }
   }
@@ -186,7 +182,7 @@ export class Session {
   /** A newer session of the same source won: stop reading, close once answered. */
   supersede(): void {
     this.state = 'superseded';
-    this.releaseAck();
+    if (this.ackState === 'held') this.releaseAck();
     if (this.route === undefined) this.messenger.close();
     else this.host.writer.afterSource(this.route.source, () => setImmediate(() => this.messenger.close()));
   }
@@ -194,12 +190,12 @@ export class Session {
   /** STOP/QUIT: read no more EVENTS; what was read is still written and acknowledged. */
   drain(): void {
     if (this.state !== 'superseded' && this.state !== 'closed') this.state = 'draining';
-    this.releaseAck();
+    if (this.ackState === 'held') this.releaseAck();
   }
 
   closed(): void {
     this.state = 'closed';
-    clearTimeout(this.ackTimer);
+    if (this.ackTimer !== undefined) this.host.clock.clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     this.ackState = 'none';
     if (this.route !== undefined && this.host.sessions.get(this.route.source) === this) {

@@ -258,7 +258,7 @@ describe('RELOAD applies each key live, or names the key that needs a restart', 
     expect(await status()).toBe('0');
   });
 
-  it('ack_delay: at most one ACK per ack_delay, and the held one goes out on STOP', async () => {
+  it('ack_delay: a long one still answers a client at once when nothing more is in flight', async () => {
     await start();
     expect(await reload('ack_delay = 600000\n')).toMatchObject({
       code: 0,
@@ -266,17 +266,13 @@ describe('RELOAD applies each key live, or names the key that needs a restart', 
     });
     const c = await client(collector);
     await session(c, 'ad');
-    c.send(eventsMessage(1, 1));
-    await c.next((m) => m.command === 'ACK' && m.params.seq === '1');
-    for (let seq = 2; seq <= 5; seq++) {
-      c.send(eventsMessage(seq, 1));
-      await eventually(async () => expect((await numbersIn(join(logs, 'svc.log'))).at(-1)).toBe(seq));
-    }
-    const stopper = await client(collector);
-    stopper.send(message('STOP'));
-    await c.closedByPeer(5000);
-    expect(c.received.filter((m) => m.command === 'ACK').map((m) => m.params.seq)).toEqual(['1', '5']);
-    expect((await collector.exited).code).toBe(0);
+    // Batches written together share one held ACK, released when the last one is written
+    // (test/collector/session-ack.test.ts times the hold itself on a manual clock).
+    for (let seq = 1; seq <= 5; seq++) c.send(eventsMessage(seq, 1));
+    await c.next((m) => m.command === 'ACK' && m.params.seq === '5');
+    c.send(eventsMessage(6, 1));
+    await c.next((m) => m.command === 'ACK' && m.params.seq === '6');
+    expect(await numbersIn(join(logs, 'svc.log'))).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('handshake_timeout: refused with restart_needed naming it, and the old configuration stays', async () => {
