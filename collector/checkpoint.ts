@@ -93,7 +93,7 @@ export class Checkpoint {
   readonly #lock: StateLock;
   readonly #store: CheckpointStore;
   readonly #clock: () => number;
-  readonly #ttl: number;
+  #ttl: number;
   /** Changes not yet handed to the store. */
   #staged: CheckpointDelta = emptyDelta();
   /** Changes being committed, oldest first; read between staged and the store's state. */
@@ -312,6 +312,11 @@ export class Checkpoint {
       for (const [k, v] of delta.outputs) if (!this.#staged.outputs.has(k)) this.#staged.outputs.set(k, v);
       throw error;
     });
+  }
+
+  /** A new `sourceTtl` (RELOAD), used by the next forgetIdle. */
+  setSourceTtl(ms: number): void {
+    this.#ttl = ms;
   }
 
   /**

@@ -7,12 +7,13 @@
  */
 
 import { mkdir } from 'node:fs/promises';
-import { Dispatcher, owedMessage } from '../shared/dispatcher/dispatcher.js';
+import { Dispatcher, owedMessage, type TraceEntry } from '../shared/dispatcher/dispatcher.js';
 import { installStandardHandlers } from '../shared/dispatcher/standard-handlers.js';
 import { LogwireError } from '../shared/errors.js';
-import { formatAddress } from '../shared/net/address.js';
+import { formatAddress, type Scheme } from '../shared/net/address.js';
+import { systemClock } from '../shared/net/clock.js';
 import type { Link } from '../shared/net/link.js';
-import { type Listener, listen } from '../shared/net/listener.js';
+import { type Listener, type ListenLimits, listen } from '../shared/net/listener.js';
 import { Messenger } from '../shared/net/messenger.js';
 import { parseInteger } from '../shared/protocol/accessors.js';
 import { checkMessage, DEFINITIONS } from '../shared/protocol/definitions.js';
@@ -22,7 +23,7 @@ import { SlabPool } from '../shared/slab-pool.js';
 import { Checkpoint } from './checkpoint.js';
 import { CheckpointHealth } from './checkpoint-health.js';
 import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from './config-types.js';
-import { installControlHandlers } from './control.js';
+import { installControlHandlers, type ReloadOutcome } from './control.js';
 import { createCounters } from './counters.js';
 import { CONTROL_HEADROOM, DataSlots } from './data-slots.js';
 import { HeldBudget } from './held-budget.js';
@@ -33,6 +34,7 @@ import { OutputSet } from './outputs/output-set.js';
 import { PathTemplate } from './outputs/path-template.js';
 import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './peer-log-limit.js';
 import { ReadGate } from './read-gate.js';
+import { planReload } from './reload-plan.js';
 import { Session } from './session.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
 import { acceptUdpEvents } from './udp-intake.js';
@@ -62,25 +64,14 @@ const BODY_SLAB_BYTES = 4 * 1024 * 1024;
 /** Free slabs kept: enough for a writer backlog's worth to come back between bursts. */
 const BODY_SLABS_KEPT = 4;
 
-/** Keys fixed once the collector runs (open files, the checkpoint, open connections' limits). */
-const FIXED_KEYS = [
-  'output',
-  'state',
-  'durability',
-  'fileMode',
-  'dirMode',
-  'maxOpenFiles',
-  'fileIdleClose',
-  'maxLine',
-  'maxBody',
-] as const satisfies readonly (keyof CollectorConfig)[];
+/** A stream listener admits CONTROL_HEADROOM sockets beyond its data slots, for control commands. */
+function listenLimits(config: CollectorConfig, scheme: Scheme): ListenLimits {
+  const headroom = scheme === 'udp' || scheme === 'ndjson' ? 0 : CONTROL_HEADROOM;
+  return { maxConnections: config.maxConnections + headroom, idleTimeout: config.idleTimeout };
+}
 
-/** The first key (snake_case) a reload would change but cannot, or undefined. */
-function restartNeeded(current: CollectorConfig, next: CollectorConfig): string | undefined {
-  const changed = FIXED_KEYS.find((key) => current[key] !== next[key]);
-  if (changed !== undefined) return snakeCase(changed);
-  const listeners = (c: CollectorConfig) => c.listeners.map((l) => formatAddress(l.address)).join(',');
-  return listeners(current) === listeners(next) ? undefined : 'listen';
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function snakeCase(name: string): string {
@@ -104,6 +95,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const counters = createCounters();
   let outputs: OutputSet | undefined;
   const listeners: Listener[] = [];
+  /** Each listener's session slots (max_connections), in the order of `listeners`. */
+  const dataSlots: DataSlots[] = [];
   try {
     const recovery = await checkpoint.recover(config.output);
     if (recovery.truncated.length > 0)
@@ -215,6 +208,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     stopping: () => stopping !== undefined,
     log,
     badInputLog,
+    clock: systemClock,
   };
 
   const dispatcher = new Dispatcher<CollectorContext>({
@@ -227,8 +221,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
         ctx.session.messenger.close();
       }
     },
-    ...(config.trace ? { trace: (entry) => log.trace('received', { ...entry }) } : {}),
   });
+  // Set here, not as an option, so that RELOAD turns it on and off the same way.
+  const traceReceived = (entry: TraceEntry): void => log.trace('received', { ...entry });
+  if (config.trace) dispatcher.setTrace(traceReceived);
   installStandardHandlers(dispatcher);
   dispatcher.on('REGISTER', (msg, ctx) => {
     if (ctx.session === undefined) return; // no session over UDP (§7)
@@ -240,24 +236,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   });
   installControlHandlers(dispatcher, {
     reopen: () => reopen(),
-    reload: async () => {
-      if (options.reload === undefined) return 'no_config_source';
-      try {
-        const next = await options.reload();
-        const fixed = restartNeeded(config, next);
-        if (fixed !== undefined) {
-          log.warn(`RELOAD refused: ${fixed} cannot change without a restart`);
-          return 'restart_needed';
-        }
-        writer.settings = writerSettings(next);
-        config = next;
-        log.info('configuration reloaded');
-        return undefined;
-      } catch (error) {
-        onError(error);
-        return 'bad_config';
-      }
-    },
+    reload: () => reload(),
     stop: (reason) => stop(reason),
     status: () => status(),
     secretCode: () => config.secretCode,
@@ -332,15 +311,13 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   try {
     for (const [index, listener] of config.listeners.entries()) {
       const slots = new DataSlots(config.maxConnections);
-      // Sessions take data slots; the headroom keeps control commands servable when they are full.
+      dataSlots.push(slots);
       const { scheme } = listener.address;
-      const headroom = scheme === 'udp' || scheme === 'ndjson' ? 0 : CONTROL_HEADROOM;
       listeners.push(
         await listen(
           listener.address,
           {
-            maxConnections: config.maxConnections + headroom,
-            idleTimeout: config.idleTimeout,
+            ...listenLimits(config, scheme),
             handshakeTimeout: config.handshakeTimeout,
             ...(listener.tls === undefined ? {} : { tls: listener.tls }),
             ...(listener.unix === undefined ? {} : { unix: listener.unix }),
@@ -378,6 +355,42 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   // Says what the rate limit on bad-input lines held back, also when the peer has gone quiet.
   const badInputTimer = setInterval(() => badInputLog.flush(), DEFAULT_LOG_INTERVAL_MS);
   badInputTimer.unref();
+
+  async function reload(): Promise<ReloadOutcome> {
+    if (options.reload === undefined) return { kind: 'refused', reason: 'no_config_source' };
+    let next: CollectorConfig;
+    try {
+      next = await options.reload();
+    } catch (error) {
+      onError(error);
+      return { kind: 'refused', reason: 'bad_config', error: errorText(error) };
+    }
+    const plan = planReload(config, next);
+    if (plan.kind === 'restart_needed') {
+      log.warn(`RELOAD refused: ${plan.keys.join(', ')} cannot change without a restart`);
+      return { kind: 'refused', reason: 'restart_needed', keys: plan.keys };
+    }
+    apply(next);
+    log.info('configuration reloaded', { changed: plan.changed });
+    return { kind: 'applied', changed: plan.changed };
+  }
+
+  /** Puts every live key of `next` to work (reload-plan.ts says which keys are live). */
+  function apply(next: CollectorConfig): void {
+    writer.settings = writerSettings(next);
+    listeners.forEach((listener, i) => {
+      listener.setLimits(listenLimits(next, listener.address.scheme));
+      dataSlots[i]!.limit = next.maxConnections;
+    });
+    if (next.sourceTtl !== config.sourceTtl) {
+      checkpoint.setSourceTtl(next.sourceTtl);
+      // A shorter source_ttl forgets now what it would forget at the next hourly check.
+      checkpoint.forgetIdle();
+    }
+    dispatcher.setTrace(next.trace ? traceReceived : undefined);
+    // The rest (token, secret_code, max_sources, pause_above, ack_delay) is read where used.
+    config = next;
+  }
 
   async function reopen(): Promise<void> {
     // Between ticks, so no batch is split across the old and the new file.

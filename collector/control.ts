@@ -8,10 +8,23 @@ import type { Dispatcher } from '../shared/dispatcher/dispatcher.js';
 import { type Message, message } from '../shared/protocol/message.js';
 import type { CollectorContext } from './session-host.js';
 
+/**
+ * What RELOAD did: applied (naming the keys that changed), or refused with the reason, the keys
+ * at fault (`restart_needed`) or the configuration error (`bad_config`); the old one stays.
+ */
+export type ReloadOutcome =
+  | { readonly kind: 'applied'; readonly changed: readonly string[] }
+  | {
+      readonly kind: 'refused';
+      readonly reason: string;
+      readonly keys?: readonly string[];
+      readonly error?: string;
+    };
+
 export interface ControlActions {
   reopen(): Promise<void>;
-  /** Re-reads the configuration; resolves to a refusal reason, or undefined when applied. */
-  reload(): Promise<string | undefined>;
+  /** Re-reads the configuration and applies it whole, or refuses it whole. */
+  reload(): Promise<ReloadOutcome>;
   stop(reason: string): Promise<void>;
   status(): Readonly<Record<string, string | number>>;
   secretCode(): string | undefined;
@@ -22,6 +35,22 @@ export const STATE_CHANGING = ['LOG', 'LOG_ROTATE', 'RELOAD', 'STOP', 'QUIT'] as
 
 /** Every control command of §5: a connection sending these needs no REGISTER. */
 export const CONTROL_COMMANDS: ReadonlySet<string> = new Set([...STATE_CHANGING, 'STATUS', 'HELP', 'ALIVE']);
+/**
+ * `OK command=RELOAD;changed=format,trace` (empty when nothing changed), or
+ * `INVALID command=RELOAD;reason=restart_needed;key=max_body,listen`, or
+ * `INVALID command=RELOAD;reason=bad_config;error="c.toml: format must be …"`.
+ */
+export function reloadReply(outcome: ReloadOutcome): Message {
+  if (outcome.kind === 'applied') {
+    return message('OK', { command: 'RELOAD', changed: outcome.changed.join(',') });
+  }
+  return message('INVALID', {
+    command: 'RELOAD',
+    reason: outcome.reason,
+    ...(outcome.keys === undefined ? {} : { key: outcome.keys.join(',') }),
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+  });
+}
 
 /** True when this peer may change the collector's state with this message (§5). */
 export function authorized(msg: Message, ctx: CollectorContext, secretCode: string | undefined): boolean {
@@ -53,12 +82,7 @@ export function installControlHandlers(
     });
   }
   guarded('RELOAD', async (_msg, ctx) => {
-    const refused = await actions.reload();
-    ctx.reply(
-      refused === undefined
-        ? message('OK', { command: 'RELOAD' })
-        : message('INVALID', { command: 'RELOAD', reason: refused }),
-    );
+    ctx.reply(reloadReply(await actions.reload()));
   });
   for (const command of ['STOP', 'QUIT']) {
     guarded(command, async (_msg, ctx) => {

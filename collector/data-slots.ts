@@ -9,7 +9,8 @@
 export const CONTROL_HEADROOM = 16;
 
 export class DataSlots {
-  readonly limit: number;
+  /** max_connections; RELOAD may change it (slots taken beyond a lowered limit stay until they end). */
+  limit: number;
   #taken = 0;
 
   constructor(limit: number) {

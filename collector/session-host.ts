@@ -1,6 +1,7 @@
 /** What sessions and control handlers see of the running collector. */
 
 import type { DispatchContext } from '../shared/dispatcher/context.js';
+import type { Clock } from '../shared/net/clock.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { CollectorConfig, CollectorLog } from './config-types.js';
 import type { CollectorCounters } from './counters.js';
@@ -21,6 +22,8 @@ export interface SessionHost {
   readonly log: CollectorLog;
   /** For log lines about a peer's bad input: rate-limited per peer. */
   readonly badInputLog: PeerLogLimit;
+  /** Times held ACKs (ack_delay). */
+  readonly clock: Clock;
 }
 
 /** The dispatcher's context in the collector: a stream session, or none for UDP. */

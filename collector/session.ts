@@ -10,10 +10,17 @@
  * command): idle or trickling peers cannot hold the listener's sockets. An accepted REGISTER
  * takes one of the listener's data slots (DataSlots) until the session ends.
  *
- * ACKs are cumulative and coalesced: each commit of the writer answers with the source's mark,
- * sent at most once per turn of the event loop (well within ack_delay).
+ * ACKs are cumulative and coalesced: each commit of the writer answers with the source's mark.
+ * While more batches of this session are still being written, the ACK is held for them, at
+ * most `ack_delay` (read live, so RELOAD changes it); once none is left, or the session drains
+ * or is superseded, it leaves on the next turn. A held ACK waits for batches already received,
+ * never for more input (PROTOCOL.md §4), so a client waiting on its window is answered at once:
+ *
+ *   none ──commit, nothing more in flight──▶ next_turn ──sent──▶ none
+ *     └───commit, more in flight──▶ held ──last one written, or ack_delay──▶ next_turn
  */
 
+import { MAX_TIMER_MS, type TimerHandle } from '../shared/net/clock.js';
 import type { Messenger } from '../shared/net/messenger.js';
 import { getInteger } from '../shared/protocol/accessors.js';
 import { type Message, message } from '../shared/protocol/message.js';
@@ -26,6 +33,7 @@ import { lastRecordNumber, type Route } from './write-job.js';
 export const WRITE_FAILED = 'write_failed';
 
 type SessionState = 'new' | 'registering' | 'ready' | 'superseded' | 'draining' | 'closed';
+type AckState = 'none' | 'next_turn' | 'held';
 
 export class Session {
   readonly messenger: Messenger;
@@ -38,7 +46,9 @@ export class Session {
   route: Route | undefined;
   private ackDue = 0;
   private ackSent = 0;
-  private ackScheduled = false;
+  private ackState: AckState = 'none';
+  /** The ack_delay timer of a held ACK. */
+  private ackTimer: TimerHandle | undefined;
   /** Batches handed to the writer and not yet answered. */
   inFlight = 0;
 
@@ -198,20 +208,38 @@ export class Session {
 
   private ack(mark: number): void {
     if (mark > this.ackDue) this.ackDue = mark;
-    if (this.ackScheduled) return;
-    this.ackScheduled = true;
-    setImmediate(() => {
-      this.ackScheduled = false;
-      if (this.ackDue > this.ackSent && !this.messenger.closed) {
-        this.ackSent = this.ackDue;
-        this.messenger.send(message('ACK', { seq: this.ackDue }));
-      }
-    });
+    const delay = Math.min(this.host.config().ackDelay, MAX_TIMER_MS);
+    if (this.inFlight > 0 && this.state === 'ready' && delay > 0) {
+      if (this.ackState !== 'none') return;
+      this.ackState = 'held';
+      this.ackTimer = this.host.clock.setTimeout(() => this.releaseAck(), delay);
+    } else {
+      this.releaseAck();
+    }
+  }
+
+  /** The ACK goes on the next turn (nothing more in flight, ack_delay reached, STOP, superseded). */
+  private releaseAck(): void {
+    if (this.ackState === 'next_turn') return;
+    if (this.ackTimer !== undefined) this.host.clock.clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.ackState = 'next_turn';
+    setImmediate(() => this.sendAck());
+  }
+
+  private sendAck(): void {
+    if (this.ackState === 'none') return;
+    this.ackState = 'none';
+    if (this.ackDue > this.ackSent && !this.messenger.closed) {
+      this.ackSent = this.ackDue;
+      this.messenger.send(message('ACK', { seq: this.ackDue }));
+    }
   }
 
   /** A newer session of the same source won: stop reading, close once answered. */
   supersede(): void {
     this.state = 'superseded';
+    if (this.ackState === 'held') this.releaseAck();
     if (this.route === undefined) this.messenger.close();
     else this.host.writer.afterSource(this.route.source, () => setImmediate(() => this.messenger.close()));
   }
@@ -219,12 +247,16 @@ export class Session {
   /** STOP/QUIT: read no more EVENTS; what was read is still written and acknowledged. */
   drain(): void {
     if (this.state !== 'superseded' && this.state !== 'closed') this.state = 'draining';
+    if (this.ackState === 'held') this.releaseAck();
   }
 
   closed(): void {
     this.state = 'closed';
     this.clearRegisterDeadline();
     this.giveBackSlot?.();
+    if (this.ackTimer !== undefined) this.host.clock.clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.ackState = 'none';
     if (this.route !== undefined && this.host.sessions.get(this.route.source) === this) {
       this.host.sessions.delete(this.route.source);
     }

@@ -71,7 +71,8 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
     return COLLECTOR_EXIT.FAILED;
   }
   stderr.write(`${startLine(config, flags.config === undefined ? undefined : resolve(cwd, flags.config))}\n`);
-  const log = createCollectorLog({ trace: config.trace, stream: stderr });
+  // The collector decides what to trace (config.trace, which RELOAD can turn on and off).
+  const log = createCollectorLog({ trace: true, stream: stderr });
   let collector: Collector;
   try {
     // RELOAD re-reads the same file with the same flags; a bad one is refused by the collector.

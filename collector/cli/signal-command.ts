@@ -1,7 +1,9 @@
 /**
  * `logwire signal`: sends one control command to a collector, as logrotate's postrotate hook
- * does (`logwire signal LOG`). Over UDP it sends one datagram and is done (nothing answers a
- * datagram, PROTOCOL.md §7); over a stream it waits for one reply. Exit codes (INTERFACES.md):
+ * does (`logwire signal LOG`). By default over tcp, waiting for one reply, so a hook learns
+ * when no collector heard it. Over UDP, only when asked, it sends one datagram and says on
+ * stderr that nothing confirms it (nothing answers a datagram, PROTOCOL.md §7). Exit codes
+ * (INTERFACES.md):
  *
  *   0  sent (UDP), or answered OK / COMMANDS / ABSOLUTELY
  *   1  usage error
@@ -64,16 +66,39 @@ export async function runSignal(options: SignalOptions, deps: SignalDeps = {}): 
     return { exitCode: SIGNAL_EXIT.USAGE };
   }
   const outcome = await send(request, deps.connect ?? connectLink, deps.clock ?? systemClock);
+  const command = request.message.command;
   if (outcome.kind === 'failed') {
     stderr.write(`logwire signal: ${outcome.reason}\n`);
     return { exitCode: SIGNAL_EXIT.NO_ANSWER };
   }
-  if (outcome.kind === 'sent') return { exitCode: SIGNAL_EXIT.SENT };
+  if (outcome.kind === 'sent') {
+    stderr.write(
+      `logwire signal: ${command} sent to ${formatAddress(request.address)} as one datagram; ` +
+        'nothing confirms that a collector received it (a tcp or unix --host waits for the answer)\n',
+    );
+    return { exitCode: SIGNAL_EXIT.SENT };
+  }
   const reply = formatLine(outcome.reply).slice(0, -1);
   if (request.reply) stdout.write(`${reply}\n`);
   if (ACCEPTED.has(outcome.reply.command)) return { exitCode: SIGNAL_EXIT.SENT, reply };
-  stderr.write(`logwire signal: ${request.message.command} refused: ${reply}\n`);
+  stderr.write(`logwire signal: ${command} refused: ${reply}\n`);
+  const why = refusalDetail(outcome.reply);
+  if (why !== undefined) stderr.write(`logwire signal: ${why}\n`);
   return { exitCode: SIGNAL_EXIT.REFUSED, reply };
+}
+
+/** The reason of a refusal in words, with the keys or error a refused RELOAD names. */
+function refusalDetail(reply: Message): string | undefined {
+  const { reason, key, error } = reply.params;
+  if (reason === undefined) return undefined;
+  if (reason === 'restart_needed' && key !== undefined) {
+    return `${key.split(',').join(', ')} cannot change without restarting the collector (reason=restart_needed)`;
+  }
+  return [
+    `reason=${reason}`,
+    ...(key === undefined ? [] : [`key=${key}`]),
+    ...(error === undefined ? [] : [error]),
+  ].join(': ');
 }
 
 type Outcome =
@@ -87,19 +112,23 @@ type Outcome =
  */
 async function send(request: SignalRequest, connect: typeof connectLink, clock: Clock): Promise<Outcome> {
   const target = formatAddress(request.address);
+  const nobody = `no collector answered at ${target}`;
   const deadline = new AbortController();
   const timer = clock.setTimeout(() => deadline.abort(), request.timeout);
   let link: Link | undefined;
   try {
     try {
-      link = await connect(request.address, { connectTimeout: request.timeout }, deadline.signal);
+      const options = {
+        connectTimeout: request.timeout,
+        handshakeTimeout: request.timeout,
+        ...(request.ca === undefined ? {} : { tls: { ca: request.ca } }),
+      };
+      link = await connect(request.address, options, deadline.signal);
     } catch (err) {
       const why = deadline.signal.aborted
-        ? `no connection to ${target} within ${request.timeout} ms`
-        : err instanceof Error
-          ? err.message
-          : String(err);
-      return { kind: 'failed', reason: why };
+        ? `no connection within ${request.timeout} ms`
+        : connectProblem(err, target);
+      return { kind: 'failed', reason: `${nobody}: ${why}` };
     }
     // UDP never answers (PROTOCOL.md §7): the messenger must not answer either.
     const udp = request.address.scheme === 'udp';
@@ -114,8 +143,8 @@ async function send(request: SignalRequest, connect: typeof connectLink, clock: 
     return {
       kind: 'failed',
       reason: deadline.signal.aborted
-        ? `no answer from ${target} within ${request.timeout} ms`
-        : `${target} closed the connection without answering`,
+        ? `${nobody} within ${request.timeout} ms`
+        : `${nobody}: it closed the connection without answering`,
     };
   } finally {
     clock.clearTimeout(timer);
@@ -125,6 +154,13 @@ async function send(request: SignalRequest, connect: typeof connectLink, clock: 
     if (request.address.scheme === 'udp') link?.close();
     else link?.destroy();
   }
+}
+
+/** The connect error without its `connect <address>: ` prefix (the message names it already). */
+function connectProblem(err: unknown, target: string): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const prefix = `connect ${target}: `;
+  return text.startsWith(prefix) ? text.slice(prefix.length) : text;
 }
 
 /** The first reply (OK, UNAUTHORIZED …), skipping anything else the peer sends (PAUSE …). */
@@ -164,6 +200,7 @@ export function addSignalCommand(program: Command): Command {
     )
     .option('--reply', 'print the reply on stdout (streams only)')
     .option('--secret-code <code>', 'the collector secret_code (tls only)')
+    .option('--ca <file>', 'PEM certificates to trust for tls, besides the system ones')
     .option('--param <name=value>', 'add a parameter (repeatable)', collect, [])
     .option(
       '--timeout <ms>',

@@ -4,6 +4,7 @@
  * mistake is a SignalUsageError, which the command turns into exit code 1.
  */
 
+import { readFileSync } from 'node:fs';
 import { LogwireError } from '../../shared/errors.js';
 import { type Address, parseAddress, type Scheme } from '../../shared/net/address.js';
 import { MAX_TIMER_MS } from '../../shared/net/clock.js';
@@ -12,13 +13,15 @@ import { type Message, params } from '../../shared/protocol/message.js';
 
 /** The options as the command line gives them (commander's camelCase names). */
 export interface SignalOptions {
-  /** PROTOCOL.md §9 address; default `udp/127.0.0.1:4043`. */
+  /** PROTOCOL.md §9 address; default `tcp/127.0.0.1:4043`. */
   readonly host?: string;
   /** Supplies the scheme only when `host` has none. */
   readonly type?: string;
   readonly reply?: boolean;
   /** Sent as `secret_code`, and only over tls (PROTOCOL.md §5). */
   readonly secretCode?: string;
+  /** A PEM file of certificates to trust for tls, besides the system's. */
+  readonly ca?: string;
   /** `NAME=VALUE` pairs. */
   readonly param?: readonly string[];
   /** Milliseconds, as a number or the flag's text; default 5000. */
@@ -32,10 +35,13 @@ export interface SignalRequest {
   readonly message: Message;
   readonly timeout: number;
   readonly reply: boolean;
+  /** The certificates of `--ca`, for tls only. */
+  readonly ca?: string;
 }
 
 export const SIGNAL_TYPES = ['udp', 'tcp', 'unix', 'tls'] as const;
-export const DEFAULT_SIGNAL_HOST = 'udp/127.0.0.1:4043';
+/** A stream, so a postrotate hook learns whether a collector heard it (INTERFACES.md). */
+export const DEFAULT_SIGNAL_HOST = 'tcp/127.0.0.1:4043';
 export const DEFAULT_SIGNAL_TIMEOUT = 5000;
 
 /** A mistake in the arguments: exit code 1, with a message naming the flag. */
@@ -73,12 +79,27 @@ export function parseSignalRequest(options: SignalOptions): SignalRequest {
     );
   }
   const message = commandMessage(options.command, entries);
+  const ca = trustedCertificates(options.ca, address);
   return Object.freeze({
     address,
     message,
     timeout: timeoutMs(options.timeout),
     reply: options.reply === true,
+    ...(ca === undefined ? {} : { ca }),
   });
+}
+
+function trustedCertificates(file: string | undefined, address: Address): string | undefined {
+  if (file === undefined) return undefined;
+  if (address.scheme !== 'tls') {
+    throw new SignalUsageError(`--ca is for tls only, not ${address.scheme}: use --host tls/HOST:PORT`);
+  }
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new SignalUsageError(`--ca ${file} cannot be read (${code})`, { cause: err });
+  }
 }
 
 function targetAddress(host: string | undefined, type: string | undefined): Address {

@@ -76,7 +76,7 @@ export class Dispatcher<Ctx extends DispatchContext = DispatchContext> {
   readonly #table: MatchTable<Handler<Ctx>>;
   readonly #onError: (error: unknown, msg: Message, ctx: Ctx) => void;
   readonly #onInvalid: ((error: ProtocolError, msg: Message, ctx: Ctx) => void) | undefined;
-  readonly #trace: ((entry: TraceEntry) => void) | undefined;
+  #trace: ((entry: TraceEntry) => void) | undefined;
   readonly #coverage: Coverage | null;
 
   constructor(options: DispatcherOptions<Ctx> = {}) {
@@ -116,6 +116,12 @@ export class Dispatcher<Ctx extends DispatchContext = DispatchContext> {
   onAny(handler: Handler<Ctx>, options?: MatchOptions): this {
     this.#add({ kind: 'any' }, handler, options);
     return this;
+  }
+
+  /** Starts (a function) or stops (undefined) tracing every dispatched message, as the option does. */
+  setTrace(trace: ((entry: TraceEntry) => void) | undefined): void {
+    checkFunction('trace', trace);
+    this.#trace = trace;
   }
 
   /** The commands matched exactly (by a full match), sorted: what HELP lists. */

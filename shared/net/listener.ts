@@ -48,11 +48,19 @@ export interface ListenOptions {
   readonly clock?: Clock;
 }
 
+/** The limits a running listener can change (RELOAD): the same meaning as in ListenOptions. */
+export type ListenLimits = Pick<ListenOptions, 'maxConnections' | 'idleTimeout'>;
+
 export interface Listener {
   /** Where it listens: the real port when 0 was asked, the real address of a systemd socket. */
   readonly address: Address;
   /** Open links, plus streams still in their handshake (UDP: tracked remotes). */
   readonly connections: number;
+  /**
+   * Applies new limits at once: maxConnections to the next connection (open ones stay), and
+   * idleTimeout to every open link, counted from now. Throws LW_ERR_BAD_OPTION like listen().
+   */
+  setLimits(limits: ListenLimits): void;
   /** Stops accepting and destroys every open link. Idempotent. */
   close(): Promise<void>;
 }
@@ -91,19 +99,36 @@ export async function listen(
     : listenStream(address, resolved, onLink);
 }
 
-export function resolveListenOptions(address: Address, options: ListenOptions): ResolvedListenOptions {
-  const where = `listen ${formatAddress(address)}`;
-  const udp = address.scheme === 'udp';
-  const count = (name: string, value: number | undefined, fallback: number): number => {
+function counter(address: Address) {
+  return (name: string, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
     if (!Number.isInteger(value) || value < 0) {
       throw new LogwireError(
         'LW_ERR_BAD_OPTION',
-        `${where}: ${name} must be a whole number ≥ 0, not ${value}`,
+        `listen ${formatAddress(address)}: ${name} must be a whole number ≥ 0, not ${value}`,
       );
     }
     return value;
   };
+}
+
+/** ListenLimits with their defaults applied (UDP forgets idle remotes by default). */
+export function resolveListenLimits(
+  address: Address,
+  limits: ListenLimits,
+): Pick<ResolvedListenOptions, 'maxConnections' | 'idleTimeout'> {
+  const count = counter(address);
+  const udp = address.scheme === 'udp';
+  const idle = limits.idleTimeout ?? (udp ? DEFAULT_UDP_IDLE_TIMEOUT : undefined);
+  return {
+    maxConnections: count('maxConnections', limits.maxConnections, udp ? DEFAULT_UDP_MAX_REMOTES : Infinity),
+    idleTimeout: idle === undefined || idle === 0 ? undefined : count('idleTimeout', idle, 0),
+  };
+}
+
+export function resolveListenOptions(address: Address, options: ListenOptions): ResolvedListenOptions {
+  const where = `listen ${formatAddress(address)}`;
+  const count = counter(address);
   const secure = address.scheme === 'tls' || address.scheme === 'wss';
   if (secure && (options.tls?.cert === undefined || options.tls.key === undefined)) {
     throw new LogwireError(
@@ -115,10 +140,8 @@ export function resolveListenOptions(address: Address, options: ListenOptions): 
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
     throw new LogwireError('LW_ERR_BAD_OPTION', `${where}: unix.mode must be a permission like 0o660`);
   }
-  const idle = options.idleTimeout ?? (udp ? DEFAULT_UDP_IDLE_TIMEOUT : undefined);
   return Object.freeze({
-    maxConnections: count('maxConnections', options.maxConnections, udp ? DEFAULT_UDP_MAX_REMOTES : Infinity),
-    idleTimeout: idle === undefined || idle === 0 ? undefined : count('idleTimeout', idle, 0),
+    ...resolveListenLimits(address, options),
     handshakeTimeout: count('handshakeTimeout', options.handshakeTimeout, DEFAULT_LISTEN_HANDSHAKE_TIMEOUT),
     tls: options.tls,
     unixMode: mode,

@@ -11,8 +11,8 @@ import type { Link } from './link.js';
 import { peerOf } from './links/peer-of.js';
 import { SocketLink } from './links/socket-link.js';
 import { WS_SUBPROTOCOL, WsLink } from './links/ws-link.js';
-import type { Listener, ResolvedListenOptions } from './listener.js';
-import { listenFailure } from './listener.js';
+import type { Listener, ListenLimits, ResolvedListenOptions } from './listener.js';
+import { listenFailure, resolveListenLimits } from './listener.js';
 import type { Transport } from './peer.js';
 import { bindPrivately, claimUnixPath, resolveGroup, setUnixPermissions } from './unix-socket.js';
 
@@ -37,7 +37,8 @@ export async function listenStream(
 
 class StreamListener implements Listener {
   readonly #given: Address;
-  readonly #options: ResolvedListenOptions;
+  /** Replaced whole by setLimits; everything else in it is fixed at start. */
+  #options: ResolvedListenOptions;
   readonly #onLink: (link: Link) => void;
   readonly #where: string;
   readonly #transport: Transport;
@@ -46,7 +47,8 @@ class StreamListener implements Listener {
   readonly #http: HttpServer | undefined;
   readonly #wss: WebSocketServer | undefined;
   readonly #raw = new Set<Socket>();
-  readonly #links = new Set<Link>();
+  /** Open links, each with the function that stops its idle watch (none: no idleTimeout). */
+  readonly #links = new Map<Link, (() => void) | undefined>();
   /** Streams between accept (or TLS) and the WebSocket upgrade, with their deadline. */
   readonly #upgrading = new Map<Socket, TimerHandle>();
   #address: Address;
@@ -83,6 +85,14 @@ class StreamListener implements Listener {
     return this.#raw.size;
   }
 
+  setLimits(limits: ListenLimits): void {
+    this.#options = Object.freeze({ ...this.#options, ...resolveListenLimits(this.#given, limits) });
+    for (const [link, stopWatch] of this.#links) {
+      stopWatch?.();
+      this.#links.set(link, this.#watch(link));
+    }
+  }
+
   async start(): Promise<void> {
     const { activation, scheme, path, host, port } = this.#given;
     if (activation !== undefined) {
@@ -112,7 +122,7 @@ class StreamListener implements Listener {
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       const serverClosed = new Promise<void>((done) => this.#server.close(() => done()));
-      for (const link of this.#links) link.destroy();
+      for (const link of this.#links.keys()) link.destroy();
       for (const raw of this.#raw) raw.destroy();
       this.#http?.close(() => {});
       // net counts a socket gone before its 'close' is emitted: wait for those too.
@@ -271,10 +281,14 @@ class StreamListener implements Listener {
       link.destroy();
       return;
     }
-    this.#links.add(link);
+    this.#links.set(link, undefined);
     link.once('close', () => this.#links.delete(link));
     this.#onLink(link);
+    if (this.#links.has(link)) this.#links.set(link, this.#watch(link));
+  }
+
+  #watch(link: Link): (() => void) | undefined {
     const idle = this.#options.idleTimeout;
-    if (idle !== undefined) watchIdle(link, idle, this.#options.clock);
+    return idle === undefined || link.closed ? undefined : watchIdle(link, idle, this.#options.clock);
   }
 }

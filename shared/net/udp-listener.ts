@@ -6,7 +6,13 @@ import type { TimerHandle } from './clock.js';
 import type { Link } from './link.js';
 import { formatRemote } from './links/peer-of.js';
 import { UdpRemoteLink } from './links/udp-remote-link.js';
-import { type Listener, listenFailure, type ResolvedListenOptions } from './listener.js';
+import {
+  type Listener,
+  type ListenLimits,
+  listenFailure,
+  type ResolvedListenOptions,
+  resolveListenLimits,
+} from './listener.js';
 
 /** Bytes the kernel may buffer for a UDP listener (capped by net.core.rmem_max). */
 export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
@@ -37,7 +43,8 @@ interface Remote {
 
 class UdpListener implements Listener {
   readonly #given: Address;
-  readonly #options: ResolvedListenOptions;
+  /** Replaced whole by setLimits; everything else in it is fixed at start. */
+  #options: ResolvedListenOptions;
   readonly #onLink: (link: Link) => void;
   readonly #socket: Socket;
   readonly #remotes = new Map<string, Remote>();
@@ -64,6 +71,14 @@ class UdpListener implements Listener {
 
   get connections(): number {
     return this.#remotes.size;
+  }
+
+  /** A smaller maxConnections forgets the idlest remotes on the next new one. */
+  setLimits(limits: ListenLimits): void {
+    this.#options = Object.freeze({ ...this.#options, ...resolveListenLimits(this.#given, limits) });
+    if (this.#sweep !== undefined) this.#options.clock.clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+    this.#armSweep();
   }
 
   start(): Promise<void> {

@@ -171,7 +171,17 @@ export const DEFINITIONS: Definitions = defineMessages(
     { command: 'COMMANDS', reply: true, params: { list: required('list') } },
     { command: 'UNKNOWN', reply: true, params: { command: required('command') } },
     // §6: an unparsable line gets INVALID without a command.
-    { command: 'INVALID', reply: true, params: { command: optional('command'), reason: required('string') } },
+    // A refused RELOAD also names the keys at fault, or the configuration error.
+    {
+      command: 'INVALID',
+      reply: true,
+      params: {
+        command: optional('command'),
+        reason: required('string'),
+        key: optional('list'),
+        error: optional('string'),
+      },
+    },
     // §4 refuses REGISTER with `reason`, §5 a control command with `command`.
     {
       command: 'UNAUTHORIZED',

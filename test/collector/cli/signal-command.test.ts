@@ -1,12 +1,17 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter, once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSignal, type SignalOptions } from '../../../collector/cli/signal-command.js';
+import { LogwireError } from '../../../shared/errors.js';
+import { type Address, formatAddress } from '../../../shared/net/address.js';
 import { ManualClock } from '../../../shared/net/clock.js';
+import type { ConnectOptions } from '../../../shared/net/connect.js';
+import { testCert } from '../../helpers/certs.js';
 
 /** A loopback server that hands each received line to `answer` and writes back what it returns. */
 class LineServer extends EventEmitter<{ line: [string] }> {
@@ -136,8 +141,9 @@ describe('runSignal', () => {
       clock.advance(250);
       const r = await pending;
       expect(r.exitCode).toBe(3);
-      expect(r.stderr).toContain('no answer from tcp/127.0.0.1');
-      expect(r.stderr).toContain('within 250 ms');
+      expect(r.stderr).toBe(
+        `logwire signal: no collector answered at tcp/127.0.0.1:${s.port} within 250 ms\n`,
+      );
       expect(clock.pending).toBe(0);
       // The tool let go of its connection.
       await expect.poll(() => s.sockets.size).toBe(0);
@@ -150,7 +156,9 @@ describe('runSignal', () => {
       });
       const r = await signal({ host: `tcp/127.0.0.1:${s.port}`, command: 'LOG' });
       expect(r.exitCode).toBe(3);
-      expect(r.stderr).toContain('closed the connection without answering');
+      expect(r.stderr).toContain(
+        `no collector answered at tcp/127.0.0.1:${s.port}: it closed the connection`,
+      );
     });
 
     it('exits 3 when nothing listens', async () => {
@@ -159,7 +167,106 @@ describe('runSignal', () => {
       await s.close();
       const r = await signal({ host: `tcp/127.0.0.1:${port}`, command: 'LOG' });
       expect(r.exitCode).toBe(3);
-      expect(r.stderr).toContain('connection refused');
+      expect(r.stderr).toContain(
+        `logwire signal: no collector answered at tcp/127.0.0.1:${port}: connection refused`,
+      );
+    });
+
+    it('goes to tcp/127.0.0.1:4043 by default and says so when nobody is there', async () => {
+      const asked: Address[] = [];
+      const stderr = output();
+      const r = await runSignal(
+        { command: 'LOG' },
+        {
+          stdout: output(),
+          stderr,
+          connect: async (address: Address) => {
+            asked.push(address);
+            throw new LogwireError('LW_ERR_CONNECT', `connect ${formatAddress(address)}: connection refused`);
+          },
+        },
+      );
+      expect(r.exitCode).toBe(3);
+      expect(asked.map((a) => formatAddress(a))).toEqual(['tcp/127.0.0.1:4043']);
+      expect(stderr.text).toBe(
+        'logwire signal: no collector answered at tcp/127.0.0.1:4043: connection refused\n',
+      );
+    });
+
+    it('prints the keys and the reason of a refused RELOAD, and exits 2', async () => {
+      const answer = 'INVALID command=RELOAD;reason=restart_needed;key=max_body,listen';
+      const s = await server(() => `${answer}\n`);
+      const r = await signal({ host: `tcp/127.0.0.1:${s.port}`, command: 'RELOAD' });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toBe(
+        `logwire signal: RELOAD refused: ${answer}\n` +
+          'logwire signal: max_body, listen cannot change without restarting the collector (reason=restart_needed)\n',
+      );
+    });
+
+    it('prints the configuration error of a refused RELOAD', async () => {
+      const s = await server(
+        () =>
+          'INVALID command=RELOAD;reason=bad_config;error="c.toml: format must be \\"json\\"; got yaml"\n',
+      );
+      const r = await signal({ host: `tcp/127.0.0.1:${s.port}`, command: 'RELOAD' });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(
+        'logwire signal: reason=bad_config: c.toml: format must be "json"; got yaml\n',
+      );
+    });
+  });
+
+  describe('over tls', () => {
+    async function tlsServer(): Promise<{ port: number; lines: string[] }> {
+      const { cert, key } = testCert();
+      const lines: string[] = [];
+      const tls = createTlsServer({ cert, key }, (socket) => {
+        socket.on('error', () => {});
+        socket.on('data', (chunk) => {
+          lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+          socket.write('OK command=STOP\n');
+        });
+      });
+      tls.on('tlsClientError', () => {});
+      tls.listen(0, '127.0.0.1');
+      await once(tls, 'listening');
+      cleanups.push(() => new Promise<void>((resolve) => tls.close(() => resolve())));
+      return { port: (tls.address() as AddressInfo).port, lines };
+    }
+
+    it('trusts the certificates of --ca, and sends the secret', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'logwire-signal-'));
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      await writeFile(join(dir, 'ca.pem'), testCert().cert);
+      const t = await tlsServer();
+      const host = `tls/127.0.0.1:${t.port}`;
+      const untrusted = await signal({ host, secretCode: 's3', command: 'STOP' });
+      expect(untrusted.exitCode).toBe(3);
+      expect(untrusted.stderr).toContain(`no collector answered at ${host}: `);
+      expect(t.lines).toEqual([]);
+      const r = await signal({ host, ca: join(dir, 'ca.pem'), secretCode: 's3', command: 'STOP' });
+      expect(r).toMatchObject({ exitCode: 0, reply: 'OK command=STOP', stderr: '' });
+      expect(t.lines).toEqual(['STOP secret_code=s3']);
+    });
+
+    it('passes --ca to the connection as its trusted certificates', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'logwire-signal-'));
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      await writeFile(join(dir, 'ca.pem'), 'PEM TEXT');
+      let given: ConnectOptions | undefined;
+      await runSignal(
+        { host: 'tls/127.0.0.1:1', ca: join(dir, 'ca.pem'), command: 'LOG' },
+        {
+          stdout: output(),
+          stderr: output(),
+          connect: async (_address: Address, options?: ConnectOptions) => {
+            given = options;
+            throw new LogwireError('LW_ERR_CONNECT', 'connect: nope');
+          },
+        },
+      );
+      expect(given?.tls?.ca).toBe('PEM TEXT');
     });
   });
 
@@ -190,12 +297,16 @@ describe('runSignal', () => {
       const received = once(socket, 'message');
       const port = socket.address().port;
       const r = await signal({ host: `udp/127.0.0.1:${port}`, param: ['why=rotate'], command: 'LOG' });
-      expect(r).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+      expect(r).toMatchObject({ exitCode: 0, stdout: '' });
+      expect(r.stderr).toBe(
+        `logwire signal: LOG sent to udp/127.0.0.1:${port} as one datagram; nothing confirms that a ` +
+          'collector received it (a tcp or unix --host waits for the answer)\n',
+      );
       const [datagram] = (await received) as [Buffer];
       expect(datagram.toString('utf8')).toBe('LOG why=rotate\n');
     });
 
-    it('defaults to udp with --type udp and no --host scheme', async () => {
+    it('uses udp with --type udp and no --host scheme', async () => {
       const socket = await udpServer();
       const received = once(socket, 'message');
       const r = await signal({ host: `$4:${socket.address().port}`, type: 'udp', command: 'logwire/LOG' });
@@ -213,8 +324,23 @@ describe('runSignal', () => {
       ],
       [
         '--secret-code over udp',
-        { secretCode: 's', command: 'STOP' },
+        { host: 'udp/$4:1', secretCode: 's', command: 'STOP' },
         /--secret-code is sent only over tls.*not udp/,
+      ],
+      [
+        '--secret-code to the default host',
+        { secretCode: 's', command: 'STOP' },
+        /--secret-code is sent only over tls.*not tcp/,
+      ],
+      [
+        '--ca over tcp',
+        { host: 'tcp/$4:1', ca: '/nonexistent.pem', command: 'LOG' },
+        /--ca is for tls only, not tcp/,
+      ],
+      [
+        'an unreadable --ca',
+        { host: 'tls/$4:1', ca: '/nonexistent/ca.pem', command: 'LOG' },
+        /--ca \/nonexistent\/ca.pem cannot be read \(ENOENT\)/,
       ],
       [
         'secret_code as --param',

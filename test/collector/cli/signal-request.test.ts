@@ -3,9 +3,9 @@ import { parseSignalRequest, SignalUsageError } from '../../../collector/cli/sig
 import { formatAddress } from '../../../shared/net/address.js';
 
 describe('parseSignalRequest', () => {
-  it('defaults to udp/127.0.0.1:4043, 5000 ms and no reply', () => {
+  it('defaults to tcp/127.0.0.1:4043 (a stream, so an answer is awaited), 5000 ms and no reply', () => {
     const r = parseSignalRequest({ command: 'LOG' });
-    expect(formatAddress(r.address)).toBe('udp/127.0.0.1:4043');
+    expect(formatAddress(r.address)).toBe('tcp/127.0.0.1:4043');
     expect(r.timeout).toBe(5000);
     expect(r.reply).toBe(false);
     expect(r.message.command).toBe('LOG');
@@ -13,8 +13,8 @@ describe('parseSignalRequest', () => {
   });
 
   it('lets --type pick the scheme of the default host', () => {
-    expect(formatAddress(parseSignalRequest({ type: 'tcp', command: 'LOG' }).address)).toBe(
-      'tcp/127.0.0.1:4043',
+    expect(formatAddress(parseSignalRequest({ type: 'udp', command: 'LOG' }).address)).toBe(
+      'udp/127.0.0.1:4043',
     );
   });
 
