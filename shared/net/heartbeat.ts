@@ -178,7 +178,7 @@ export class Heartbeat {
       return;
     }
     if (this.#awaitingSince !== undefined) this.#strikes += 1;
-    const silentMs = this.#clock.now() - Math.max(this.#lastLife, this.#awaitingSince ?? 0);
+    const silentMs = Math.round(this.#clock.now() - Math.max(this.#lastLife, this.#awaitingSince ?? 0));
     this.stop();
     this.#hooks.dead(silentMs);
   }

@@ -236,6 +236,34 @@ describe('Sender', () => {
     await until(() => s.counters.acknowledged === 10, [fake, s], 'acks');
   });
 
+  it('takes a half-open link for dead within the heartbeat spans, not ackTimeout, and fails over', async () => {
+    const frozen = await collector();
+    const next = await collector();
+    const statuses: string[] = [];
+    const { s, queue } = sender(frozen, {
+      addresses: parseAddressList(`${frozen.address},${next.address}`),
+      ackTimeout: 600_000,
+      client: {
+        backoff: [20],
+        connectTimeout: 2000,
+        heartbeat: { idle: 600_000, timeout: 600_000, awaiting: { idle: 100, timeout: 100 } },
+      },
+    });
+    s.on('status', (status) => {
+      if (status.state === 'disconnected') statuses.push(status.error?.message ?? '');
+    });
+    s.start('svc');
+    await until(() => s.sending, [frozen, s], 'READY');
+    frozen.freeze(); // a stopped collector: the link stays up, nothing is read or answered
+    feed(queue, 0, 50);
+    s.wake();
+    await until(() => s.counters.acknowledged === 50, [next, s], 'acks from the next collector');
+    expect(next.lines()).toEqual(expected(0, 50));
+    expect(frozen.written).toEqual([]);
+    expect(s.counters.ackTimeouts).toBe(0);
+    expect(statuses).toEqual([expect.stringMatching(/sent nothing for \d+ ms, ALIVE unanswered/)]);
+  });
+
   it('reconnects when acks stop coming (ackTimeout); READY last then acknowledges', async () => {
     const fake = await collector();
     fake.acking = false;
