@@ -79,7 +79,7 @@ async function blackHoleAfter(port: number, passBytes: number): Promise<number> 
   return (server.address() as { port: number }).port;
 }
 
-it("ships a spool written against a large max_body to a collector with a small one: every record once", async () => {
+it('ships a spool written against a large max_body to a collector with a small one: every record once', async () => {
   const spool = join(dir, 'spool');
   const address = `tcp/127.0.0.1:${await freePort()}`;
   // Collector down: the spool numbers every batch against the protocol's default 16 MiB.
@@ -142,7 +142,10 @@ it('notices a SIGSTOPped collector in seconds and fails over: every record arriv
   // The next collector got each record once; the stopped one may have written some of them
   // without its ACK getting out (a store downstream deduplicates by source and seq).
   expect(new Set(then).size).toBe(then.length);
-  expectOneToN([...new Set([...first, ...then])].sort((a, b) => a - b), 20_000);
+  expectOneToN(
+    [...new Set([...first, ...then])].sort((a, b) => a - b),
+    20_000,
+  );
 }, 60_000);
 
 it('says on stderr at once that it waits for the collector at exit, before the wait ends', async () => {
