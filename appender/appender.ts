@@ -9,6 +9,7 @@ import type { Sender } from '../shared/sender/sender.js';
 import { type UdpSender, udpBodyRoom } from '../shared/sender/udp-sender.js';
 import { ChunkIntake } from './chunk-intake.js';
 import { formatCloseReport, formatLateLine, writeStderr } from './close-report.js';
+import { DeliveryNotices } from './delivery-notices.js';
 import { InputHold } from './input-hold.js';
 import type { NdjsonSender } from './ndjson.js';
 import { type AppenderOptions, parseAppenderOptions, scriptName } from './options.js';
@@ -96,6 +97,8 @@ export class Appender extends Writable {
   readonly #hold: InputHold;
   readonly #intake: ChunkIntake;
   readonly #conditions: Conditions;
+  /** The lines said while the collector cannot take records (running, and when closing waits). */
+  readonly #notices: DeliveryNotices;
   #lastError: string | undefined;
   #state: ClientState | 'idle' = 'idle';
   #closing: Promise<void> | undefined;
@@ -131,6 +134,13 @@ export class Appender extends Writable {
       },
     });
     this.#conditions = new Conditions(deps.clock ?? systemClock);
+    this.#notices = new DeliveryNotices({
+      clock,
+      stderr: this.#stderr,
+      address: options.addresses.map(formatAddress).join(','),
+      waiting: () => this.counters.queued,
+      drained: () => this.#drained(),
+    });
     const udp = options.delivery === 'udp';
     const room = udpBodyRoom(options.udp.maxDatagram);
     this.#batcher = new Batcher(
@@ -177,6 +187,7 @@ export class Appender extends Writable {
       this.#state = status.state;
       if (status.state === 'disconnected' && status.error !== undefined)
         this.#lastError = status.error.message;
+      this.#notices.status(status);
       this.#hold.check();
       this.#conditions.check();
       this.emit('status', status);
@@ -376,7 +387,9 @@ export class Appender extends Writable {
         this.#startShipper(scriptName());
       }
       this.#shipper.wake();
+      this.#notices.closing(this.options.closeTimeout);
       await this.#conditions.waitFor(() => this.#drained(), this.options.closeTimeout);
+      this.#notices.stop();
       const peer = this.#describePeer();
       await withTimeout(this.#shipper.stop(), TEARDOWN_MS);
       this.#giveUp('closeTimeout', peer);
@@ -384,6 +397,7 @@ export class Appender extends Writable {
       // Closing must end with 'close', whatever went wrong: say what, once.
       this.#stderr(`logwire appender: closing failed: ${(error as Error).message}\n`);
     } finally {
+      this.#notices.stop();
       this.#unhookExit();
     }
   }
@@ -395,6 +409,7 @@ export class Appender extends Writable {
    */
   #onProcessExit(): void {
     this.#exiting = true;
+    this.#notices.stop();
     // As at close: the queue keeps what comes in, to be reported as undelivered, not dropped.
     this.#hold.end();
     try {

@@ -1,4 +1,5 @@
 import type { Clock } from '../shared/net/clock.js';
+import type { HeartbeatOptions } from '../shared/net/heartbeat.js';
 import type { ClientStatus, ConnectFn } from '../shared/net/permanent-client.js';
 import type { BatchStore } from '../shared/sender/batch-store.js';
 import type { Fallback } from '../shared/sender/fallback.js';
@@ -41,6 +42,19 @@ export interface StoreChoice {
 
 /** How long closing a link may take to flush before it is destroyed. */
 export const CLOSE_GRACE = 800;
+
+/**
+ * While batches await their ACK (due within ack_delay, 10 ms by default), this long with
+ * nothing from the collector sends ALIVE, and this long again unanswered drops the link: a
+ * stopped collector or a black-holed path costs seconds, not the 30 s of ackTimeout.
+ */
+export const STALL_PROBE_MS = 2000;
+
+/** The heartbeat's spans for `heartbeat` ms of idle silence (never longer while acks are due). */
+export function heartbeatSpans(heartbeat: number): HeartbeatOptions {
+  const probe = Math.min(STALL_PROBE_MS, heartbeat);
+  return { idle: heartbeat, timeout: heartbeat, awaiting: { idle: probe, timeout: probe } };
+}
 
 /** The spool when one is set and can be locked; otherwise memory, under a fresh source id. */
 export async function chooseStore(
@@ -115,8 +129,7 @@ export function createShipping(options: AppenderOptions, parts: ShippingParts): 
     };
   }
   if (store === undefined) throw new Error('a session needs a store');
-  const heartbeat =
-    options.heartbeat === 0 ? {} : { heartbeat: { idle: options.heartbeat, timeout: options.heartbeat } };
+  const heartbeat = options.heartbeat === 0 ? {} : { heartbeat: heartbeatSpans(options.heartbeat) };
   const shipper = new Sender({
     addresses: options.addresses,
     store: store.store,

@@ -17,6 +17,7 @@ import { type Listener, type ListenLimits, listen } from '../shared/net/listener
 import { Messenger } from '../shared/net/messenger.js';
 import { parseInteger } from '../shared/protocol/accessors.js';
 import { checkMessage, DEFINITIONS } from '../shared/protocol/definitions.js';
+import { DEFAULT_MAX_BODY } from '../shared/protocol/limits.js';
 import { message } from '../shared/protocol/message.js';
 import { SlabCutter } from '../shared/slab-cutter.js';
 import { SlabPool } from '../shared/slab-pool.js';
@@ -322,11 +323,12 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
             ...(listener.tls === undefined ? {} : { tls: listener.tls }),
             ...(listener.unix === undefined ? {} : { unix: listener.unix }),
             ...(listener.address.scheme === 'ws' || listener.address.scheme === 'wss'
-              ? // ws buffers whole messages: bound each to one protocol message (§8).
+              ? // ws buffers whole messages: bound each to one protocol message (§8), whose numbered
+                // body may reach 16 MiB whatever max_body (§3).
                 {
                   ws: {
                     path: listener.address.path ?? '/',
-                    maxPayload: config.maxLine + 1 + config.maxBody,
+                    maxPayload: config.maxLine + 1 + Math.max(config.maxBody, DEFAULT_MAX_BODY),
                     // Read at each upgrade: RELOAD may change allow_origins and token (not the listeners).
                     acceptOrigin: originPolicy(
                       () => config.listeners[index]?.allowOrigins ?? [],

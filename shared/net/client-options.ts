@@ -4,7 +4,7 @@ import type { Address } from './address.js';
 import { type BackoffSpec, DEFAULT_BACKOFF, parseBackoff } from './backoff.js';
 import { type Clock, MAX_TIMER_MS, systemClock } from './clock.js';
 import { type ConnectOptions, connectLink } from './connect.js';
-import type { HeartbeatOptions } from './heartbeat.js';
+import type { HeartbeatOptions, HeartbeatSpans } from './heartbeat.js';
 import { DEFAULT_MAX_QUEUE_BYTES } from './held-queue.js';
 import type { Messenger } from './messenger.js';
 import { parseRateLimit, type RateLimitOptions } from './rate-limit.js';
@@ -35,7 +35,7 @@ export interface PermanentClientOptions {
   readonly closeGrace?: number;
   /** Delays between rounds of attempts; default DEFAULT_BACKOFF. */
   readonly backoff?: BackoffSpec;
-  /** Dead-peer detection with ALIVE/ABSOLUTELY; off when absent. */
+  /** Dead-peer detection with ALIVE/ABSOLUTELY (see heartbeat.ts, and `awaitingReplies`); off when absent. */
   readonly heartbeat?: HeartbeatOptions;
   /** At most `bytes` per `perMs` ms leave the client; held messages wait for tokens. */
   readonly rateLimit?: RateLimitOptions;
@@ -113,18 +113,28 @@ export function parsePermanentClientOptions(input: PermanentClientOptions): Perm
 }
 
 function parseHeartbeat(input: unknown): HeartbeatOptions {
+  const spans = parseSpans(input, 'heartbeat', ['idle', 'timeout', 'awaiting']);
+  const awaiting = (input as Record<string, unknown>).awaiting;
+  return Object.freeze({
+    ...spans,
+    awaiting:
+      awaiting === undefined ? undefined : parseSpans(awaiting, 'heartbeat.awaiting', ['idle', 'timeout']),
+  });
+}
+
+function parseSpans(input: unknown, path: string, keys: readonly string[]): HeartbeatSpans {
   if (typeof input !== 'object' || input === null) {
-    throw badOption('heartbeat', 'must be { idle, timeout } in milliseconds');
+    throw badOption(path, 'must be { idle, timeout } in milliseconds');
   }
   const fields = input as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
-    if (key !== 'idle' && key !== 'timeout') {
-      throw badOption(`heartbeat.${key}`, 'is not an option; the keys are idle and timeout');
+    if (!keys.includes(key)) {
+      throw badOption(`${path}.${key}`, `is not an option; the keys are ${keys.join(', ')}`);
     }
   }
   return Object.freeze({
-    idle: duration(fields.idle, 'heartbeat.idle'),
-    timeout: duration(fields.timeout, 'heartbeat.timeout'),
+    idle: duration(fields.idle, `${path}.idle`),
+    timeout: duration(fields.timeout, `${path}.timeout`),
   });
 }
 

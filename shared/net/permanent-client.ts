@@ -65,6 +65,8 @@ interface Attempt {
   messenger: Messenger | undefined;
   /** Failed or lost: its late callbacks change nothing. */
   over: boolean;
+  /** Given up on because the peer went silent (heartbeat): the next try goes to the next address. */
+  silent: boolean;
 }
 
 export class PermanentClient extends EventEmitter<PermanentClientEvents> {
@@ -101,7 +103,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     this.#rate = config.rateLimit === undefined ? undefined : new RateLimit(config.rateLimit, config.clock);
     this.#heartbeat = new Heartbeat(config.heartbeat, this.timers, config.clock, {
       send: (msg) => this.#sendControl(msg),
-      dead: () => this.#onPeerSilent(),
+      dead: (silentMs) => this.#onPeerSilent(silentMs),
     });
     this.#address = config.addresses[0]!;
     // Later, so that listeners added right after `new` see the first 'connecting'.
@@ -177,6 +179,15 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     return true;
   }
 
+  /**
+   * The layer above awaits answers on this link (batches sent, acks due) or has them all: while
+   * it does, a peer that says nothing is taken for dead after the heartbeat's `awaiting` spans
+   * (a half-open link), not only after the idle ones.
+   */
+  awaitingReplies(on: boolean): void {
+    this.#heartbeat.awaiting(on);
+  }
+
   /** Stops sending from the queue (the peer said PAUSE); heartbeats go on. Ignored unless connected. */
   pause(): void {
     const state = this.#machine.state;
@@ -236,7 +247,13 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     if (this.#machine.state === 'connecting') this.emit('status', { state: 'connecting', address });
     else this.#go('retry', { state: 'connecting', address });
     if (this.#closed !== undefined) return; // a status listener closed the client
-    const attempt: Attempt = { address, abort: new AbortController(), messenger: undefined, over: false };
+    const attempt: Attempt = {
+      address,
+      abort: new AbortController(),
+      messenger: undefined,
+      over: false,
+      silent: false,
+    };
     this.#attempt = attempt;
     this.#connectPending = true;
     settle(
@@ -318,11 +335,16 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     this.#scheduleRetry(retryIn);
   }
 
-  /** An established link went away: start a new round at the first address after a step. */
+  /**
+   * An established link went away: start a new round at the first address after a step. A peer
+   * that went silent is likely still silent (stopped, or its path black-holed): the next address
+   * is tried at once, as after a failed connect, rather than waiting out a handshake with it.
+   */
   #lose(attempt: Attempt, error: Error | undefined): void {
     this.#endAttempt(attempt);
-    this.#index = 0;
-    const retryIn = this.#backoff.next();
+    const moveOn = attempt.silent && this.#config.addresses.length > 1;
+    this.#index = moveOn ? (this.#index + 1) % this.#config.addresses.length : 0;
+    const retryIn = moveOn && this.#index !== 0 ? 0 : this.#backoff.next();
     this.#go(
       'lose',
       error === undefined ? { state: 'disconnected', retryIn } : { state: 'disconnected', error, retryIn },
@@ -365,16 +387,16 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     }
   }
 
-  #onPeerSilent(): void {
+  #onPeerSilent(silentMs: number): void {
     const attempt = this.#attempt;
     const messenger = attempt?.messenger;
     if (attempt === undefined || attempt.over || messenger === undefined) return;
-    const timeout = this.#config.heartbeat?.timeout ?? 0;
+    attempt.silent = true;
     // The 'close' that follows carries this error into the 'disconnected' status.
     messenger.destroy(
       new LogwireError(
         'LW_ERR_PEER_SILENT',
-        `${formatPeer(messenger.link)} sent nothing for ${timeout} ms after ALIVE; reconnecting`,
+        `${formatPeer(messenger.link)} sent nothing for ${silentMs} ms, ALIVE unanswered; reconnecting`,
       ),
     );
   }
@@ -437,6 +459,8 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
 
   #onLinkDrain(attempt: Attempt): void {
     if (attempt.over || this.#closed !== undefined) return;
+    // The peer's end took our bytes: a stalled peer's buffers fill and this stops.
+    this.#heartbeat.life();
     this.#linkFull = false;
     if (!this.timers.has(CLIENT_TIMERS.rateLimit)) this.#flush();
   }

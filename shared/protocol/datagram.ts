@@ -4,13 +4,14 @@
  */
 
 import { ProtocolError } from '../errors.js';
-import { DEFAULT_LIMITS, type FrameLimits, parseByteCount } from './limits.js';
+import { bodyLimit, DEFAULT_LIMITS, type FrameLimits, parseByteCount } from './limits.js';
 import { parseLine } from './line.js';
 import type { Message } from './message.js';
 
 /** Decodes one whole datagram. Throws ProtocolError (never fatal: a datagram stands alone). */
 export function decodeDatagram(packet: Buffer, limits: Partial<FrameLimits> = {}): Message {
-  const { maxLine, maxBody } = { ...DEFAULT_LIMITS, ...limits };
+  const all = { ...DEFAULT_LIMITS, ...limits };
+  const { maxLine } = all;
   const lf = packet.indexOf(0x0a);
   let lineEnd = lf === -1 ? packet.length : lf;
   if (lineEnd > 0 && packet[lineEnd - 1] === 0x0d) lineEnd -= 1;
@@ -48,6 +49,7 @@ export function decodeDatagram(packet: Buffer, limits: Partial<FrameLimits> = {}
       'bad_bytes',
       `bytes=${count} but ${after} octets follow the line`,
     );
+  const maxBody = bodyLimit(msg, all);
   if (count > maxBody)
     throw datagramError(
       'LW_ERR_BODY_TOO_LARGE',

@@ -1,16 +1,24 @@
 /**
  * Streaming decoder: bytes in any chunking → messages with their bodies (PROTOCOL.md §1–2, §6).
  *
- *   push(chunk) ─▶ READ_LINE ──(line has bytes=N, N ≤ maxBody)──▶ READ_BODY ─▶ message
- *                     │   └──(N > maxBody)──▶ DISCARD_BODY ─▶ discarded(msg, N)
+ *   push(chunk) ─▶ READ_LINE ──(line has bytes=N, N ≤ limit)──▶ READ_BODY ─▶ message
+ *                     │   └──(N > limit)──▶ DISCARD_BODY ─▶ discarded(msg, N)
  *                     └─ bad line: error (skipped), or fatal: first line, 10th in a row, too long
+ *
+ * The limit is maxBody, or for a numbered batch at least maxNumberedBody (limits.ts `bodyLimit`).
  *
  * Chunks are kept in a list with a byte count; a line or body lying in one chunk is taken as a
  * view, and copied only when it spans chunks. After a fatal error decoding stops.
  */
 
 import { ProtocolError } from '../errors.js';
-import { DEFAULT_LIMITS, type FrameLimits, MAX_BAD_LINES_IN_A_ROW, parseByteCount } from './limits.js';
+import {
+  bodyLimit,
+  DEFAULT_LIMITS,
+  type FrameLimits,
+  MAX_BAD_LINES_IN_A_ROW,
+  parseByteCount,
+} from './limits.js';
 import { parseLine } from './line.js';
 import type { Message } from './message.js';
 
@@ -18,7 +26,7 @@ export interface FrameSink {
   message(msg: Message): void;
   /** A protocol error; when `err.fatal`, send `err.reply` if any and close the connection. */
   error(err: ProtocolError): void;
-  /** A message whose body exceeded maxBody: the body was skipped, framing holds. */
+  /** A message whose body exceeded its limit: the body was skipped, framing holds. */
   discarded?(msg: Message, bodyBytes: number): void;
 }
 
@@ -157,7 +165,7 @@ export class FrameDecoder {
     }
     this.pending = msg;
     this.bodyLeft = count;
-    this.state = count > this.limits.maxBody ? State.DISCARD_BODY : State.READ_BODY;
+    this.state = count > bodyLimit(msg, this.limits) ? State.DISCARD_BODY : State.READ_BODY;
   }
 
   private readBody(): boolean {

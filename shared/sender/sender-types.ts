@@ -45,7 +45,7 @@ export interface SenderOptions {
   readonly fallback: Fallback;
   /**
    * Called with the body of each batch the collector acknowledged, once nothing here will read it
-   * again (the batcher then writes new records over it). Not for batches dropped or skipped.
+   * again (the batcher then writes new records over it). Not for records dropped.
    */
   readonly release?: (body: Buffer) => void;
   /** Passed to the PermanentClient (tls, backoff, timeouts, heartbeat, clock, connect). */

@@ -12,7 +12,6 @@ import { Numbering } from './numbering.js';
 import type { SenderCounters, SenderEvents, SenderOptions } from './sender-types.js';
 import { ServiceGate } from './service-gate.js';
 import { openSession } from './session-opening.js';
-import { SkippedBatches } from './skipped-batches.js';
 import { SourceRenewal } from './source-renewal.js';
 import { Window } from './window.js';
 
@@ -30,7 +29,8 @@ import { Window } from './window.js';
  * pipelined within the window. PAUSE holds (nothing is dropped for it), UNPAUSE goes on, and a
  * pause ends with its session. `sequence_behind` takes a fresh source id and registers again;
  * any other refusal backs off and is counted. No ACK progress for `ackTimeout` while batches are
- * in flight drops the link and reconnects.
+ * in flight drops the link and reconnects; a half-open link is dropped far sooner, by the
+ * client's heartbeat, which is told while acks are awaited.
  *
  * Records get their numbers in numbering.ts: without a spool only while a session is up, not
  * paused and the window has room; with a spool at once, on disk.
@@ -75,12 +75,11 @@ export class Sender extends EventEmitter<SenderEvents> {
   /** Last record sent in this session: an ACK above it is clamped to it. */
   #sentTop = 0;
   readonly #numbering: Numbering;
-  readonly #skipped = new SkippedBatches();
   #stopped = false;
   #lastRefusal: string | undefined;
   /** The collector said it could not write (`INVALID command=EVENTS;reason=write_failed`). */
   #writeFailed = false;
-  /** Gives back an acknowledged batch's body; a skipped one went to fallback, which may still be writing it. */
+  /** Gives back an acknowledged batch's body (the batcher writes over it). */
   readonly #release: ((numbered: Batch) => void) | undefined;
 
   constructor(options: SenderOptions) {
@@ -90,10 +89,7 @@ export class Sender extends EventEmitter<SenderEvents> {
     this.#sourceId = new SourceRenewal(options.source, options.renewSource);
     this.#window = new Window(options.window);
     const release = options.release;
-    if (release !== undefined)
-      this.#release = (numbered) => {
-        if (!this.#skipped.has(numbered.seq)) release(numbered.body);
-      };
+    if (release !== undefined) this.#release = (numbered) => release(numbered.body);
     this.#numbering = new Numbering({
       queue: options.queue,
       store: options.store,
@@ -232,11 +228,9 @@ export class Sender extends EventEmitter<SenderEvents> {
   #pump(): void {
     const messenger = this.#messenger;
     if (!this.sending || this.#linkFull || messenger === undefined || this.#stopped) return;
+    // A batch numbered before this collector's max_body was known may be over it: it still goes
+    // whole (PROTOCOL.md §3), since the collector takes any numbered body up to 16 MiB.
     for (let next = this.#window.next(); next !== undefined; next = this.#window.next()) {
-      if (next.body.length > this.#numbering.maxBody) {
-        this.#skip(next);
-        continue;
-      }
       const events = message('EVENTS', { seq: next.seq, count: next.count }, next.body);
       if (this.#rate !== undefined && !this.#takeTokens(events)) return;
       const room = messenger.send(events);
@@ -264,24 +258,6 @@ export class Sender extends EventEmitter<SenderEvents> {
     return true;
   }
 
-  /**
-   * A numbered batch over the collector's max_body: it may not be sent (§4) nor re-cut (§3),
-   * so its records are dropped (counted, to fallback) and the collector will count a gap.
-   */
-  #skip(numbered: Batch): void {
-    this.#window.markSent();
-    if (this.#skipped.add(numbered.seq, numbered.count)) this.#dropRecords(numbered.body, numbered.count);
-    this.#settleSkipped();
-  }
-
-  /** Skipped batches at the head of the window are acknowledged locally: nothing else will. */
-  #settleSkipped(): void {
-    for (let head = this.#window.first; head !== undefined; head = this.#window.first) {
-      if (this.#window.inFlight === 0 || !this.#skipped.has(head.seq)) return;
-      this.#acknowledge(lastSeq(head));
-    }
-  }
-
   #dropRecords(body: Buffer, count: number): void {
     this.counters.dropped += count;
     this.#options.fallback.write(body);
@@ -292,7 +268,6 @@ export class Sender extends EventEmitter<SenderEvents> {
   #onAck(seq: number): void {
     const last = Math.min(seq, this.#sentTop);
     if (this.#acknowledge(last) > 0) this.#armAckTimer(true);
-    this.#settleSkipped();
     this.#afterChange();
   }
 
@@ -300,15 +275,19 @@ export class Sender extends EventEmitter<SenderEvents> {
   #acknowledge(last: number): number {
     const records = this.#window.ack(last, this.#release);
     if (records === 0) return 0;
-    this.counters.acknowledged += records - this.#skipped.settle(last);
+    this.counters.acknowledged += records;
     const done = this.#store.ack(last);
     if (done instanceof Promise)
       done.catch((error: unknown) => debug('store ack: %s', (error as Error).message));
     return records;
   }
 
-  /** Starts the ack timer when batches are in flight; `progress` restarts it. */
+  /**
+   * Starts the ack timer when batches are in flight; `progress` restarts it. While they are, the
+   * client's heartbeat also watches for a half-open link (acks are due within ms, PROTOCOL.md §4).
+   */
   #armAckTimer(progress: boolean): void {
+    this.#client?.awaitingReplies(this.#window.inFlight > 0);
     const timers = this.#client?.timers;
     if (timers === undefined || this.#options.ackTimeout === 0) return;
     if (this.#window.inFlight === 0) {

@@ -64,6 +64,8 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
   port = 0;
   readonly path: string | undefined;
   #paused = false;
+  /** Reads nothing, answers nothing, closes nothing: a stopped process (SIGSTOP) or a black hole. */
+  #frozen = false;
   #server: Server | undefined;
   readonly #sessions = new Set<Session>();
   readonly #sockets = new Set<Socket>();
@@ -127,6 +129,12 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
     await this.listen();
   }
 
+  /** Stops reading every connection, new ones included, without closing any (a half-open link). */
+  freeze(): void {
+    this.#frozen = true;
+    for (const socket of this.#sockets) socket.pause();
+  }
+
   /** PAUSE to every session, and right after READY for new ones. */
   pause(): void {
     this.#paused = true;
@@ -158,6 +166,7 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
       peerOf(socket, this.path === undefined ? 'tcp' : 'unix', { path: this.path }),
     );
     const session: Session = { messenger: new Messenger(link), source: undefined };
+    if (this.#frozen) socket.pause();
     this.#sessions.add(session);
     session.messenger.on('message', (msg) => this.#onMessage(session, msg));
     session.messenger.once('close', () => {

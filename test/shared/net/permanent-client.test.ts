@@ -490,6 +490,35 @@ describe('PermanentClient', () => {
       expect(peer.connections).toHaveLength(2);
     });
 
+    it('while replies are awaited, drops a silent peer after the awaiting spans and tries the next address at once', async () => {
+      const clock = new ManualClock();
+      const silent = await startPeer();
+      const next = await startPeer();
+      const client = makeClient({
+        addresses: [silent.address, next.address],
+        clock,
+        heartbeat: { idle: 30_000, timeout: 30_000, awaiting: { idle: 1000, timeout: 1000 } },
+        backoff: () => 60_000,
+      });
+      await nextStatus(client, 'connected');
+      clock.advance(10_000); // quiet, nothing awaited: no ALIVE
+      client.awaitingReplies(true);
+      clock.advance(1000);
+      const [alive] = await silent.waitForMessages(1);
+      expect(alive?.command).toBe('ALIVE');
+      const lost = nextStatus(client, 'disconnected');
+      clock.advance(1000);
+      const status = await lost;
+      expect((status.error as LogwireError).code).toBe('LW_ERR_PEER_SILENT');
+      expect(status.error?.message).toMatch(/sent nothing for 2000 ms/);
+      expect(status.retryIn).toBe(0);
+      const back = nextStatus(client, 'connected');
+      clock.advance(0);
+      expect((await back).address).toBe(client.address);
+      expect(formatAddress(client.address)).toBe(formatAddress(next.address));
+      expect(next.connections).toHaveLength(1);
+    });
+
     it('keeps a peer that answers, and does not pass the ABSOLUTELY on', async () => {
       const clock = new ManualClock();
       const peer = await startPeer(0, (msg, conn) => {

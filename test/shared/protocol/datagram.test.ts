@@ -33,8 +33,13 @@ describe('decodeDatagram', () => {
     expect(reason('EVENTS seq=1;count=1;bytes=5\n{}\n')).toBe('bad_bytes');
     expect(reason('EVENTS seq=1;count=1;bytes=x\n{}\n')).toBe('bad_bytes');
     expect(reason('LOG\nextra')).toBe('trailing_bytes');
-    expect(reason(encodeMessageToBuffer(message('EVENTS', { seq: 1 }, Buffer.alloc(10))), 9)).toBe(
+    expect(reason(encodeMessageToBuffer(message('EVENTS', { count: 1 }, Buffer.alloc(10))), 9)).toBe(
       'too_large',
     );
+  });
+
+  it('takes a numbered batch over maxBody (PROTOCOL.md §3)', () => {
+    const packet = encodeMessageToBuffer(message('EVENTS', { seq: 1, count: 1 }, Buffer.alloc(10)));
+    expect(decodeDatagram(packet, { maxBody: 9 }).body?.length).toBe(10);
   });
 });

@@ -167,11 +167,39 @@ describe('FrameDecoder', () => {
 
     it('reads and discards a body over the limit, and framing holds', () => {
       const big = Buffer.alloc(1000, 0x61);
-      const bytes = wire([message('EVENTS', { seq: 1, count: 1 }, big), message('ALIVE', { serial: 2 })]);
+      const bytes = wire([message('EVENTS', { count: 1 }, big), message('ALIVE', { serial: 2 })]);
       const { messages, errors, discarded } = decodeChunks(splitAt(bytes, [10, 300, 700]), { maxBody: 999 });
       expect(errors).toEqual([]);
-      expect(discarded.map(([m, n]) => [m.command, m.params.seq, n])).toEqual([['EVENTS', '1', 1000]]);
+      expect(discarded.map(([m, n]) => [m.command, m.params.count, n])).toEqual([['EVENTS', '1', 1000]]);
       expect(messages.map((m) => m.command)).toEqual(['ALIVE']);
+    });
+
+    it('takes a numbered batch over maxBody whole, up to maxNumberedBody (PROTOCOL.md §3)', () => {
+      const body = Buffer.alloc(1000, 0x61);
+      const bytes = wire([message('EVENTS', { seq: 1, count: 1 }, body), message('ALIVE', { serial: 2 })]);
+      const limits = { maxBody: 100, maxNumberedBody: 1000 };
+      const { messages, errors, discarded } = decodeChunks(splitAt(bytes, [10, 300, 700]), limits);
+      expect(errors).toEqual([]);
+      expect(discarded).toEqual([]);
+      expect(messages.map((m) => [m.command, m.body?.length])).toEqual([
+        ['EVENTS', 1000],
+        ['ALIVE', undefined],
+      ]);
+    });
+
+    it('discards a numbered batch over both limits', () => {
+      const bytes = wire([message('EVENTS', { seq: 1, count: 1 }, Buffer.alloc(1001, 0x61))]);
+      const { messages, discarded } = decodeChunks([bytes], { maxBody: 100, maxNumberedBody: 1000 });
+      expect(messages).toEqual([]);
+      expect(discarded.map(([m, n]) => [m.params.seq, n])).toEqual([['1', 1001]]);
+    });
+
+    it('takes a numbered batch up to 16 MiB by default, whatever maxBody', () => {
+      const body = Buffer.alloc(16 * 1024 * 1024, 0x61);
+      const bytes = wire([message('EVENTS', { seq: 1, count: 1 }, body)]);
+      const { messages, discarded } = decodeChunks([bytes], { maxBody: 1024 });
+      expect(discarded).toEqual([]);
+      expect(messages[0]?.body?.length).toBe(body.length);
     });
 
     it('closes on a bytes value that is not a plain decimal number', () => {
