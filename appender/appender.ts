@@ -18,6 +18,9 @@ import { firstRecordService, serviceOf } from './service-name.js';
 import { CLOSE_GRACE, chooseStore, createShipping, type Shipper, type StoreChoice } from './shipper.js';
 import { Conditions, withTimeout } from './wait-until.js';
 
+/** What the appender says when the collector answered that it could not write. */
+const WRITE_FAILED = "could not write the records to its output (see the collector's log)";
+
 /**
  * The pino transport stream (issue #4). pino's worker (or an in-process logger) writes chunks of
  * record lines; they flow, without a per-record allocation, through
@@ -140,6 +143,7 @@ export class Appender extends Writable {
       address: options.addresses.map(formatAddress).join(','),
       waiting: () => this.counters.queued,
       drained: () => this.#drained(),
+      refusal: () => (this.#sender?.collectorWriteFailed === true ? WRITE_FAILED : undefined),
     });
     const udp = options.delivery === 'udp';
     const room = udpBodyRoom(options.udp.maxDatagram);
@@ -468,8 +472,7 @@ export class Appender extends Writable {
   #describePeer(): string {
     const address = this.options.addresses.map(formatAddress).join(',');
     // Said first: its connection closes after it, and "not connected" would hide the cause.
-    if (this.#sender?.collectorWriteFailed === true)
-      return `collector ${address} could not write the records to its output (see the collector's log)`;
+    if (this.#sender?.collectorWriteFailed === true) return `collector ${address} ${WRITE_FAILED}`;
     if (this.#shipper.connected) return `collector ${address} connected`;
     return `collector ${address} not connected${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`;
   }

@@ -33,6 +33,8 @@ export interface DeliveryNoticesOptions {
   readonly waiting: () => number;
   /** True when closing has nothing left to wait for. */
   readonly drained: () => boolean;
+  /** Why the collector is not taking records when it said so itself (it could not write), if it did. */
+  readonly refusal?: () => string | undefined;
 }
 
 export class DeliveryNotices {
@@ -111,7 +113,8 @@ export class DeliveryNotices {
       this.#latest === 'paused'
         ? 'paused'
         : this.#latest === 'disconnected'
-          ? `not connected${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`
+          ? (this.#options.refusal?.() ??
+            `not connected${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`)
           : undefined;
     if (why === undefined || this.#options.drained()) return;
     this.#waitSaid = true;

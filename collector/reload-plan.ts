@@ -46,13 +46,23 @@ export type ReloadPlan =
 
 /** Compares the running configuration with the one just read. */
 export function planReload(current: CollectorConfig, next: CollectorConfig): ReloadPlan {
-  const changed = (Object.keys(RELOAD_KEYS) as ConfigKey[]).filter(
-    (key) => JSON.stringify(current[key]) !== JSON.stringify(next[key]),
+  const keys = (Object.keys(RELOAD_KEYS) as ConfigKey[]).filter(
+    (key) => key !== 'listeners' && JSON.stringify(current[key]) !== JSON.stringify(next[key]),
   );
-  const fixed = changed.filter((key) => RELOAD_KEYS[key] === 'restart');
-  return fixed.length > 0
-    ? { kind: 'restart_needed', keys: fixed.map(fileKey) }
-    : { kind: 'apply', changed: changed.map(fileKey) };
+  const changed = keys.map(fileKey);
+  const fixed = keys.filter((key) => RELOAD_KEYS[key] === 'restart').map(fileKey);
+  // A listener's socket is fixed once bound; its allow_origins is read at every upgrade.
+  if (JSON.stringify(bound(current)) !== JSON.stringify(bound(next))) fixed.push('listen');
+  else if (JSON.stringify(origins(current)) !== JSON.stringify(origins(next))) changed.push('allow_origins');
+  return fixed.length > 0 ? { kind: 'restart_needed', keys: fixed } : { kind: 'apply', changed };
+}
+
+function bound(config: CollectorConfig): unknown[] {
+  return config.listeners.map(({ allowOrigins: _origins, ...rest }) => rest);
+}
+
+function origins(config: CollectorConfig): unknown[] {
+  return config.listeners.map((listener) => listener.allowOrigins ?? []);
 }
 
 /** The key as the TOML file spells it: snake_case, and `listen` for the listeners. */

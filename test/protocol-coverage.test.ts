@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { startCollector } from '../collector/collector.js';
 import { loadConfig } from '../collector/config.js';
-import type { Collector, CollectorLog } from '../collector/config-types.js';
+import type { Collector, CollectorConfig, CollectorLog } from '../collector/config-types.js';
 import { defaultCoverage } from '../shared/dispatcher/coverage.js';
 import { PROTOCOL_COMMANDS } from '../shared/protocol/definitions.js';
 import { message } from '../shared/protocol/message.js';
@@ -40,19 +40,15 @@ async function collectorWith(
   };
   const output = join(dir, `logs-${collectors.length}`);
   const flags = { listen: ['tcp/127.0.0.1:0', 'ws/127.0.0.1:0/'], output };
-  const config = await loadConfig({ flags }, dir);
-  // The browser below comes from an origin this listener allows.
-  const listeners = config.listeners.map((l) =>
-    l.address.scheme === 'ws' ? { ...l, allowOrigins: ['http://x'] } : l,
-  );
-  const collector = await startCollector(
-    { ...config, listeners, pauseAbove: 20_000 },
-    {
-      log: quiet,
-      writev,
-      reload: async () => ({ ...(await loadConfig({ flags }, dir)), pauseAbove: 20_000 }),
-    },
-  );
+  // The browser below comes from an origin this listener allows (the file read again on RELOAD too).
+  const read = async (): Promise<CollectorConfig> => {
+    const config = await loadConfig({ flags }, dir);
+    const listeners = config.listeners.map((l) =>
+      l.address.scheme === 'ws' ? { ...l, allowOrigins: ['http://x'] } : l,
+    );
+    return { ...config, listeners, pauseAbove: 20_000 };
+  };
+  const collector = await startCollector(await read(), { log: quiet, writev, reload: read });
   collectors.push(collector);
   const portOf = (scheme: string) =>
     Number(
