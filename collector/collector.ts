@@ -27,8 +27,10 @@ import { acceptNdjson } from './ndjson-intake.js';
 import type { WritevFn } from './outputs/output-file.js';
 import { OutputSet } from './outputs/output-set.js';
 import { PathTemplate } from './outputs/path-template.js';
+import { logRecovery } from './recovery-log.js';
 import { Session } from './session.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
+import { statusLists } from './status-report.js';
 import { acceptUdpEvents } from './udp-intake.js';
 import { Writer, type WriterSettings } from './writer.js';
 
@@ -96,8 +98,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const listeners: Listener[] = [];
   try {
     const recovery = await checkpoint.recover(config.output);
-    if (recovery.truncated.length > 0)
-      log.warn('cut unacknowledged tails after a crash', { files: recovery.truncated });
+    logRecovery(log, recovery);
     outputs = await OutputSet.open({
       dir: config.output,
       fileMode: config.fileMode,
@@ -333,6 +334,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       queued_bytes: writer.queuedBytes,
       udp_lost: checkpoint.udpLost,
       ...Object.fromEntries(Object.entries(counters).map(([name, value]) => [snakeCase(name), value])),
+      ...statusLists(sessions.values(), checkpoint.marks()),
     };
   }
 

@@ -8,8 +8,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { addCheckConfigCommand } from './check-config-command.js';
 import { addCollectorCommand } from './collector-command.js';
 import { addSignalCommand } from './signal-command.js';
+import { addStatusCommand } from './status-command.js';
+import { addTopCommand } from './top-command.js';
 
 /** logwire's version: package.json sits two folders up in the source, three in dist/. */
 function packageVersion(): string {
@@ -36,6 +39,9 @@ const program = new Command('logwire')
   .exitOverride();
 addCollectorCommand(program);
 addSignalCommand(program);
+addStatusCommand(program);
+addTopCommand(program);
+addCheckConfigCommand(program);
 
 try {
   await program.parseAsync(process.argv);
