@@ -12,7 +12,7 @@ import { DEFAULT_UNIX_MODE } from '../shared/net/unix-socket.js';
 import { COLLECTOR_DEFAULTS, type ListenerConfig } from './config-types.js';
 import { checkKeys, configError, describe, fileMode, isTable, type Table } from './config-values.js';
 
-const LISTEN_KEYS: readonly string[] = [
+export const LISTEN_KEYS: readonly string[] = [
   'address',
   'service',
   'tls_cert',
