@@ -89,8 +89,8 @@ describe('examples/systemd', () => {
     const flags = argv.filter((arg) => arg.startsWith('--'));
     expect(flags.filter((flag) => !known.has(flag))).toEqual([]);
     const writable = service.values('ReadWritePaths').join(' ').split(/\s+/);
-    const valueOf = (flag: string) => argv[argv.indexOf(flag) + 1];
-    expect(writable.sort()).toEqual([valueOf('--output'), valueOf('--state')].sort());
+    const flagValue = (flag: string) => argv[argv.indexOf(flag) + 1];
+    expect(writable.sort()).toEqual([flagValue('--output'), flagValue('--state')].sort());
     // The activated sockets it listens on exist in the socket unit, in that order.
     const socket = await unit('logwire-collector.socket');
     expect(socket.values('ListenStream')).toHaveLength(1);
