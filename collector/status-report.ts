@@ -44,8 +44,9 @@ export function encodeList(items: readonly object[], budget: number = LIST_BUDGE
   const parts: string[] = [];
   for (const item of items) {
     const part = JSON.stringify(item);
-    // Line escaping may double a backslash: count the part's bytes as if every one were doubled.
-    const cost = Buffer.byteLength(part) + (part.match(/\\/g)?.length ?? 0) + 1;
+    // Line escaping (§1) doubles a backslash, and a quoted value escapes each quote: count the
+    // part as if both happened, so the encoded line stays within the budget whatever names hold.
+    const cost = Buffer.byteLength(part) + (part.match(/[\\"]/g)?.length ?? 0) + 1;
     if (size + cost > budget) break;
     size += cost;
     parts.push(part);
