@@ -35,9 +35,11 @@ import { OutputSet } from './outputs/output-set.js';
 import { PathTemplate } from './outputs/path-template.js';
 import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './peer-log-limit.js';
 import { ReadGate } from './read-gate.js';
+import { logRecovery } from './recovery-log.js';
 import { planReload } from './reload-plan.js';
 import { Session } from './session.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
+import { statusLists } from './status-report.js';
 import { acceptUdpEvents } from './udp-intake.js';
 import { Writer, type WriterSettings } from './writer.js';
 
@@ -100,12 +102,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const dataSlots: DataSlots[] = [];
   try {
     const recovery = await checkpoint.recover(config.output);
-    if (recovery.truncated.length > 0)
-      log.warn('cut unacknowledged tails after a crash', { files: recovery.truncated });
-    if (recovery.doubtful.length > 0)
-      log.warn('kept output files the checkpoint could not account for (--accept-outputs)', {
-        files: recovery.doubtful,
-      });
+    logRecovery(log, recovery);
     outputs = await OutputSet.open({
       dir: config.output,
       fileMode: config.fileMode,
@@ -416,6 +413,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       held_links: heldBudget.stoppedCount,
       udp_lost: checkpoint.udpLost,
       ...Object.fromEntries(Object.entries(counters).map(([name, value]) => [snakeCase(name), value])),
+      ...statusLists(sessions.values(), checkpoint.marks()),
     };
   }
 

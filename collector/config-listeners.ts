@@ -13,7 +13,7 @@ import { COLLECTOR_DEFAULTS, type ListenerConfig } from './config-types.js';
 import { checkKeys, configError, describe, fileMode, isTable, type Table } from './config-values.js';
 import { normalizeOrigin } from './origin-policy.js';
 
-const LISTEN_KEYS: readonly string[] = [
+export const LISTEN_KEYS: readonly string[] = [
   'address',
   'service',
   'tls_cert',

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import { type Environment, type EnvKind, envVarName, readEnvironment } from './config-env.js';
 import { readListeners } from './config-listeners.js';
 import { COLLECTOR_DEFAULTS, type CollectorConfig } from './config-types.js';
 import { checkKeys, configError, deepFreeze, describe, fileMode, type Table } from './config-values.js';
@@ -27,6 +28,8 @@ export interface ConfigInput {
   /** The TOML file (`--config`); without it, flags and defaults only. */
   readonly file?: string;
   readonly flags: ConfigFlags;
+  /** `LOGWIRE_<KEY>` variables (config-env.ts), over the file and under the flags. */
+  readonly env?: Environment;
 }
 
 /** Integer keys: the minimum and what the number counts, for the error message. */
@@ -52,7 +55,8 @@ const CHOICE_KEYS = {
   validate: ['shape', 'full'],
 } as const;
 
-const TOP_KEYS: readonly string[] = [
+/** Every top-level key of the file; each is also `LOGWIRE_<KEY>` in the environment. */
+export const TOP_KEYS: readonly string[] = [
   'listen',
   'output',
   'state',
@@ -73,42 +77,51 @@ const TOP_KEYS: readonly string[] = [
 export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()): Promise<CollectorConfig> {
   const { file, flags } = input;
   const where = file === undefined ? '' : `${file}: `;
-  const table = file === undefined ? Object.create(null) : await readToml(resolve(cwd, file), file);
-  checkKeys(table, TOP_KEYS, where);
+  const fileTable: Table =
+    file === undefined ? Object.create(null) : await readToml(resolve(cwd, file), file);
+  checkKeys(fileTable, TOP_KEYS, where);
+  const envTable = input.env === undefined ? {} : readEnvironment(input.env, TOP_KEYS, envKind);
+  const table: Table = { ...fileTable, ...envTable };
+  /** Messages name the variable when the environment set the key, else the file. */
+  const at = (key: string): string => (key in envTable ? `${envVarName(key)}: ` : where);
 
-  const output = flags.output ?? pathValue(table, 'output', where) ?? COLLECTOR_DEFAULTS.output;
+  const output = flags.output ?? pathValue(table, 'output', at('output')) ?? COLLECTOR_DEFAULTS.output;
   if (flags.output === '') throw configError('--output must name a directory, like --output ./logs');
   if (flags.state === '') throw configError('--state must name a directory, like --state ./logs/.state');
   const outputDir = resolve(cwd, output);
-  const state = flags.state ?? pathValue(table, 'state', where);
+  const state = flags.state ?? pathValue(table, 'state', at('state'));
 
   const config: { -readonly [K in keyof CollectorConfig]: CollectorConfig[K] } = {
-    listeners: await readListeners(table, flags.listen, where, cwd),
+    listeners: await readListeners(table, flags.listen, at('listen'), cwd),
     output: outputDir,
     state: state === undefined ? join(outputDir, '.state') : resolve(cwd, state),
-    path: pathTemplate(table, where),
-    format: choice(table, 'format', where) ?? COLLECTOR_DEFAULTS.format,
-    fileMode: fileMode(table.file_mode, 'file_mode', where, 0o200) ?? COLLECTOR_DEFAULTS.fileMode,
-    dirMode: fileMode(table.dir_mode, 'dir_mode', where, 0o700) ?? COLLECTOR_DEFAULTS.dirMode,
-    durability: choice(table, 'durability', where) ?? COLLECTOR_DEFAULTS.durability,
-    validate: choice(table, 'validate', where) ?? COLLECTOR_DEFAULTS.validate,
-    maxLine: integer(table, 'max_line', where) ?? COLLECTOR_DEFAULTS.maxLine,
-    maxBody: integer(table, 'max_body', where) ?? COLLECTOR_DEFAULTS.maxBody,
-    ackDelay: integer(table, 'ack_delay', where) ?? COLLECTOR_DEFAULTS.ackDelay,
-    maxSources: integer(table, 'max_sources', where) ?? COLLECTOR_DEFAULTS.maxSources,
-    sourceTtl: integer(table, 'source_ttl', where) ?? COLLECTOR_DEFAULTS.sourceTtl,
-    maxConnections: integer(table, 'max_connections', where) ?? COLLECTOR_DEFAULTS.maxConnections,
-    idleTimeout: integer(table, 'idle_timeout', where) ?? COLLECTOR_DEFAULTS.idleTimeout,
-    handshakeTimeout: integer(table, 'handshake_timeout', where) ?? COLLECTOR_DEFAULTS.handshakeTimeout,
-    registerTimeout: integer(table, 'register_timeout', where) ?? COLLECTOR_DEFAULTS.registerTimeout,
-    maxOpenFiles: integer(table, 'max_open_files', where) ?? COLLECTOR_DEFAULTS.maxOpenFiles,
-    fileIdleClose: integer(table, 'file_idle_close', where) ?? COLLECTOR_DEFAULTS.fileIdleClose,
-    pauseAbove: integer(table, 'pause_above', where) ?? COLLECTOR_DEFAULTS.pauseAbove,
-    trace: flags.trace === true || (bool(table, 'trace', where) ?? false),
+    path: pathTemplate(table, at('path')),
+    format: choice(table, 'format', at('format')) ?? COLLECTOR_DEFAULTS.format,
+    fileMode: fileMode(table.file_mode, 'file_mode', at('file_mode'), 0o200) ?? COLLECTOR_DEFAULTS.fileMode,
+    dirMode: fileMode(table.dir_mode, 'dir_mode', at('dir_mode'), 0o700) ?? COLLECTOR_DEFAULTS.dirMode,
+    durability: choice(table, 'durability', at('durability')) ?? COLLECTOR_DEFAULTS.durability,
+    validate: choice(table, 'validate', at('validate')) ?? COLLECTOR_DEFAULTS.validate,
+    maxLine: integer(table, 'max_line', at('max_line')) ?? COLLECTOR_DEFAULTS.maxLine,
+    maxBody: integer(table, 'max_body', at('max_body')) ?? COLLECTOR_DEFAULTS.maxBody,
+    ackDelay: integer(table, 'ack_delay', at('ack_delay')) ?? COLLECTOR_DEFAULTS.ackDelay,
+    maxSources: integer(table, 'max_sources', at('max_sources')) ?? COLLECTOR_DEFAULTS.maxSources,
+    sourceTtl: integer(table, 'source_ttl', at('source_ttl')) ?? COLLECTOR_DEFAULTS.sourceTtl,
+    maxConnections:
+      integer(table, 'max_connections', at('max_connections')) ?? COLLECTOR_DEFAULTS.maxConnections,
+    idleTimeout: integer(table, 'idle_timeout', at('idle_timeout')) ?? COLLECTOR_DEFAULTS.idleTimeout,
+    handshakeTimeout:
+      integer(table, 'handshake_timeout', at('handshake_timeout')) ?? COLLECTOR_DEFAULTS.handshakeTimeout,
+    registerTimeout:
+      integer(table, 'register_timeout', at('register_timeout')) ?? COLLECTOR_DEFAULTS.registerTimeout,
+    maxOpenFiles: integer(table, 'max_open_files', at('max_open_files')) ?? COLLECTOR_DEFAULTS.maxOpenFiles,
+    fileIdleClose:
+      integer(table, 'file_idle_close', at('file_idle_close')) ?? COLLECTOR_DEFAULTS.fileIdleClose,
+    pauseAbove: integer(table, 'pause_above', at('pause_above')) ?? COLLECTOR_DEFAULTS.pauseAbove,
+    trace: flags.trace === true || (bool(table, 'trace', at('trace')) ?? false),
   };
-  const secretCode = secret(table, 'secret_code', where);
+  const secretCode = secret(table, 'secret_code', at('secret_code'));
   if (secretCode !== undefined) config.secretCode = secretCode;
-  const token = secret(table, 'token', where);
+  const token = secret(table, 'token', at('token'));
   if (token !== undefined) config.token = token;
   return deepFreeze(config);
 }
@@ -201,6 +214,13 @@ function pathTemplate(table: Table, where: string): string {
     throw configError(`${where}${shape}, inside the output directory (got ${describe(value)})`);
   }
   return value;
+}
+
+function envKind(key: string): EnvKind {
+  if (key in INTEGER_KEYS) return 'integer';
+  if (key === 'trace') return 'boolean';
+  if (key === 'listen') return 'list';
+  return 'string';
 }
 
 function camelCase(key: string): string {

@@ -27,6 +27,7 @@ import { type Message, message } from '../shared/protocol/message.js';
 import { CONTROL_COMMANDS } from './control.js';
 import type { DataSlots } from './data-slots.js';
 import type { CollectorContext, SessionHost } from './session-host.js';
+import type { LiveSession } from './status-report.js';
 import { lastRecordNumber, type Route } from './write-job.js';
 
 /** The reason of `INVALID command=EVENTS` when the collector could not write a batch. */
@@ -51,6 +52,11 @@ export class Session {
   private ackTimer: TimerHandle | undefined;
   /** Batches handed to the writer and not yet answered. */
   inFlight = 0;
+  /** `transport/remote` of the peer, set at REGISTER (STATUS, own log). */
+  private peer = '';
+  /** When READY was sent and when the last ACK was: undefined until READY. */
+  private since: number | undefined;
+  private ackedAt = 0;
 
   constructor(messenger: Messenger, host: SessionHost, slots: DataSlots) {
     this.messenger = messenger;
@@ -97,6 +103,7 @@ export class Session {
     const next = getInteger(msg.params, 'next', 'REGISTER');
     const first = msg.params.first === undefined ? next : getInteger(msg.params, 'first', 'REGISTER');
     this.state = 'registering';
+    this.peer = `${ctx.peer.transport}/${ctx.peer.remote}`;
     this.route = { source, service: msg.params.service!, host: msg.params.host! };
     // The older session of this source stops here: what it already sent goes on to the writer
     // ahead of the barrier; anything it sends after is not read (the newer session wins).
@@ -144,6 +151,9 @@ export class Session {
     this.state = 'ready';
     this.host.counters.sessions += 1;
     this.ackSent = last;
+    this.since = Date.now();
+    this.ackedAt = this.since;
+    this.host.log.info('session opened', { source, service: this.route!.service, peer: this.peer, last });
     this.messenger.send(message('READY', { version: 1, last, max_body: this.host.config().maxBody }));
     // The output opens while READY is on its way and the first batch comes in.
     this.host.writer.prepare(this.route!);
@@ -232,6 +242,7 @@ export class Session {
     this.ackState = 'none';
     if (this.ackDue > this.ackSent && !this.messenger.closed) {
       this.ackSent = this.ackDue;
+      this.ackedAt = Date.now();
       this.messenger.send(message('ACK', { seq: this.ackDue }));
     }
   }
@@ -240,6 +251,7 @@ export class Session {
   supersede(): void {
     this.state = 'superseded';
     if (this.ackState === 'held') this.releaseAck();
+    if (this.since !== undefined) this.host.log.info('session superseded', this.logFields());
     if (this.route === undefined) this.messenger.close();
     else this.host.writer.afterSource(this.route.source, () => setImmediate(() => this.messenger.close()));
   }
@@ -251,15 +263,37 @@ export class Session {
   }
 
   closed(): void {
+    const was = this.state;
     this.state = 'closed';
     this.clearRegisterDeadline();
     this.giveBackSlot?.();
     if (this.ackTimer !== undefined) this.host.clock.clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     this.ackState = 'none';
+    if (this.since !== undefined && was !== 'closed') {
+      this.host.log.info('session closed', { ...this.logFields(), was });
+    }
     if (this.route !== undefined && this.host.sessions.get(this.route.source) === this) {
       this.host.sessions.delete(this.route.source);
     }
+  }
+
+  /** This session as STATUS lists it, once READY was sent. */
+  live(): LiveSession | undefined {
+    if (this.since === undefined || this.route === undefined) return undefined;
+    const { source, service } = this.route;
+    return {
+      source,
+      service,
+      peer: this.peer,
+      since: this.since,
+      last_ack: this.ackSent,
+      acked_at: this.ackedAt,
+    };
+  }
+
+  private logFields(): Record<string, unknown> {
+    return { source: this.route?.source, peer: this.peer, last_ack: this.ackSent };
   }
 
   private refuse(

@@ -41,6 +41,8 @@ export interface CollectorDeps {
   /** Immediate exit, for the second SIGTERM/SIGINT. */
   readonly exit?: (code: number) => void;
   readonly cwd?: string;
+  /** `LOGWIRE_<KEY>` settings; default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** 1 is also a failed drain, or a second stop signal cutting the drain short. */
@@ -56,6 +58,7 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
   const input: ConfigInput = {
     ...(flags.config === undefined ? {} : { file: flags.config }),
     flags: { listen: flags.listen, output: flags.output, state: flags.state, trace: flags.trace },
+    env: deps.env ?? process.env,
   };
   let config: CollectorConfig;
   try {

@@ -5,8 +5,11 @@
  */
 
 import { Command, CommanderError } from 'commander';
+import { addCheckConfigCommand } from './check-config-command.js';
 import { addCollectorCommand } from './collector-command.js';
 import { addSignalCommand } from './signal-command.js';
+import { addStatusCommand } from './status-command.js';
+import { addTopCommand } from './top-command.js';
 import { packageVersion } from './version.js';
 
 const program = new Command('logwire')
@@ -16,6 +19,9 @@ const program = new Command('logwire')
   .exitOverride();
 addCollectorCommand(program);
 addSignalCommand(program);
+addStatusCommand(program);
+addTopCommand(program);
+addCheckConfigCommand(program);
 
 try {
   await program.parseAsync(process.argv);
