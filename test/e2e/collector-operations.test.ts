@@ -6,7 +6,7 @@
  */
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -248,7 +248,16 @@ describe("the collector's own log", () => {
     c.close();
     expect((await first.stop()).code).toBe(0);
     expect(first.stderr()).toContain('recovery: no file to cut back');
-    // Bytes past the checkpointed length, as a crash between a write and its save leaves them.
+    // Bytes past the checkpointed length, declared as a tick's tail and never saved: what a crash
+    // between a write and its save leaves (a longer file without the declaration is refused).
+    const state = join(logs, '.state');
+    const journal = (await readFile(join(state, 'checkpoint.journal'), 'utf8')).trim().split('\n');
+    const last = journal.at(-1) || (await readFile(join(state, 'checkpoint.json'), 'utf8'));
+    const gen = (JSON.parse(last) as { gen: number }).gen;
+    await appendFile(
+      join(state, 'checkpoint.journal'),
+      `${JSON.stringify({ gen, sources: {}, outputs: {}, tail: { 'api.log': 24 } })}\n`,
+    );
     await appendFile(join(logs, 'api.log'), '{"unacknowledged":true}\n');
     const second = await startCollector(args, { cwd: dir, listeners: 1 });
     expect(second.stderr()).toMatch(
