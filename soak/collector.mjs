@@ -57,7 +57,10 @@ export class Collector {
     let seen = 0;
     let text = '';
     await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`collector did not listen in 20 s; see ${log}`)), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`collector did not listen in 20 s; see ${log}`)),
+        20_000,
+      );
       child.stderr.setEncoding('utf8');
       child.stderr.on('data', (chunk) => {
         text += chunk;

@@ -38,7 +38,9 @@ function payload(random, i) {
       return Buffer.from('REGISTER version=1;source=;service=_bad;host=h;next=x\n');
     default:
       return Buffer.concat([
-        Buffer.from('REGISTER version=1;source=hostile-2;service=hostile;host=h;next=1\nEVENTS seq=1;count=1;bytes=40\n'),
+        Buffer.from(
+          'REGISTER version=1;source=hostile-2;service=hostile;host=h;next=1\nEVENTS seq=1;count=1;bytes=40\n',
+        ),
         randomBytes(random, 40),
       ]);
   }
@@ -89,10 +91,15 @@ export async function hostile(targets, count, random, parallel = 16) {
     const bytes = payload(random, Math.floor(i / kinds.length));
     sent[kind] += 1;
     if (kind === 'udp') {
-      await new Promise((resolve) => udp.send(bytes.subarray(0, 60_000), targets.udp, '127.0.0.1', () => resolve()));
+      await new Promise((resolve) =>
+        udp.send(bytes.subarray(0, 60_000), targets.udp, '127.0.0.1', () => resolve()),
+      );
     } else if (kind === 'ws') await sendWs(targets.ws, bytes, i % 2 === 0);
     else if (kind === 'tls')
-      await sendStream(() => tls.connect({ port: targets.tls, host: '127.0.0.1', rejectUnauthorized: false }), bytes);
+      await sendStream(
+        () => tls.connect({ port: targets.tls, host: '127.0.0.1', rejectUnauthorized: false }),
+        bytes,
+      );
     else if (kind === 'unix') await sendStream(() => net.connect({ path: targets.unix }), bytes);
     else await sendStream(() => net.connect({ port: targets[kind], host: '127.0.0.1' }), bytes);
   }

@@ -66,7 +66,19 @@ export function printTable(rows, sources) {
   console.log(`\n${line(COLUMNS.map(([name]) => name))}`);
   for (const row of rows) {
     const lost = row.acknowledgedCheck ? row.lost : `(${row.lost})`;
-    console.log(line([row.src, mode.get(row.src), row.sent, row.acked, row.inFiles, lost, row.duplicated, row.droppedByPolicy, row.copytruncate]));
+    console.log(
+      line([
+        row.src,
+        mode.get(row.src),
+        row.sent,
+        row.acked,
+        row.inFiles,
+        lost,
+        row.duplicated,
+        row.droppedByPolicy,
+        row.copytruncate,
+      ]),
+    );
   }
   console.log(
     '\nacked: the appender\'s own count where the app holds the stream (threaded, in process); "—" under pino.transport.\n' +

@@ -23,7 +23,7 @@ function reset(socket) {
   else socket.resetAndDestroy();
 }
 
-export class Proxy {
+export class PathProxy {
   /** listen: { port } or { path }; upstream: { port, host } or { path }. */
   constructor(listen, upstream) {
     this.listenAt = listen;

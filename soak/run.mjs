@@ -29,18 +29,44 @@ import { Collector } from './collector.mjs';
 import { fillDisk, freeDisk, logrotate, mountTmpfs, unmount } from './faults.mjs';
 import { hostile } from './hostile.mjs';
 import { freePorts, printTable, schedule } from './plan.mjs';
-import { Proxy } from './proxy.mjs';
+import { PathProxy } from './proxy.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(ROOT, 'dist', 'collector', 'cli', 'main.js');
 const APP = join(ROOT, 'soak', 'app.mjs');
 
 export const PROFILES = {
-  short: { kills: 2, cuts: 3, blackHoleMs: 6000, downMs: 5000, stopMs: 3000, rotations: 2, fullMs: 3000, hostile: 600, settleMs: 2500, rate: 250, tmpfs: 256 << 20 },
-  long: { kills: 5, cuts: 10, blackHoleMs: 20_000, downMs: 60_000, stopMs: 20_000, rotations: 10, fullMs: 20_000, hostile: 10_000, settleMs: 8000, rate: 400, tmpfs: 1024 << 20 },
+  short: {
+    kills: 2,
+    cuts: 3,
+    blackHoleMs: 6000,
+    downMs: 5000,
+    stopMs: 3000,
+    rotations: 2,
+    fullMs: 3000,
+    hostile: 600,
+    settleMs: 2500,
+    rate: 250,
+    tmpfs: 256 << 20,
+  },
+  long: {
+    kills: 5,
+    cuts: 10,
+    blackHoleMs: 20_000,
+    downMs: 60_000,
+    stopMs: 20_000,
+    rotations: 10,
+    fullMs: 20_000,
+    hostile: 10_000,
+    settleMs: 8000,
+    rate: 400,
+    tmpfs: 1024 << 20,
+  },
 };
 
-const { values: args } = parseArgs({ options: { profile: { type: 'string', default: 'short' }, keep: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { profile: { type: 'string', default: 'short' }, keep: { type: 'boolean', default: false } },
+});
 const profile = PROFILES[args.profile];
 if (profile === undefined) {
   console.error(`--profile: short or long, not ${args.profile}`);
@@ -61,7 +87,11 @@ const work = mkdtempSync(join(tmpdir(), 'logwire-soak-'));
 const output = join(work, 'out');
 mkdirSync(output);
 const whyNoTmpfs = await mountTmpfs(output, profile.tmpfs);
-event(whyNoTmpfs === null ? `output on a ${profile.tmpfs >> 20} MiB tmpfs at ${output}` : `disk-full fault skipped: ${whyNoTmpfs}`);
+event(
+  whyNoTmpfs === null
+    ? `output on a ${profile.tmpfs >> 20} MiB tmpfs at ${output}`
+    : `disk-full fault skipped: ${whyNoTmpfs}`,
+);
 
 const cert = selfSignedCert(work);
 const [tcpPort, wsPort, tlsPort, ndjsonPort, udpPort, tcpProxy, wsProxy, tlsProxy] = await freePorts(8);
@@ -80,10 +110,10 @@ const collector = new Collector({ main: MAIN, config, listeners: 6, logDir: work
 event(`collector started (pid ${await collector.start()})`);
 
 const proxies = {
-  tcp: new Proxy({ port: tcpProxy, host: '127.0.0.1' }, { port: tcpPort, host: '127.0.0.1' }),
-  ws: new Proxy({ port: wsProxy, host: '127.0.0.1' }, { port: wsPort, host: '127.0.0.1' }),
-  tls: new Proxy({ port: tlsProxy, host: '127.0.0.1' }, { port: tlsPort, host: '127.0.0.1' }),
-  unix: new Proxy({ path: unixProxyPath }, { path: unixPath }),
+  tcp: new PathProxy({ port: tcpProxy, host: '127.0.0.1' }, { port: tcpPort, host: '127.0.0.1' }),
+  ws: new PathProxy({ port: wsProxy, host: '127.0.0.1' }, { port: wsPort, host: '127.0.0.1' }),
+  tls: new PathProxy({ port: tlsProxy, host: '127.0.0.1' }, { port: tlsPort, host: '127.0.0.1' }),
+  unix: new PathProxy({ path: unixProxyPath }, { path: unixPath }),
 };
 for (const proxy of Object.values(proxies)) await proxy.start();
 
@@ -91,7 +121,14 @@ const stopFile = join(work, 'stop');
 const common = { backoff: [200, 500, 1000], closeTimeout: 8000 };
 const SOURCES = [
   { src: 'tcp', mode: 'transport', service: 'soak-a', address: `tcp/127.0.0.1:${tcpProxy}`, spool: true },
-  { src: 'tls', mode: 'transport', service: 'soak-a', address: `tls/127.0.0.1:${tlsProxy}`, spool: true, tls: { ca: cert.cert.toString() } },
+  {
+    src: 'tls',
+    mode: 'transport',
+    service: 'soak-a',
+    address: `tls/127.0.0.1:${tlsProxy}`,
+    spool: true,
+    tls: { ca: cert.cert.toString() },
+  },
   { src: 'ws', mode: 'threaded', service: 'soak-b', address: `ws/127.0.0.1:${wsProxy}`, spool: true },
   { src: 'unix', mode: 'inprocess', service: 'soak-b', address: `unix/${unixProxyPath}`, spool: true },
   { src: 'udp', mode: 'transport', service: 'soak-udp', address: `udp/127.0.0.1:${udpPort}`, spool: false },
@@ -113,7 +150,14 @@ function startApp(source, mode) {
   const child = spawn(process.execPath, [APP], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, SOAK_OPTIONS: JSON.stringify(appOptions(source)), SOAK_MODE: mode, SOAK_SRC: source.src, SOAK_RATE: String(profile.rate), SOAK_STOP: stopFile },
+    env: {
+      ...process.env,
+      SOAK_OPTIONS: JSON.stringify(appOptions(source)),
+      SOAK_MODE: mode,
+      SOAK_SRC: source.src,
+      SOAK_RATE: String(profile.rate),
+      SOAK_STOP: stopFile,
+    },
   });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -131,7 +175,9 @@ for (const [src, app] of apps) {
   });
 }
 let stopping = false;
-event(`${SOURCES.length} apps logging ${profile.rate} records/s each: ${SOURCES.map((s) => `${s.src} (${s.mode})`).join(', ')}`);
+event(
+  `${SOURCES.length} apps logging ${profile.rate} records/s each: ${SOURCES.map((s) => `${s.src} (${s.mode})`).join(', ')}`,
+);
 
 // ---------------------------------------------------------------- faults
 
@@ -181,16 +227,29 @@ const FAULTS = {
   async full() {
     if (whyNoTmpfs !== null) return event(`disk full: skipped (${whyNoTmpfs})`);
     const bytes = fillDisk(output);
-    event(`disk full: ${(bytes / 2 ** 20).toFixed(1)} MiB filler on the output tmpfs for ${profile.fullMs / 1000} s`);
+    event(
+      `disk full: ${(bytes / 2 ** 20).toFixed(1)} MiB filler on the output tmpfs for ${profile.fullMs / 1000} s`,
+    );
     await sleep(profile.fullMs);
     freeDisk(output);
     event('disk freed');
   },
   async hostile() {
-    const targets = { tcp: tcpPort, unix: unixPath, ws: `ws://127.0.0.1:${wsPort}`, tls: tlsPort, udp: udpPort, ndjson: ndjsonPort };
+    const targets = {
+      tcp: tcpPort,
+      unix: unixPath,
+      ws: `ws://127.0.0.1:${wsPort}`,
+      tls: tlsPort,
+      udp: udpPort,
+      ndjson: ndjsonPort,
+    };
     const sent = await hostile(targets, profile.hostile, random(22));
     const alive = collector.alive() ? 'collector still up' : 'COLLECTOR DOWN';
-    event(`hostile: ${profile.hostile} inputs (${Object.entries(sent).map(([k, v]) => `${k} ${v}`).join(', ')}); ${alive}`);
+    event(
+      `hostile: ${profile.hostile} inputs (${Object.entries(sent)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}); ${alive}`,
+    );
   },
 };
 
@@ -236,7 +295,8 @@ for (const source of SOURCES.filter((s) => s.spool)) {
 const final = await collector.kill('SIGTERM');
 event(`collector stopped: exit ${final.code ?? final.signal}`);
 if (final.code !== 0) failures.push(`collector's final SIGTERM exit ${final.code ?? final.signal}`);
-for (const exit of collector.unexpected) failures.push(`collector exited on its own (${exit.code ?? exit.signal}); see ${exit.log}`);
+for (const exit of collector.unexpected)
+  failures.push(`collector exited on its own (${exit.code ?? exit.signal}); see ${exit.log}`);
 
 const collectorSaid = readdirSync(work)
   .filter((name) => name.startsWith('collector-') && name.endsWith('.log'))
@@ -252,23 +312,37 @@ const sources = SOURCES.map((source) => {
   const stderr = reports.get(source.src).stderr;
   const logged = Number(/soak-app: logged=(\d+)/.exec(stderr)?.[1] ?? Number.NaN);
   if (!Number.isFinite(logged)) failures.push(`app ${source.src} did not report what it logged:\n${stderr}`);
-  return { src: source.src, logged, acked: /acknowledged=(\d+)/.exec(stderr)?.[1] ?? '—', fallback: join(work, `fallback-${source.src}.ndjson`), acknowledgedCheck: source.spool, stderr };
+  return {
+    src: source.src,
+    logged,
+    acked: /acknowledged=(\d+)/.exec(stderr)?.[1] ?? '—',
+    fallback: join(work, `fallback-${source.src}.ndjson`),
+    acknowledgedCheck: source.spool,
+    stderr,
+  };
 });
 const result = check([...archived, ...current], sources);
 printTable(result.rows, SOURCES);
 for (const source of sources) {
   const said = source.stderr.split('\n').filter((line) => line.startsWith('logwire appender:'));
-  if (said.length > 0) console.log(`\n${source.src} said on stderr (${said.length} lines), last: ${said.at(-1)}`);
+  if (said.length > 0)
+    console.log(`\n${source.src} said on stderr (${said.length} lines), last: ${said.at(-1)}`);
 }
 if (result.rows.some((row) => row.copytruncate > 0)) {
-  console.log('\ncopytruncate: records written between logrotate\'s copy and its truncate are lost by design (docs/collector.md, "What this cannot cover"); counted apart, not held against logwire.');
+  console.log(
+    '\ncopytruncate: records written between logrotate\'s copy and its truncate are lost by design (docs/collector.md, "What this cannot cover"); counted apart, not held against logwire.',
+  );
 }
 for (const row of result.rows) {
   if (!row.acknowledgedCheck) continue;
-  if (row.lost > 0) failures.push(`${row.src}: ${row.lost} acknowledged records lost (first: ${row.lostSamples.join(', ')})`);
+  if (row.lost > 0)
+    failures.push(`${row.src}: ${row.lost} acknowledged records lost (first: ${row.lostSamples.join(', ')})`);
   if (row.duplicated > 0) failures.push(`${row.src}: ${row.duplicated} records duplicated`);
 }
-if (result.corrupt > 0) failures.push(`${result.corrupt} corrupt lines in the soak outputs:\n  ${result.corruptSamples.join('\n  ')}`);
+if (result.corrupt > 0)
+  failures.push(
+    `${result.corrupt} corrupt lines in the soak outputs:\n  ${result.corruptSamples.join('\n  ')}`,
+  );
 
 for (const proxy of Object.values(proxies)) await proxy.close();
 if (args.keep || failures.length > 0) {
@@ -277,5 +351,9 @@ if (args.keep || failures.length > 0) {
   if (whyNoTmpfs === null) await unmount(output);
   rmSync(work, { recursive: true, force: true });
 }
-console.log(failures.length === 0 ? `\nsoak ${args.profile}: PASS (${((Date.now() - started) / 1000).toFixed(0)} s)` : `\nsoak ${args.profile}: FAIL\n- ${failures.join('\n- ')}`);
+console.log(
+  failures.length === 0
+    ? `\nsoak ${args.profile}: PASS (${((Date.now() - started) / 1000).toFixed(0)} s)`
+    : `\nsoak ${args.profile}: FAIL\n- ${failures.join('\n- ')}`,
+);
 process.exit(failures.length === 0 ? 0 : 1);
