@@ -147,7 +147,11 @@ for (const [kind, counts, perFile] of [
       runs.push(await scaleRun(n, Math.ceil(PLAN.perSourceTotal / n), perFile));
     const rss = median(runs.map((r) => r.rssMiB));
     if (n === 1000 && !perFile) rssAt1000 = rss;
-    scaleRows.push([`${fmt(n)} ${kind}`, fmt(median(runs.map((r) => r.rate))), fmt(rss)]);
+    scaleRows.push([
+      `${fmt(n)} ${n === 1 ? kind.replace('sources', 'source') : kind}`,
+      fmt(median(runs.map((r) => r.rate))),
+      fmt(rss),
+    ]);
   }
 }
 say(`${table(['case', 'records/s (median)', 'collector peak RSS MiB'], scaleRows)}\n`);
