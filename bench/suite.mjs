@@ -194,11 +194,11 @@ if (!args['no-write']) {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   let rsyslog = 'rsyslogd not found';
   try {
-    rsyslog = execFileSync('rsyslogd', ['-v'], { encoding: 'utf8' }).split('\n')[0];
+    rsyslog = `rsyslogd ${/rsyslogd\s+([\d.]+)/.exec(execFileSync('rsyslogd', ['-v'], { encoding: 'utf8' }))?.[1] ?? '?'}`;
   } catch {}
   const machine = `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${rsyslog}`;
   const note = QUICK
-    ? `These figures are from a **quick run** (\`--quick\`: ${PLAN.sizes.map(fmt).join(' and ')} records, ${PLAN.rounds} rounds, ${fmt(PLAN.collectorLines)} records for the collector) on a **shared 2-core machine** with other jobs running: they are noisy. The full run is \`npm run build && npm run bench\`.`
+    ? `These figures are from a **quick run** (\`--quick\`: ${PLAN.sizes.map((size) => fmt(size)).join(' and ')} records, ${PLAN.rounds} rounds, ${fmt(PLAN.collectorLines)} records for the collector) on a **shared 2-core machine** with other jobs running: they are noisy. The full run is \`npm run build && npm run bench\`.`
     : 'These figures are from a full run.';
   const page = [
     '# Benchmarks',
