@@ -1,0 +1,227 @@
+/**
+ * Every benchmark in one run (`npm run bench`), peers alternating round by round, ratios with
+ * 95 % intervals; prints the tables and writes docs/benchmarks.md and docs/benchmarks.svg.
+ *
+ *   npm run build && npm run bench              (full: 4 sizes × 3 modes, 1,000,000 records, 5 rounds)
+ *   npm run build && npm run bench -- --quick   (small sizes, 2 rounds: a few minutes)
+ *   node bench/suite.mjs --quick --no-write     (print only)
+ */
+
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { appenderRun, collectorRound, latencyRun, scaleRun } from './suite-parts.mjs';
+import { chart, fmt, goal, goalRows, median, ratio, showRatio, table } from './suite-report.mjs';
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, 'no-write': { type: 'boolean', default: false } },
+});
+const QUICK = args.quick;
+const PLAN = QUICK
+  ? {
+      sizes: [10_000, 100_000],
+      rounds: 2,
+      collectorLines: 200_000,
+      sources: [1, 10, 100, 1000],
+      perSourceTotal: 200_000,
+      files: [1, 10, 100, 1000],
+      rates: [10_000, 50_000, 100_000],
+      latencySeconds: 3,
+    }
+  : {
+      sizes: [10_000, 100_000, 500_000, 1_000_000],
+      rounds: 5,
+      collectorLines: 1_000_000,
+      sources: [1, 10, 100, 1000],
+      perSourceTotal: 1_000_000,
+      files: [1, 10, 100, 1000],
+      rates: [10_000, 50_000, 100_000],
+      latencySeconds: 10,
+    };
+const COMMAND = QUICK ? 'npm run build && npm run bench -- --quick' : 'npm run build && npm run bench';
+const MODES = [
+  ['worker', 'transport (pino.transport)'],
+  ['thread', 'threaded (createThreadedAppender; pino-socket as a transport)'],
+  ['inprocess', 'in process (createAppender)'],
+];
+const sections = [];
+const goals = [];
+const say = (text) => {
+  console.log(text);
+  sections.push(text);
+};
+
+// ---------------------------------------------------------------- appender vs pino-socket
+
+say('## The appender against pino-socket\n');
+say(
+  "Emit: the logging loop on the main thread. Acked: from spawning the app until every record is in the file (logwire: acknowledged; pino-socket acknowledges nothing, so: written). CPU: the app's main thread. Ratios are logwire / pino-socket, geometric mean of the per-round ratios with the 95 % interval.\n",
+);
+for (const [mode, label] of MODES) {
+  const rows = [];
+  for (const size of PLAN.sizes) {
+    const runs = { logwire: [], 'pino-socket': [] };
+    for (let round = 0; round < PLAN.rounds; round++) {
+      const order = round % 2 === 0 ? ['logwire', 'pino-socket'] : ['pino-socket', 'logwire'];
+      for (const transport of order) {
+        // pino-socket has no threaded form of its own: its peer there is pino-socket as a transport.
+        const peerMode = transport === 'pino-socket' && mode === 'thread' ? 'worker' : mode;
+        runs[transport].push(await appenderRun(transport, peerMode, size));
+      }
+    }
+    const per = (key) => ratio(runs.logwire.map((r, i) => r[key] / runs['pino-socket'][i][key]));
+    const acked = per('deliveredMs');
+    rows.push([
+      fmt(size),
+      `${fmt(median(runs.logwire.map((r) => r.emitMs)))} / ${fmt(median(runs['pino-socket'].map((r) => r.emitMs)))}`,
+      showRatio(per('emitMs')),
+      `${fmt(median(runs.logwire.map((r) => r.deliveredMs)))} / ${fmt(median(runs['pino-socket'].map((r) => r.deliveredMs)))}`,
+      showRatio(acked),
+      showRatio(per('mainCpuMs')),
+      `${fmt(median(runs.logwire.map((r) => r.rssMiB)))} / ${fmt(median(runs['pino-socket'].map((r) => r.rssMiB)))}`,
+      `${runs['pino-socket'].filter((r) => !r.complete).length} of ${PLAN.rounds}`,
+    ]);
+    if (mode === 'worker') goals.push(goal(`transport, ${fmt(size)} records: acked time`, acked, '≤', 1.0));
+    if (mode === 'thread') goals.push(goal(`threaded, ${fmt(size)} records: acked time`, acked, '≤', 0.8));
+  }
+  say(`### ${label}\n`);
+  say(
+    `${table(['records', 'emit ms (lw / ps)', 'emit ratio', 'acked ms (lw / ps)', 'acked ratio', 'main-thread CPU ratio', 'peak RSS MiB (lw / ps)', 'pino-socket runs short of records'], rows)}\n`,
+  );
+}
+
+// ---------------------------------------------------------------- collector vs rsyslog
+
+say('## The collector against rsyslog and a no-parsing sink\n');
+say(
+  `The same ${fmt(PLAN.collectorLines)} pre-built records (bench/collector.mjs, one round per line below, cases alternating): EVENTS acknowledged over one session, ndjson to the collector's ndjson listener, the same ndjson to rsyslog (imtcp → omfile), and the EVENTS bytes to a Node server that only counts them.\n`,
+);
+const collectorRounds = [];
+for (let round = 0; round < PLAN.rounds; round++)
+  collectorRounds.push(await collectorRound(PLAN.collectorLines));
+const cr = (key) => median(collectorRounds.map((r) => r[key]));
+const eventsVsRsyslog = ratio(collectorRounds.map((r) => r.events / r.rsyslog));
+const ndjsonVsRsyslog = ratio(collectorRounds.map((r) => r.ndjson / r.rsyslog));
+const sinkVsEvents = ratio(collectorRounds.map((r) => r.sink / r.events));
+say(
+  `${table(
+    ['case', 'lines/s (median)'],
+    [
+      ['EVENTS → collector → file (acknowledged)', fmt(cr('events'))],
+      ['ndjson → collector → file', fmt(cr('ndjson'))],
+      ['ndjson → rsyslog → file', fmt(cr('rsyslog'))],
+      ['EVENTS bytes → no-parsing sink', fmt(cr('sink'))],
+    ],
+  )}\n`,
+);
+say(
+  `${table(
+    ['ratio', 'value'],
+    [
+      ['EVENTS / rsyslog', showRatio(eventsVsRsyslog)],
+      ['ndjson / rsyslog', showRatio(ndjsonVsRsyslog)],
+      ['sink / EVENTS (how far from the ceiling)', showRatio(sinkVsEvents)],
+    ],
+  )}\n`,
+);
+goals.push(goal('collector EVENTS / rsyslog', eventsVsRsyslog, '≥', 4));
+goals.push(goal('collector ndjson / rsyslog', ndjsonVsRsyslog, '≥', 5));
+goals.push(goal('no-parsing sink / collector EVENTS', sinkVsEvents, '≤', 2));
+
+// ---------------------------------------------------------------- scale
+
+say('## Scale: concurrent sources and output files\n');
+say(
+  `${fmt(PLAN.perSourceTotal)} records in all, split over the sources (raw protocol sessions from one process, batches of 500, pipelined), into one collector; time until the last ACK; the collector's peak RSS.\n`,
+);
+const scaleRows = [];
+let rssAt1000 = Number.NaN;
+for (const [kind, counts, perFile] of [
+  ['sources, one file', PLAN.sources, false],
+  ['sources, one file each', PLAN.files, true],
+]) {
+  for (const n of counts) {
+    const runs = [];
+    for (let round = 0; round < Math.min(PLAN.rounds, 2); round++)
+      runs.push(await scaleRun(n, Math.ceil(PLAN.perSourceTotal / n), perFile));
+    const rss = median(runs.map((r) => r.rssMiB));
+    if (n === 1000 && !perFile) rssAt1000 = rss;
+    scaleRows.push([
+      `${fmt(n)} ${n === 1 ? kind.replace('sources', 'source') : kind}`,
+      fmt(median(runs.map((r) => r.rate))),
+      fmt(rss),
+    ]);
+  }
+}
+say(`${table(['case', 'records/s (median)', 'collector peak RSS MiB'], scaleRows)}\n`);
+goals.push({
+  ...goal(
+    'collector RSS at 1,000 connections (MiB / 150)',
+    { mean: rssAt1000 / 150, low: Number.NaN, high: Number.NaN },
+    '≤',
+    1,
+  ),
+});
+
+// ---------------------------------------------------------------- latency
+
+say('## Latency: log.info → line in the file\n');
+say(
+  `An app (pino.transport, logwire/appender, defaults) logs at a steady rate for ${PLAN.latencySeconds} s; this process tails the output file every millisecond (so figures include up to ~1 ms of polling).\n`,
+);
+const latencyRows = [];
+for (const rate of PLAN.rates) {
+  const r = await latencyRun(rate, PLAN.latencySeconds);
+  latencyRows.push([`${fmt(rate)}/s`, fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.max, 1), fmt(r.records)]);
+  if (rate === 50_000)
+    goals.push(
+      goal(
+        'p99 latency at 50k/s (ms / 10 ms)',
+        { mean: r.p99 / 10, low: Number.NaN, high: Number.NaN },
+        '≤',
+        1,
+      ),
+    );
+}
+say(`${table(['rate', 'p50 ms', 'p99 ms', 'max ms', 'records'], latencyRows)}\n`);
+
+// ---------------------------------------------------------------- goals and the page
+
+const goalTable = table(['goal', 'target', 'measured', ''], goalRows(goals));
+console.log(`## Goals\n\n${goalTable}\n`);
+if (!args['no-write']) {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  let rsyslog = 'rsyslogd not found';
+  try {
+    rsyslog = `rsyslogd ${/rsyslogd\s+([\d.]+)/.exec(execFileSync('rsyslogd', ['-v'], { encoding: 'utf8' }))?.[1] ?? '?'}`;
+  } catch {}
+  const machine = `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${rsyslog}`;
+  const note = QUICK
+    ? `These figures are from a **quick run** (\`--quick\`: ${PLAN.sizes.map((size) => fmt(size)).join(' and ')} records, ${PLAN.rounds} rounds, ${fmt(PLAN.collectorLines)} records for the collector) on a **shared 2-core machine** with other jobs running: they are noisy. The full run is \`npm run build && npm run bench\`.`
+    : 'These figures are from a full run.';
+  const page = [
+    '# Benchmarks',
+    '',
+    `Generated by \`${COMMAND}\` (bench/suite.mjs) on ${new Date().toISOString().slice(0, 10)}: ${machine}.`,
+    '',
+    note,
+    '',
+    "Every comparison alternates the peers round by round on the same machine, so a load that drifts hurts both. Ratios are geometric means of the per-round ratios; the brackets are their 95 % interval (Student's t on the logarithms). One script per topic also runs alone: bench/appender.mjs, bench/collector.mjs, bench/transport.mjs, bench/codec.mjs, bench/dispatcher.mjs.",
+    '',
+    '## Goals',
+    '',
+    goalTable,
+    '',
+    '![logwire / peer ratios against their goals](benchmarks.svg)',
+    '',
+    ...sections,
+    '## Faults',
+    '',
+    '`npm run build && npm run soak` (short profile, under 3 minutes; run in the test suite) and `npm run soak -- --profile long` (by hand) check that no acknowledged record is lost or duplicated through collector kills, stops and pauses, network cuts and a black hole, logrotate in both modes, a full disk and hostile inputs: see soak/run.mjs.',
+    '',
+  ].join('\n');
+  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), page);
+  writeFileSync(new URL('../docs/benchmarks.svg', import.meta.url), chart(goals));
+  console.log('wrote docs/benchmarks.md and docs/benchmarks.svg');
+}
