@@ -8,9 +8,11 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import { ACCESS_KEYS, allowFlags, readAccess, requireAllow } from './access/access-config.js';
 import { readListeners } from './config-listeners.js';
 import { COLLECTOR_DEFAULTS, type CollectorConfig } from './config-types.js';
 import { checkKeys, configError, deepFreeze, describe, fileMode, type Table } from './config-values.js';
+import { readMetricsAddress } from './metrics/metrics-address.js';
 
 export { suggest } from './config-values.js';
 
@@ -21,6 +23,10 @@ export interface ConfigFlags {
   readonly state?: string;
   /** `--trace` can only turn tracing on. */
   readonly trace?: boolean;
+  /** Every `--allow`: replaces the file's top-level allow. */
+  readonly allow?: readonly string[];
+  /** `--metrics ADDRESS`: replaces the file's metrics. */
+  readonly metrics?: string;
 }
 
 export interface ConfigInput {
@@ -60,8 +66,9 @@ const TOP_KEYS: readonly string[] = [
   'file_mode',
   'dir_mode',
   'secret_code',
-  'token',
   'trace',
+  'metrics',
+  ...ACCESS_KEYS,
   ...Object.keys(CHOICE_KEYS),
   ...Object.keys(INTEGER_KEYS),
 ];
@@ -108,8 +115,18 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
   };
   const secretCode = secret(table, 'secret_code', where);
   if (secretCode !== undefined) config.secretCode = secretCode;
-  const token = secret(table, 'token', where);
-  if (token !== undefined) config.token = token;
+  Object.assign(config, readAccess(table, where));
+  if (flags.allow !== undefined && flags.allow.length > 0) config.allow = allowFlags(flags.allow);
+  const metrics = readMetricsAddress(
+    flags.metrics ?? table.metrics,
+    flags.metrics === undefined ? `${where}metrics` : '--metrics',
+  );
+  if (metrics !== undefined) config.metrics = metrics;
+  for (const [i, listener] of config.listeners.entries()) {
+    const fromFlags = flags.listen !== undefined && flags.listen.length > 0;
+    const label = fromFlags ? `--listen ${flags.listen![i]}` : `${where}listen[${i}]`;
+    requireAllow(listener.address, listener.access?.allow ?? config.allow, label);
+  }
   return deepFreeze(config);
 }
 
