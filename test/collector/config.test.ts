@@ -294,7 +294,10 @@ tls_key = "key.pem"
       ['[[listen]]\nservice = "x"', /listen\[0\]\.address must be an address/],
       ['[[listen]]\naddress = "tcp/$4:1"\nservice = "x"', /service applies only to ndjson listeners/],
       ['[[listen]]\naddress = "ndjson/$4:1"\nservice = "_rejected"', /service must be a name/],
-      ['[[listen]]\naddress = "tcp/$4:1"\ntls_cert = "cert.pem"', /tls_cert applies only to tls, wss and ndjson/],
+      [
+        '[[listen]]\naddress = "tcp/$4:1"\ntls_cert = "cert.pem"',
+        /tls_cert applies only to tls, wss and ndjson/,
+      ],
       ['[[listen]]\naddress = "tcp/$4:1"\nunix_mode = "0600"', /unix_mode applies only to unix/],
       ['[[listen]]\naddress = "unix//tmp/s"\nunix_mode = "0066"', /unix_mode = 0066 leaves out/],
       ['[[listen]]\naddress = "tcp/$4:1"\nallow_origins = []', /allow_origins applies only to ws and wss/],

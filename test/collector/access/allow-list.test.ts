@@ -112,7 +112,16 @@ describe('CIDR matching', () => {
         if (typeof parsed === 'string') expect(parsed).toContain(text);
       }),
     );
-    for (const bad of ['10.0.0.0/33', '10.0.0.0/-1', '10.0.0/8', '::/129', 'any/8', '[::1]/128', '10.0.0.0/', '::ffff:0:0/80']) {
+    for (const bad of [
+      '10.0.0.0/33',
+      '10.0.0.0/-1',
+      '10.0.0/8',
+      '::/129',
+      'any/8',
+      '[::1]/128',
+      '10.0.0.0/',
+      '::ffff:0:0/80',
+    ]) {
       expect(typeof parseCidr(bad), bad).toBe('string');
     }
     expect(() => AllowList.parse(['10.0.0.0/8', 'everyone'])).toThrow(/"everyone" is not an address or CIDR/);
