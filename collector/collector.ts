@@ -258,7 +258,11 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   });
   installControlHandlers(dispatcher, {
     reopen: () => reopen(),
-    reload: () => reload(),
+    reload: () =>
+      reload().then((outcome) => {
+        metrics.reloaded(outcome.kind);
+        return outcome;
+      }),
     stop: (reason) => stop(reason),
     status: () => status(),
     secretCode: () => config.secretCode,
@@ -424,7 +428,6 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       return { kind: 'refused', reason: 'bad_config', error: errorText(error) };
     }
     const plan = planReload(config, next);
-    metrics.reloaded(plan.kind === 'restart_needed' ? 'refused' : 'applied');
     if (plan.kind === 'restart_needed') {
       log.warn(`RELOAD refused: ${plan.keys.join(', ')} cannot change without a restart`);
       return { kind: 'refused', reason: 'restart_needed', keys: plan.keys };
