@@ -117,6 +117,7 @@ export function createShipping(options: AppenderOptions, parts: ShippingParts): 
       host: options.host,
       maxDatagram: options.udp.maxDatagram,
       fallback,
+      ...(options.token === undefined ? {} : { token: options.token }),
       client,
       ...rateLimit,
     });

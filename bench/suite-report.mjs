@@ -81,6 +81,7 @@ export function chart(goals) {
     s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/≤/g, '&#8804;').replace(/≥/g, '&#8805;');
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    '<title>logwire against its peers: measured ratio per benchmark, with its goal</title>',
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">logwire / peer: measured ratio (bar, 95 % interval) and goal (black mark); log scale</text>`,
   ];

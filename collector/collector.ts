@@ -21,6 +21,8 @@ import { DEFAULT_MAX_BODY } from '../shared/protocol/limits.js';
 import { message } from '../shared/protocol/message.js';
 import { SlabCutter } from '../shared/slab-cutter.js';
 import { SlabPool } from '../shared/slab-pool.js';
+import { requireAllow } from './access/access-config.js';
+import { createAccessCounters, ListenerAccess, remoteCheck } from './access/listener-access.js';
 import { Checkpoint } from './checkpoint.js';
 import { CheckpointHealth } from './checkpoint-health.js';
 import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from './config-types.js';
@@ -28,6 +30,9 @@ import { installControlHandlers, type ReloadOutcome } from './control.js';
 import { createCounters } from './counters.js';
 import { CONTROL_HEADROOM, DataSlots } from './data-slots.js';
 import { HeldBudget } from './held-budget.js';
+import { CollectorMetrics } from './metrics/collector-metrics.js';
+import { checkHealth } from './metrics/health-check.js';
+import { type MetricsServer, serveMetrics } from './metrics/metrics-server.js';
 import { acceptNdjson } from './ndjson-intake.js';
 import { originPolicy } from './origin-policy.js';
 import type { WritevFn } from './outputs/output-file.js';
@@ -96,6 +101,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     ...(options.acceptOutputs === true ? { acceptOutputs: true } : {}),
   });
   const counters = createCounters();
+  const accessCounters = createAccessCounters();
   let outputs: OutputSet | undefined;
   const listeners: Listener[] = [];
   /** Each listener's session slots (max_connections), in the order of `listeners`. */
@@ -159,6 +165,18 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     stop: (link) => gate.hold(link, 'budget'),
     resume: (link) => gate.release(link, 'budget'),
   });
+  const metrics = new CollectorMetrics({
+    counters,
+    access: accessCounters,
+    sessions: () => sessions.size,
+    connections: () => links.size,
+    pausedSessions: () => (paused ? sessions.size : 0),
+    queuedBytes: () => writer.queuedBytes,
+    heldBytes: () => heldBudget.heldBytes,
+    openFiles: () => outputs!.openCount,
+    udpLost: () => checkpoint.udpLost,
+    sources: () => checkpoint.sources(),
+  });
   const writer = new Writer(writerSettings(config), {
     outputs,
     checkpoint,
@@ -166,6 +184,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     onError,
     release: (body) => bodyPool.giveBack(body),
     health: new CheckpointHealth({ log }),
+    onCommitted: (tick) => metrics.committed(tick),
     // Backpressure (issue #5): PAUSE every session when outputs fall behind, UNPAUSE at half.
     // Links that cannot be asked (ndjson), or that ignore PAUSE past twice the limit, are simply
     // not read until the backlog is below half: memory stays bounded whatever a peer sends.
@@ -229,23 +248,32 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     ctx.session.register(msg, ctx);
   });
   dispatcher.on('EVENTS', (msg, ctx) => {
-    if (ctx.session === undefined) acceptUdpEvents(msg, ctx.peer, host);
+    if (ctx.session === undefined && ctx.tokens?.().accepts(msg.params.token) === false) {
+      accessCounters.refusedToken += 1; // a datagram without an accepted token: dropped unanswered (§7)
+    } else if (ctx.session === undefined) acceptUdpEvents(msg, ctx.peer, host);
     else ctx.session.events(msg, ctx);
   });
   installControlHandlers(dispatcher, {
     reopen: () => reopen(),
-    reload: () => reload(),
+    reload: () =>
+      reload().then((outcome) => {
+        metrics.reloaded(outcome.kind);
+        return outcome;
+      }),
     stop: (reason) => stop(reason),
     status: () => status(),
     secretCode: () => config.secretCode,
     onError,
   });
 
-  function onLink(listener: ListenerConfig, slots: DataSlots, link: Link): void {
+  function onLink(listener: ListenerConfig, slots: DataSlots, rules: ListenerAccess, socketLink: Link): void {
     if (stopping !== undefined) {
-      link.destroy();
+      socketLink.destroy();
       return;
     }
+    const link = rules.admit(socketLink);
+    if (link === undefined) return;
+    link.on('data', (chunk) => metrics.bytesReceived(link.peer.transport, chunk.length));
     links.add(link);
     link.once('close', () => {
       links.delete(link);
@@ -277,6 +305,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     const ctx: CollectorContext = {
       peer: link.peer,
       session,
+      tokens: () => rules.tokens(),
       reply: udp ? () => {} : (msg) => void messenger.send(msg),
     };
     messenger.on('message', (msg) => {
@@ -306,18 +335,41 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     messenger.once('close', () => session?.closed());
   }
 
+  let metricsServer: MetricsServer | undefined;
+  const health = () =>
+    checkHealth({
+      listenersUp: () => stopping === undefined,
+      outputDir: () => config.output,
+      stateDir: () => config.state,
+      checkpointProblem: () =>
+        writer.health.state === 'degraded' ? (writer.health.reason ?? 'cannot be saved') : undefined,
+    });
   try {
     for (const [index, listener] of config.listeners.entries()) {
       const slots = new DataSlots(config.maxConnections);
       dataSlots.push(slots);
       const { scheme } = listener.address;
+      const rules = new ListenerAccess({
+        config: () => config,
+        listener: () => config.listeners[index] ?? listener,
+        counters: accessCounters,
+        hold: (link) => gate.hold(link, 'rate'),
+        release: (link) => gate.release(link, 'rate'),
+        clock: systemClock,
+      });
       listeners.push(
         await listen(
           listener.address,
           {
             ...listenLimits(config, scheme),
             handshakeTimeout: config.handshakeTimeout,
-            ...(listener.tls === undefined ? {} : { tls: listener.tls }),
+            acceptRemote: rules.acceptRemote,
+            ...(listener.tls === undefined
+              ? {}
+              : // An ndjson listener with tls_ca requires client certificates signed by it.
+                {
+                  tls: { ...listener.tls, requestCert: scheme === 'ndjson' && listener.tls.ca !== undefined },
+                }),
             ...(listener.unix === undefined ? {} : { unix: listener.unix }),
             ...(listener.address.scheme === 'ws' || listener.address.scheme === 'wss'
               ? // ws buffers whole messages: bound each to one protocol message (§8), whose numbered
@@ -329,18 +381,26 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
                     // Read at each upgrade: RELOAD may change allow_origins and token (not the listeners).
                     acceptOrigin: originPolicy(
                       () => config.listeners[index]?.allowOrigins ?? [],
-                      () => config.token,
+                      () => rules.tokens().required,
                     ),
                   },
                 }
               : {}),
           },
-          (link) => onLink(listener, slots, link),
+          (link) => onLink(listener, slots, rules, link),
         ),
       );
+      // A socket handed over by systemd is known only once bound: the same rule as config.ts.
+      requireAllow(listeners.at(-1)!.address, listener.access?.allow ?? config.allow, `listen[${index}]`);
+    }
+    if (config.metrics !== undefined) {
+      requireAllow({ scheme: 'tcp', ...config.metrics }, config.allow, 'metrics');
+      const allowed = remoteCheck(() => config.allow, accessCounters);
+      metricsServer = await serveMetrics(config.metrics, metrics, health, allowed);
     }
   } catch (error) {
     await Promise.allSettled(listeners.map((l) => l.close()));
+    await metricsServer?.close();
     await outputs.close();
     await checkpoint.close();
     throw error instanceof LogwireError
@@ -395,6 +455,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     // Between ticks, so no batch is split across the old and the new file.
     await writer.idle();
     await outputs!.reopenAll();
+    metrics.reopened();
     log.info('reopened output files');
   }
 
@@ -412,7 +473,9 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       held_bytes: heldBudget.heldBytes,
       held_links: heldBudget.stoppedCount,
       udp_lost: checkpoint.udpLost,
-      ...Object.fromEntries(Object.entries(counters).map(([name, value]) => [snakeCase(name), value])),
+      ...Object.fromEntries(
+        Object.entries({ ...counters, ...accessCounters }).map(([name, value]) => [snakeCase(name), value]),
+      ),
       ...statusLists(sessions.values(), checkpoint.marks()),
     };
   }
@@ -438,6 +501,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
         for (const link of links) link.close();
         await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
         await Promise.allSettled(listeners.map((l) => l.close()));
+        await metricsServer?.close();
         // A closing ndjson link hands over its last line without LF: write it too.
         await writer.idle();
         await outputs!.close();
@@ -465,6 +529,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
 
   return {
     addresses: listeners.map((l) => formatAddress(l.address)),
+    ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }),
     stop,
     done,
     reopen,

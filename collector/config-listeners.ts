@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { LogwireError } from '../shared/errors.js';
 import { type Address, formatAddress, parseAddress } from '../shared/net/address.js';
 import { DEFAULT_UNIX_MODE } from '../shared/net/unix-socket.js';
+import { ACCESS_KEYS, readAccess } from './access/access-config.js';
 import { COLLECTOR_DEFAULTS, type ListenerConfig } from './config-types.js';
 import { checkKeys, configError, describe, fileMode, isTable, type Table } from './config-values.js';
 import { normalizeOrigin } from './origin-policy.js';
@@ -22,6 +23,7 @@ export const LISTEN_KEYS: readonly string[] = [
   'unix_mode',
   'unix_group',
   'allow_origins',
+  ...ACCESS_KEYS,
 ];
 
 // PROTOCOL.md §4 names; a leading "_" is kept for the collector's own files (_rejected.log).
@@ -117,10 +119,14 @@ async function listener(
     out.service = service;
   }
 
-  const secure = scheme === 'tls' || scheme === 'wss';
+  // ndjson takes TLS when given tls_cert: then tls_ca makes client certificates required.
+  const ndjsonTls = scheme === 'ndjson' && table.tls_cert !== undefined;
+  const secure = scheme === 'tls' || scheme === 'wss' || ndjsonTls;
   for (const name of ['tls_cert', 'tls_key', 'tls_ca']) {
     if (table[name] !== undefined && !secure) {
-      throw configError(`${shown}: ${name} applies only to tls and wss listeners`);
+      throw configError(
+        `${shown}: ${name} applies only to tls, wss and ndjson listeners (ndjson: with tls_cert)`,
+      );
     }
   }
   if (secure) {
@@ -153,6 +159,8 @@ async function listener(
     }
     out.allowOrigins = Object.freeze(origins(table.allow_origins, `${shown}: allow_origins`));
   }
+  const access = readAccess(table, `${shown}: `);
+  if (Object.keys(access).length > 0) out.access = access;
   return out;
 }
 

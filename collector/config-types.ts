@@ -4,6 +4,8 @@
  */
 
 import type { Address } from '../shared/net/address.js';
+import type { RateLimitOptions } from '../shared/net/rate-limit.js';
+import type { AccessSettings } from './access/access-config.js';
 
 export type Durability = 'write' | 'fsync';
 export type OutputFormat = 'json' | 'text';
@@ -17,6 +19,8 @@ export interface ListenerConfig {
   readonly unix?: { readonly mode: number; readonly group?: string | number };
   /** For `ws` and `wss` listeners: browser origins (`https://app.example`) whose pages may connect. */
   readonly allowOrigins?: readonly string[];
+  /** This listener's own access keys (docs/collector.md "Access control"); the top level's apply otherwise. */
+  readonly access?: AccessSettings;
 }
 
 export interface CollectorConfig {
@@ -52,8 +56,14 @@ export interface CollectorConfig {
   readonly pauseAbove: number;
   /** Honoured only over tls and wss (PROTOCOL.md §5). */
   readonly secretCode?: string;
-  /** Require this token in REGISTER when set. */
-  readonly token?: string;
+  /** Require one of these tokens (REGISTER, UDP EVENTS, ndjson's first line) when set. */
+  readonly token?: readonly string[];
+  /** Who may reach listeners open to other hosts (CIDRs or "any"); a listener's own allow wins. */
+  readonly allow?: readonly string[];
+  readonly maxConnectionsPerPeer?: number;
+  readonly rateLimit?: RateLimitOptions;
+  /** Where `/metrics` and `/health` are served (off when undefined). */
+  readonly metrics?: { readonly host: string; readonly port: number };
   readonly trace: boolean;
 }
 
@@ -93,6 +103,8 @@ export interface CollectorLog {
 export interface Collector {
   /** Bound addresses in PROTOCOL.md §9 form, real ports included. */
   readonly addresses: readonly string[];
+  /** Where /metrics and /health are served (`host:port`), when `metrics` is set. */
+  readonly metricsAddress?: string;
   /** Drains (stop reading, write and acknowledge what was read, close) and resolves when done. */
   stop(reason: string): Promise<void>;
   /** Resolves once the collector has fully stopped, whatever stopped it (STOP/QUIT too). */

@@ -8,10 +8,12 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import { ACCESS_KEYS, allowFlags, readAccess, requireAllow } from './access/access-config.js';
 import { type Environment, type EnvKind, envVarName, readEnvironment } from './config-env.js';
 import { readListeners } from './config-listeners.js';
 import { COLLECTOR_DEFAULTS, type CollectorConfig } from './config-types.js';
 import { checkKeys, configError, deepFreeze, describe, fileMode, type Table } from './config-values.js';
+import { readMetricsAddress } from './metrics/metrics-address.js';
 
 export { suggest } from './config-values.js';
 
@@ -22,6 +24,10 @@ export interface ConfigFlags {
   readonly state?: string;
   /** `--trace` can only turn tracing on. */
   readonly trace?: boolean;
+  /** Every `--allow`: replaces the file's top-level allow. */
+  readonly allow?: readonly string[];
+  /** `--metrics ADDRESS`: replaces the file's metrics. */
+  readonly metrics?: string;
 }
 
 export interface ConfigInput {
@@ -64,8 +70,9 @@ export const TOP_KEYS: readonly string[] = [
   'file_mode',
   'dir_mode',
   'secret_code',
-  'token',
   'trace',
+  'metrics',
+  ...ACCESS_KEYS,
   ...Object.keys(CHOICE_KEYS),
   ...Object.keys(INTEGER_KEYS),
 ];
@@ -121,8 +128,18 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
   };
   const secretCode = secret(table, 'secret_code', at('secret_code'));
   if (secretCode !== undefined) config.secretCode = secretCode;
-  const token = secret(table, 'token', at('token'));
-  if (token !== undefined) config.token = token;
+  Object.assign(config, readAccess(table, at('allow')));
+  if (flags.allow !== undefined && flags.allow.length > 0) config.allow = allowFlags(flags.allow);
+  const metrics = readMetricsAddress(
+    flags.metrics ?? table.metrics,
+    flags.metrics === undefined ? `${where}metrics` : '--metrics',
+  );
+  if (metrics !== undefined) config.metrics = metrics;
+  for (const [i, listener] of config.listeners.entries()) {
+    const fromFlags = flags.listen !== undefined && flags.listen.length > 0;
+    const label = fromFlags ? `--listen ${flags.listen![i]}` : `${where}listen[${i}]`;
+    requireAllow(listener.address, listener.access?.allow ?? config.allow, label);
+  }
   return deepFreeze(config);
 }
 
@@ -219,7 +236,8 @@ function pathTemplate(table: Table, where: string): string {
 function envKind(key: string): EnvKind {
   if (key in INTEGER_KEYS) return 'integer';
   if (key === 'trace') return 'boolean';
-  if (key === 'listen') return 'list';
+  if (key === 'listen' || key === 'allow') return 'list';
+  if (key === 'max_connections_per_peer') return 'integer';
   return 'string';
 }
 

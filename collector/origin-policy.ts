@@ -22,10 +22,10 @@ export function normalizeOrigin(text: string): string | undefined {
 /** The listener's check of an upgrade's `Origin` header: true lets the upgrade through. */
 export function originPolicy(
   allowOrigins: () => readonly string[],
-  token: () => string | undefined,
+  tokenRequired: () => boolean,
 ): (origin: string) => boolean {
   return (origin) => {
     const normal = normalizeOrigin(origin);
-    return (normal !== undefined && allowOrigins().includes(normal)) || token() !== undefined;
+    return (normal !== undefined && allowOrigins().includes(normal)) || tokenRequired();
   };
 }

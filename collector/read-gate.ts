@@ -1,11 +1,11 @@
 /**
- * Why the collector does not read a link: the writer's backlog (backpressure) and the held
- * budget decide apart, and a link is read again only once neither holds it.
+ * Why the collector does not read a link: the writer's backlog (backpressure), the held
+ * budget and the link's rate_limit decide apart, and a link is read again only once neither holds it.
  */
 
 import type { Link } from '../shared/net/link.js';
 
-export type HoldReason = 'backlog' | 'budget';
+export type HoldReason = 'backlog' | 'budget' | 'rate';
 
 export class ReadGate {
   readonly #reasons = new Map<Link, Set<HoldReason>>();

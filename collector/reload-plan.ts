@@ -34,6 +34,10 @@ const RELOAD_KEYS = {
   pauseAbove: 'live',
   secretCode: 'live',
   token: 'live',
+  allow: 'live',
+  maxConnectionsPerPeer: 'live',
+  rateLimit: 'live',
+  metrics: 'restart',
   trace: 'live',
 } as const satisfies Record<keyof CollectorConfig, Application>;
 

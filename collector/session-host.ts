@@ -2,6 +2,7 @@
 
 import type { DispatchContext } from '../shared/dispatcher/context.js';
 import type { Clock } from '../shared/net/clock.js';
+import type { TokenCheck } from './access/token-check.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { CollectorConfig, CollectorLog } from './config-types.js';
 import type { CollectorCounters } from './counters.js';
@@ -29,4 +30,6 @@ export interface SessionHost {
 /** The dispatcher's context in the collector: a stream session, or none for UDP. */
 export interface CollectorContext extends DispatchContext {
   readonly session: Session | undefined;
+  /** The tokens the link's listener accepts now (none required when absent). */
+  readonly tokens?: () => TokenCheck;
 }

@@ -88,7 +88,7 @@ export class Session {
   }
 
   register(msg: Message, ctx: CollectorContext): void {
-    const problem = this.registrationProblem(msg);
+    const problem = this.registrationProblem(msg, ctx);
     if (problem !== undefined) {
       this.refuse(ctx, problem[0], problem[1]);
       return;
@@ -114,12 +114,15 @@ export class Session {
   }
 
   /** Why this REGISTER is refused, if it is (§4.2); names and types were checked by definitions. */
-  private registrationProblem(msg: Message): ['INVALID' | 'UNAUTHORIZED', string] | undefined {
+  private registrationProblem(
+    msg: Message,
+    ctx: CollectorContext,
+  ): ['INVALID' | 'UNAUTHORIZED', string] | undefined {
     const config = this.host.config();
     if (this.state === 'draining') return ['INVALID', 'stopping'];
     if (this.state !== 'new') return ['INVALID', 'already_registered'];
     if (msg.params.version !== '1') return ['INVALID', 'bad_version'];
-    if (config.token !== undefined && msg.params.token !== config.token) return ['UNAUTHORIZED', 'bad_token'];
+    if (ctx.tokens?.().accepts(msg.params.token) === false) return ['UNAUTHORIZED', 'bad_token'];
     const next = getInteger(msg.params, 'next', 'REGISTER');
     const first = msg.params.first === undefined ? next : getInteger(msg.params, 'first', 'REGISTER');
     if (first > next) return ['INVALID', 'first_after_next'];

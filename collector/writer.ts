@@ -24,6 +24,7 @@ import type { PathTemplate } from './outputs/path-template.js';
 import { formatRejected, REJECTED_PATH } from './outputs/rejected-file.js';
 import { formatText } from './outputs/text-format.js';
 import { checkRecord, scanShape, splitBatch } from './record-check.js';
+import { type CommittedTick, noteArrival, type TickCounts, TickTally } from './tick-tally.js';
 import type { BatchJob, Route } from './write-job.js';
 
 export interface WriterSettings {
@@ -48,6 +49,8 @@ export interface WriterDeps {
   readonly now?: () => number;
   /** Retries saves the state directory refuses, and tells STATUS (checkpoint-health.ts). */
   readonly health?: CheckpointHealth;
+  /** Told what each tick did, once it is written and saved (the metrics). */
+  readonly onCommitted?: (tick: CommittedTick) => void;
 }
 
 /**
@@ -58,11 +61,10 @@ export interface WriterDeps {
 const TICK_BYTES = 1024 * 1024;
 
 /**
- * What one tick did to the record counters, added to CollectorCounters only once the tick is
- * written and saved: a failed tick (a full disk) counts nothing, and its resent records count once.
+ * What one tick did to the record counters (tick-tally.ts) is added to CollectorCounters only
+ * once the tick is written and saved: a failed tick (a full disk) counts nothing, and its
+ * resent records count once.
  */
-type TickCounts = Pick<CollectorCounters, 'written' | 'retransmitted' | 'gaps' | 'rejected'>;
-
 function addCounts(counters: CollectorCounters, tick: TickCounts): void {
   counters.written += tick.written;
   counters.retransmitted += tick.retransmitted;
@@ -108,6 +110,7 @@ export class Writer {
 
   submit(job: BatchJob): void {
     this.queue.push(job);
+    noteArrival(job);
     this.submitted += 1;
     // Only sessions move marks: a forged UDP stream naming a source must not hold its READY.
     if (job.mode === 'session') {
@@ -208,7 +211,7 @@ export class Writer {
   private async commit(batches: readonly BatchJob[]): Promise<void> {
     const now = (this.deps.now ?? Date.now)();
     const { checkpoint, counters } = this.deps;
-    const tick: TickCounts = { written: 0, retransmitted: 0, gaps: 0, rejected: 0 };
+    const tally = new TickTally();
     const files = new Map<string, Buffer[]>();
     const marks: Array<[BatchJob, number]> = [];
     const add = (path: string, chunks: readonly Buffer[]): void => {
@@ -221,6 +224,7 @@ export class Writer {
     // group sees the earlier one; they are saved below before any ACK leaves.
     const before = new Map<string, number>();
     for (const job of batches) {
+      const tick = tally.take(job);
       if (job.mode === 'session' && !before.has(job.route.source)) {
         before.set(job.route.source, checkpoint.mark(job.route.source));
       }
@@ -284,7 +288,8 @@ export class Writer {
       this.abandon(error);
       throw error;
     }
-    addCounts(counters, tick);
+    addCounts(counters, tally.total());
+    this.deps.onCommitted?.(tally.committed());
     for (const [job, mark] of marks) job.done(mark);
   }
 

@@ -29,6 +29,8 @@ export interface CollectorFlags {
   readonly output?: string;
   readonly state?: string;
   readonly trace?: boolean;
+  readonly allow?: readonly string[];
+  readonly metrics?: string;
   /** This start only: keep output files the checkpoint cannot account for (docs/collector.md). */
   readonly acceptOutputs?: boolean;
 }
@@ -57,7 +59,14 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
   const cwd = deps.cwd ?? process.cwd();
   const input: ConfigInput = {
     ...(flags.config === undefined ? {} : { file: flags.config }),
-    flags: { listen: flags.listen, output: flags.output, state: flags.state, trace: flags.trace },
+    flags: {
+      listen: flags.listen,
+      output: flags.output,
+      state: flags.state,
+      trace: flags.trace,
+      allow: flags.allow,
+      metrics: flags.metrics,
+    },
     env: deps.env ?? process.env,
   };
   let config: CollectorConfig;
@@ -95,6 +104,8 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
   return superviseUntilDone(collector, log, deps, () => {
     // Only once the signal handlers are in place: a test (or systemd) may signal right after.
     for (const address of collector.addresses) stderr.write(`listening ${address}\n`);
+    if (collector.metricsAddress !== undefined)
+      stderr.write(`metrics http://${collector.metricsAddress}/metrics\n`);
   });
 }
 
@@ -178,6 +189,13 @@ export function addCollectorCommand(program: Command): Command {
     .option('--output <dir>', 'output directory (default ./logs)')
     .option('--state <dir>', 'state directory (default <output>/.state)')
     .option('--trace', 'log every received message (never record bodies)')
+    .option(
+      '--allow <cidr>',
+      'addresses that may reach listeners open to other hosts (repeatable; "any" for all)',
+      collect,
+      [],
+    )
+    .option('--metrics <address>', 'serve /metrics and /health on HOST:PORT, like 127.0.0.1:9464')
     .option(
       '--accept-outputs',
       'this start only: keep output files the checkpoint cannot account for, instead of refusing to start',

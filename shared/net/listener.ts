@@ -41,6 +41,11 @@ export interface ListenOptions {
      */
     readonly acceptOrigin?: (origin: string) => boolean;
   };
+  /**
+   * Asked with each peer's IP address before anything is read from it (a stream: at accept,
+   * before any handshake; UDP: for each datagram): false drops it. Unix-socket peers are not asked.
+   */
+  readonly acceptRemote?: (host: string) => boolean;
   /** Where LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID are read for `systemd#…` addresses. */
   readonly env?: NodeJS.ProcessEnv;
   readonly backlog?: number;
@@ -76,6 +81,7 @@ export interface ResolvedListenOptions {
   readonly wsPath: string | undefined;
   readonly wsMaxPayload: number | undefined;
   readonly wsAcceptOrigin: ((origin: string) => boolean) | undefined;
+  readonly acceptRemote: ((host: string) => boolean) | undefined;
   readonly env: NodeJS.ProcessEnv;
   readonly backlog: number | undefined;
   readonly closeGrace: number;
@@ -130,7 +136,10 @@ export function resolveListenOptions(address: Address, options: ListenOptions): 
   const where = `listen ${formatAddress(address)}`;
   const count = counter(address);
   const secure = address.scheme === 'tls' || address.scheme === 'wss';
-  if (secure && (options.tls?.cert === undefined || options.tls.key === undefined)) {
+  if (
+    (secure || (address.scheme === 'ndjson' && options.tls !== undefined)) &&
+    (options.tls?.cert === undefined || options.tls.key === undefined)
+  ) {
     throw new LogwireError(
       'LW_ERR_BAD_OPTION',
       `${where}: a ${address.scheme} listener needs tls.cert and tls.key`,
@@ -149,6 +158,7 @@ export function resolveListenOptions(address: Address, options: ListenOptions): 
     wsPath: options.ws?.path ?? address.path,
     wsMaxPayload: options.ws?.maxPayload,
     wsAcceptOrigin: options.ws?.acceptOrigin,
+    acceptRemote: options.acceptRemote,
     env: options.env ?? process.env,
     backlog: options.backlog,
     closeGrace: count('closeGrace', options.closeGrace, DEFAULT_CLOSE_GRACE),

@@ -64,7 +64,9 @@ class StreamListener implements Listener {
     this.#transport = address.scheme;
     this.#server = createServer((raw) => this.#accept(raw));
     const scheme = address.scheme;
-    if (scheme === 'tls' || scheme === 'wss') this.#tls = this.#createTls();
+    // ndjson may run over TLS too, to ask its peers for client certificates.
+    if (scheme === 'tls' || scheme === 'wss' || (scheme === 'ndjson' && options.tls !== undefined))
+      this.#tls = this.#createTls();
     if (scheme === 'ws' || scheme === 'wss') {
       this.#http = this.#createHttp();
       this.#wss = new WebSocketServer({
@@ -176,7 +178,9 @@ class StreamListener implements Listener {
   }
 
   #accept(raw: Socket): void {
-    if (this.#closing !== undefined || this.#raw.size >= this.#options.maxConnections) {
+    const remote = raw.remoteAddress;
+    const refused = remote !== undefined && this.#options.acceptRemote?.(remote) === false;
+    if (refused || this.#closing !== undefined || this.#raw.size >= this.#options.maxConnections) {
       raw.destroy();
       return;
     }
@@ -213,7 +217,7 @@ class StreamListener implements Listener {
     server.on('secureConnection', (socket: TLSSocket) => {
       if (this.#closing !== undefined) socket.destroy();
       else if (this.#http !== undefined) this.#toHttp(socket);
-      else this.#adopt(new SocketLink(socket, this.#peer(socket, 'tls'), this.#linkOptions()));
+      else this.#adopt(new SocketLink(socket, this.#peer(socket, this.#transport), this.#linkOptions()));
     });
     // A failed or timed-out handshake (handshakeTimeout): that connection ends, nothing else.
     server.on('tlsClientError', (_err, socket) => socket.destroy());

@@ -127,6 +127,8 @@ class UdpListener implements Listener {
       this.emptyDatagrams += 1;
       return;
     }
+    // Before a remote is tracked: refused addresses cannot push allowed ones out of the table.
+    if (this.#options.acceptRemote?.(rinfo.address) === false) return;
     const key = formatRemote(rinfo.address, rinfo.port);
     const now = this.#options.clock.now();
     let remote = this.#remotes.get(key);

@@ -122,6 +122,8 @@ export const DEFINITIONS: Definitions = defineMessages(
         source: optional('name'),
         service: optional('name'),
         host: optional('name'),
+        // §7: over UDP, the datagram's token when the listener requires one.
+        token: optional('string', { secret: true }),
       },
     },
     // §4: a session over a stream.

@@ -33,6 +33,8 @@ export interface UdpSenderOptions extends UnackedSenderOptions {
   readonly host: string;
   readonly maxDatagram: number;
   readonly fallback: Fallback;
+  /** Sent in every datagram when the collector's UDP listener requires a token (PROTOCOL.md §7). */
+  readonly token?: string;
 }
 
 export class UdpSender extends UnackedSender {
@@ -44,7 +46,10 @@ export class UdpSender extends UnackedSender {
   constructor(options: UdpSenderOptions) {
     super(options);
     this.#options = options;
-    this.#room = udpBodyRoom(options.maxDatagram);
+    // The token travels in each line: its bytes come out of the body's room (doubled: an
+    // escaped token may take up to twice its bytes).
+    const tokenRoom = options.token === undefined ? 0 : Buffer.byteLength(`;token=${options.token}`) * 2;
+    this.#room = udpBodyRoom(options.maxDatagram) - tokenRoom;
   }
 
   get source(): string {
@@ -67,11 +72,17 @@ export class UdpSender extends UnackedSender {
   protected transmit(messenger: Messenger, pending: PendingBatch): boolean {
     const seq = this.#nextSeq;
     this.#nextSeq += pending.count;
-    const { source, host } = this.#options;
+    const { source, host, token } = this.#options;
     const service = this.#service!;
-    return messenger.send(
-      message('EVENTS', { seq, count: pending.count, source, service, host }, pending.body),
-    );
+    const params = {
+      seq,
+      count: pending.count,
+      source,
+      service,
+      host,
+      ...(token === undefined ? {} : { token }),
+    };
+    return messenger.send(message('EVENTS', params, pending.body));
   }
 
   /** A batch cut for a larger datagram (not by our batcher): cut finer, drop lone giants. */

@@ -153,7 +153,7 @@ tls_key = "key.pem"
         fileIdleClose: 1000,
         pauseAbove: 4096,
         secretCode: 's3cret',
-        token: 't0ken',
+        token: ['t0ken'],
         trace: true,
       });
       const [tls, unix, ndjson, wss] = config.listeners;
@@ -182,7 +182,9 @@ tls_key = "key.pem"
     });
 
     it('takes the array form of listen and the owner-only default unix mode', async () => {
-      const file = await toml(`listen = ["udp/*4:5000", "tcp://[::1]:5001", "unix//tmp/x.sock"]`);
+      const file = await toml(
+        `allow = ["10.0.0.0/8"]\nlisten = ["udp/*4:5000", "tcp://[::1]:5001", "unix//tmp/x.sock"]`,
+      );
       const config = await loadConfig({ file, flags: {} }, dir);
       expect(config.listeners.map((l) => formatAddress(l.address))).toEqual([
         'udp/0.0.0.0:5000',
@@ -292,7 +294,10 @@ tls_key = "key.pem"
       ['[[listen]]\nservice = "x"', /listen\[0\]\.address must be an address/],
       ['[[listen]]\naddress = "tcp/$4:1"\nservice = "x"', /service applies only to ndjson listeners/],
       ['[[listen]]\naddress = "ndjson/$4:1"\nservice = "_rejected"', /service must be a name/],
-      ['[[listen]]\naddress = "tcp/$4:1"\ntls_cert = "cert.pem"', /tls_cert applies only to tls and wss/],
+      [
+        '[[listen]]\naddress = "tcp/$4:1"\ntls_cert = "cert.pem"',
+        /tls_cert applies only to tls, wss and ndjson/,
+      ],
       ['[[listen]]\naddress = "tcp/$4:1"\nunix_mode = "0600"', /unix_mode applies only to unix/],
       ['[[listen]]\naddress = "unix//tmp/s"\nunix_mode = "0066"', /unix_mode = 0066 leaves out/],
       ['[[listen]]\naddress = "tcp/$4:1"\nallow_origins = []', /allow_origins applies only to ws and wss/],
@@ -333,7 +338,7 @@ tls_key = "key.pem"
     );
 
     it('never echoes a secret in an error', async () => {
-      const file = await toml('token = ["hunter2"]');
+      const file = await toml('token = ["hunter2", 42]');
       const err = await configError(loadConfig({ file, flags: {} }, dir));
       expect(err.message).not.toContain('hunter2');
     });

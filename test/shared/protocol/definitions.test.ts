@@ -75,7 +75,7 @@ describe('definitions', () => {
       'version',
     ]);
     expect(names('READY')).toEqual(['last', 'max_body', 'version']);
-    expect(names('EVENTS')).toEqual(['bytes', 'count', 'host', 'seq', 'service', 'source']);
+    expect(names('EVENTS')).toEqual(['bytes', 'count', 'host', 'seq', 'service', 'source', 'token']);
   });
 
   it('keeps token and secret_code secret', () => {
