@@ -391,7 +391,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
         ),
       );
       // A socket handed over by systemd is known only once bound: the same rule as config.ts.
-      requireAllow(listeners.at(-1)!.address, listener.access?.allow ?? config.allow, `listen[${index}]`);
+      const { activation: _handedOver, ...bound } = listeners.at(-1)!.address;
+      requireAllow(bound, listener.access?.allow ?? config.allow, `listen[${index}]`);
     }
     if (config.metrics !== undefined) {
       requireAllow({ scheme: 'tcp', ...config.metrics }, config.allow, 'metrics');

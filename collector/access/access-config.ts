@@ -83,6 +83,8 @@ function tokens(value: unknown, what: string): readonly string[] {
 /** Whether peers on other hosts can reach `address` (not loopback, not a Unix socket). */
 export function reachableFromOtherHosts(address: Address): boolean {
   if (address.scheme === 'unix') return false;
+  // A socket systemd hands over is known only once bound: the collector checks its real address then.
+  if (address.activation !== undefined) return false;
   return address.host === undefined || !isLoopbackHost(address.host);
 }
 

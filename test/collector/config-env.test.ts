@@ -38,7 +38,7 @@ describe('LOGWIRE_<KEY>', () => {
       'tcp/127.0.0.1:5000',
       'udp/127.0.0.1:5001',
     ]);
-    expect(config.token).toBe('s3cret');
+    expect(config.token).toEqual(['s3cret']);
     expect(config.fileMode).toBe(0o600);
   });
 
