@@ -25,11 +25,11 @@ export interface DocExtract {
 }
 
 // `logwire` as the command word of a shell command: optionally after a prompt (`$`), a unit
-// file's `ExecStart=`, `sudo`, `npx` or an absolute path. `logwire/appender`, `npm install
+// file's `ExecStart=`, `sudo`, `npx` or a bin/ path. `logwire/appender`, `npm install
 // logwire`, `logwire appender:` (a message prefix) and `logwire <command>` (a placeholder) are
 // not commands.
 const COMMAND =
-  /^\s*(?:\$\s+)?(?:[A-Za-z]+=)?(?:sudo\s+)?(?:npx\s+(?:--no-install\s+)?)?(?:[\w./-]*\/)?logwire\s+([a-z][a-z-]*)(?=\s|$)(.*)$/;
+  /^\s*(?:\$\s+)?(?:[A-Za-z]+=)?(?:sudo\s+)?(?:npx\s+(?:--no-install\s+)?)?(?:[\w./-]*\bbin\/)?logwire\s+([a-z][a-z-]*)(?=\s|$)(.*)$/;
 const FLAG = /(?:^|[\s[(=])(--[a-z][a-z0-9-]*)/g;
 // A shell comment, then the separators between commands on one line (not `udp|tcp` in a usage).
 const COMMENT = /(?:^|\s)#(?:\s.*)?$/;
