@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
-import { formatAddress } from '../shared/net/address.js';
 import { type Clock, createSystemClock, systemClock } from '../shared/net/clock.js';
 import type { ClientState, ConnectFn } from '../shared/net/permanent-client.js';
+import { formatAddress } from '../shared/protocol/address.js';
 import { Batcher } from '../shared/sender/batcher.js';
 import { createFallback, type Fallback, fallbackName, recordsIn } from '../shared/sender/fallback.js';
 import { RecordQueue } from '../shared/sender/record-queue.js';

@@ -1,6 +1,6 @@
 import { LogwireError } from '../errors.js';
+import type { Address } from '../protocol/address.js';
 import type { FrameLimits } from '../protocol/limits.js';
-import type { Address } from './address.js';
 import { type BackoffSpec, DEFAULT_BACKOFF, parseBackoff } from './backoff.js';
 import { type Clock, MAX_TIMER_MS, systemClock } from './clock.js';
 import { type ConnectOptions, connectLink } from './connect.js';

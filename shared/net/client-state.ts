@@ -1,5 +1,5 @@
 import { debuglog } from 'node:util';
-import type { Address } from './address.js';
+import type { Address } from '../protocol/address.js';
 import type { Messenger } from './messenger.js';
 
 /**

@@ -2,14 +2,14 @@ import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { ClientOptions, WebSocket } from 'ws';
 import { LogwireError } from '../errors.js';
-import { type Address, formatAddress } from './address.js';
+import { type Address, formatAddress } from '../protocol/address.js';
+import type { Transport } from '../protocol/peer.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Own } from './connect-udp.js';
 import type { Link } from './link.js';
 import { formatRemote, peerOf } from './links/peer-of.js';
 import { SocketLink } from './links/socket-link.js';
 import { WS_SUBPROTOCOL, WsLink } from './links/ws-link.js';
-import type { Transport } from './peer.js';
 
 export const DEFAULT_CONNECT_TIMEOUT = 10_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;

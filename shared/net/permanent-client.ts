@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { LogwireError, type ProtocolError } from '../errors.js';
+import type { Address } from '../protocol/address.js';
 import type { Message } from '../protocol/message.js';
-import type { Address } from './address.js';
 import { Backoff } from './backoff.js';
 import {
   type PermanentClientConfig,

@@ -1,6 +1,6 @@
-import type { Address } from '../net/address.js';
 import type { ClientStatus, PermanentClientOptions } from '../net/permanent-client.js';
 import type { RateLimitOptions } from '../net/rate-limit.js';
+import type { Address } from '../protocol/address.js';
 import type { BatchStore } from './batch-store.js';
 import type { Fallback } from './fallback.js';
 import type { RecordQueue } from './record-queue.js';

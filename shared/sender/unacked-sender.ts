@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import type { Address } from '../net/address.js';
 import type { Messenger } from '../net/messenger.js';
 import { type ClientStatus, PermanentClient, type PermanentClientOptions } from '../net/permanent-client.js';
 import { RateLimit, type RateLimitOptions } from '../net/rate-limit.js';
+import type { Address } from '../protocol/address.js';
 import type { PendingBatch, RecordQueue } from './record-queue.js';
 
 /**
