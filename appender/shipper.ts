@@ -4,11 +4,11 @@ import type { ClientStatus, ConnectFn } from '../shared/net/permanent-client.js'
 import type { BatchStore } from '../shared/sender/batch-store.js';
 import type { Fallback } from '../shared/sender/fallback.js';
 import { MemoryStore } from '../shared/sender/memory-store.js';
+import { NdjsonSender } from '../shared/sender/ndjson-sender.js';
 import type { RecordQueue } from '../shared/sender/record-queue.js';
 import { Sender } from '../shared/sender/sender.js';
 import { newSourceId } from '../shared/sender/source-id.js';
 import { UdpSender } from '../shared/sender/udp-sender.js';
-import { NdjsonSender } from './ndjson.js';
 import type { AppenderOptions } from './options.js';
 
 /**

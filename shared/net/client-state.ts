@@ -1,5 +1,5 @@
-import { debuglog } from 'node:util';
 import type { Address } from '../protocol/address.js';
+import { StateMachine } from '../state-machine.js';
 import type { Messenger } from './messenger.js';
 
 /**
@@ -45,40 +45,9 @@ export type StatusAfter<T extends Transition> = Extract<
   { state: (typeof TRANSITIONS)[T]['to'] }
 >;
 
-const debug = debuglog('logwire');
-
-// Tests and development builds learn of a bad move at once; production keeps running.
-const STRICT = process.env.NODE_ENV === 'test' || process.env.NODE_ENV === 'development';
-
-/** Holds the state; `apply` is the only way to change it. */
-export class ClientStateMachine {
-  #state: ClientState;
-
+/** The permanent client's state machine over TRANSITIONS. */
+export class ClientStateMachine extends StateMachine<ClientState, Transition> {
   constructor(initial: ClientState) {
-    this.#state = initial;
-  }
-
-  get state(): ClientState {
-    return this.#state;
-  }
-
-  /** True when `transition` may be applied now. */
-  can(transition: Transition): boolean {
-    return (TRANSITIONS[transition].from as readonly ClientState[]).includes(this.#state);
-  }
-
-  /**
-   * Moves to the transition's target state and returns true; an illegal move changes nothing and
-   * returns false (in test and development builds it throws, since it is a bug in the client).
-   */
-  apply(transition: Transition): boolean {
-    if (!this.can(transition)) {
-      const problem = `permanent client: illegal transition "${transition}" from "${this.#state}"`;
-      if (STRICT) throw new Error(problem);
-      debug(problem);
-      return false;
-    }
-    this.#state = TRANSITIONS[transition].to;
-    return true;
+    super('permanent client', TRANSITIONS, initial);
   }
 }

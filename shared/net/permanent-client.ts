@@ -19,6 +19,7 @@ import { Heartbeat } from './heartbeat.js';
 import { HeldQueue, wireBytes } from './held-queue.js';
 import type { Link } from './link.js';
 import { Messenger } from './messenger.js';
+import { Outlet, type OutletSource } from './outlet.js';
 import { RateLimit } from './rate-limit.js';
 import { Timers } from './timers.js';
 
@@ -29,9 +30,14 @@ import { Timers } from './timers.js';
  * unhandled rejection at any moment. It never throws into its caller and never blocks: every
  * wait is a named timer on the injected clock.
  *
- *   send ─▶ [held queue] ─(connected, not paused, link not full, tokens)─▶ messenger ─▶ link
- *                                                                             │
- *   'message' ◀── heartbeat filter (ALIVE answered, our ABSOLUTELYs eaten) ◀──┘
+ *   send ─▶ [held queue] ─┐
+ *   feed(source) ─────────┴─▶ outlet (connected, not paused, link not full, tokens) ─▶ messenger ─▶ link
+ *                                                                                        │
+ *   'message' ◀── heartbeat filter (ALIVE answered, our ABSOLUTELYs eaten) ◀─────────────┘
+ *
+ * Everything a client sends goes through its one outlet (outlet.ts): first what `send` held, then
+ * what the layer above feeds it (a sender's window, a record queue), pulled only while the link
+ * can take it.
  *
  * A pause belongs to one link (PROTOCOL.md §4.6): each new link starts unpaused.
  */
@@ -77,6 +83,9 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   readonly #backoff: Backoff;
   readonly #queue: HeldQueue;
   readonly #rate: RateLimit | undefined;
+  readonly #outlet: Outlet;
+  /** What the layer above sends, after what `send` held. */
+  #feed: OutletSource | undefined;
   readonly #heartbeat: Heartbeat;
   /** Messengers whose link has not emitted 'close' yet: close() waits for them. */
   readonly #open = new Set<Messenger>();
@@ -84,7 +93,6 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   #connectPending = false;
   #index = 0;
   #address: Address;
-  #linkFull = false;
   #needDrain = false;
   #pauseRequested = false;
   #connects = 0;
@@ -106,6 +114,12 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
       dead: (silentMs) => this.#onPeerSilent(silentMs),
     });
     this.#address = config.addresses[0]!;
+    this.#outlet = new Outlet(this.#source(), {
+      rate: this.#rate,
+      timers: this.timers,
+      timer: CLIENT_TIMERS.rateLimit,
+      writable: () => this.#machine.state === 'connected',
+    });
     // Later, so that listeners added right after `new` see the first 'connecting'.
     queueMicrotask(() => this.#connect());
   }
@@ -156,27 +170,27 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
    */
   send(msg: Message): boolean {
     if (this.#closed !== undefined) return false;
-    let bytes: number | undefined;
-    if (this.#canWrite() && this.#queue.length === 0) {
-      if (this.#rate === undefined) {
-        this.#write(msg);
-        return true;
-      }
-      bytes = wireBytes(msg);
-      if (this.#rate.delayFor(bytes) === 0) {
-        this.#rate.take(bytes);
-        this.#write(msg);
-        return true;
-      }
-    }
-    bytes ??= wireBytes(msg);
-    this.#needDrain = true;
-    if (!this.#queue.offer({ msg, bytes })) {
+    if (!this.#queue.offer({ msg, bytes: wireBytes(msg) })) {
       this.#dropped += 1;
+      this.#needDrain = true;
       return false;
     }
-    if (!this.timers.has(CLIENT_TIMERS.rateLimit)) this.#flush();
+    this.pump();
+    if (this.#queue.length > 0 || this.#outlet.full) this.#needDrain = true;
     return true;
+  }
+
+  /**
+   * Sends from `source` after what `send` holds, whenever the link can take more: the layer above
+   * keeps its items until the outlet writes them (a session's window is rewound, not re-queued).
+   */
+  feed(source: OutletSource): void {
+    this.#feed = source;
+  }
+
+  /** The source has more to send: sends now if the link, the pause and the rate limit allow. */
+  pump(): void {
+    if (!this.#outlet.waiting) this.#outlet.pump();
   }
 
   /**
@@ -206,7 +220,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     const messenger = this.#attempt?.messenger;
     if (state === 'paused' && messenger !== undefined) {
       this.#go('resume', { state: 'connected', address: this.#address, messenger });
-      if (this.#machine.state === 'connected') this.#flush();
+      if (this.#machine.state === 'connected') this.pump();
     } else if (state === 'connecting') {
       this.#pauseRequested = false;
     }
@@ -293,7 +307,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
       this.#fail(attempt, new LogwireError('LW_ERR_CLOSED', `${formatPeer(link)} closed at once`));
       return;
     }
-    this.#linkFull = false;
+    this.#outlet.attach(messenger);
     this.#pauseRequested = false;
     this.#heartbeat.start();
     const handshake = this.#config.handshake;
@@ -322,7 +336,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
       this.#go('pause', { state: 'paused' });
       return;
     }
-    this.#flush();
+    this.pump();
   }
 
   /** A connect, handshake or link during the handshake failed: next address, or wait a step. */
@@ -360,8 +374,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   #endAttempt(attempt: Attempt): void {
     attempt.over = true;
     this.#heartbeat.stop();
-    this.timers.clear(CLIENT_TIMERS.rateLimit);
-    this.#linkFull = false;
+    this.#outlet.detach();
     this.#pauseRequested = false;
     // Stops a handshake still waiting; the hook's rejection is then ignored.
     attempt.abort.abort(new LogwireError('LW_ERR_CLOSED', 'the link of this attempt is gone'));
@@ -409,38 +422,23 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
 
   // ── sending and receiving ────────────────────────────────────────────────
 
-  #canWrite(): boolean {
-    return this.#machine.state === 'connected' && !this.#linkFull;
-  }
-
-  #write(msg: Message): void {
-    const messenger = this.#attempt?.messenger;
-    if (messenger !== undefined && !messenger.send(msg)) {
-      this.#linkFull = true;
-      this.#needDrain = true;
-    }
-  }
-
-  /** Hands held messages to the link while it may take them; waits on a timer for tokens. */
-  #flush(): void {
-    const rate = this.#rate;
-    for (let head = this.#queue.peek(); head !== undefined; head = this.#queue.peek()) {
-      if (!this.#canWrite()) return;
-      if (rate !== undefined) {
-        const delay = rate.delayFor(head.bytes);
-        if (delay > 0) {
-          this.timers.set(CLIENT_TIMERS.rateLimit, delay, () => this.#flush());
-          return;
+  /** Held messages first, then the layer above's source. */
+  #source(): OutletSource {
+    const queue = this.#queue;
+    return {
+      nextCost: () => queue.peek()?.bytes ?? this.#feed?.nextCost(),
+      writeNext: (messenger) => {
+        const head = queue.shift();
+        return head !== undefined ? messenger.send(head.msg) : this.#feed!.writeNext(messenger);
+      },
+      pumped: (written, full) => {
+        this.#feed?.pumped?.(written, full);
+        if (this.#needDrain && queue.length === 0 && !full && this.#machine.state === 'connected') {
+          this.#needDrain = false;
+          this.emit('drain');
         }
-        rate.take(head.bytes);
-      }
-      this.#queue.shift();
-      this.#write(head.msg);
-    }
-    if (this.#needDrain && this.#canWrite()) {
-      this.#needDrain = false;
-      this.emit('drain');
-    }
+      },
+    };
   }
 
   /** ALIVE and ABSOLUTELY go at once: past the queue, a pause and the rate limit's wait. */
@@ -448,7 +446,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     const messenger = this.#attempt?.messenger;
     if (messenger === undefined || messenger.closed) return;
     this.#rate?.take(wireBytes(msg));
-    if (!messenger.send(msg)) this.#linkFull = true;
+    if (!messenger.send(msg)) this.#outlet.markFull();
   }
 
   #onMessage(attempt: Attempt, msg: Message): void {
@@ -459,10 +457,9 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
 
   #onLinkDrain(attempt: Attempt): void {
     if (attempt.over || this.#closed !== undefined) return;
-    // The peer's end took our bytes: a stalled peer's buffers fill and this stops.
+    // The peer's end took our bytes: a stalled peer's buffers fill and this stops (the outlet
+    // pumps again on the same 'drain').
     this.#heartbeat.life();
-    this.#linkFull = false;
-    if (!this.timers.has(CLIENT_TIMERS.rateLimit)) this.#flush();
   }
 
   /** The one place state changes: applies the named transition, then reports it. */
