@@ -18,6 +18,7 @@ export { Dispatcher, type DispatcherOptions, type Handler } from './shared/dispa
 export { installStandardHandlers } from './shared/dispatcher/standard-handlers.js';
 // Errors.
 export { ERROR_CODES, type ErrorCode, LogwireError, ProtocolError } from './shared/errors.js';
+// Connections.
 export { type ConnectOptions, connectLink } from './shared/net/connect.js';
 export type { Link } from './shared/net/link.js';
 export { type Listener, type ListenOptions, listen } from './shared/net/listener.js';
@@ -27,9 +28,8 @@ export {
   PermanentClient,
   type PermanentClientOptions,
 } from './shared/net/permanent-client.js';
-// Connections.
+// The protocol (the address grammar, PROTOCOL.md §9, included).
 export { type Address, formatAddress, parseAddress, parseAddressList } from './shared/protocol/address.js';
-// The protocol.
 export { decodeDatagram } from './shared/protocol/datagram.js';
 export { checkMessage, DEFINITIONS, PROTOCOL_COMMANDS } from './shared/protocol/definitions.js';
 export { encodeMessage, encodeMessageToBuffer } from './shared/protocol/encode.js';

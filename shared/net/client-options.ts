@@ -152,3 +152,10 @@ function duration(value: unknown, path: string): number {
 function badOption(path: string, problem: string): LogwireError {
   return new LogwireError('LW_ERR_BAD_OPTION', `${path} ${problem}`);
 }
+
+/** Names of the client's own timers in `timers`; users add theirs under other names. */
+export const CLIENT_TIMERS = Object.freeze({
+  reconnect: 'reconnect',
+  heartbeat: 'heartbeat',
+  rateLimit: 'rate-limit',
+});

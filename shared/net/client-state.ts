@@ -1,4 +1,6 @@
+import type { ProtocolError } from '../errors.js';
 import type { Address } from '../protocol/address.js';
+import type { Message } from '../protocol/message.js';
 import { StateMachine } from '../state-machine.js';
 import type { Messenger } from './messenger.js';
 
@@ -25,6 +27,18 @@ export type ClientStatus =
   | { readonly state: 'disconnected'; readonly error?: Error; readonly retryIn: number }
   | { readonly state: 'paused' }
   | { readonly state: 'closed' };
+
+export interface PermanentClientEvents {
+  status: [status: ClientStatus];
+  /** Every message from the peer but the heartbeat's own ALIVE/ABSOLUTELY, handshake included. */
+  message: [msg: Message];
+  /** Everything held has gone to the link and the link can take more. */
+  drain: [];
+  /** A message whose body was over the limit was skipped (the messenger's 'discarded'). */
+  discarded: [msg: Message, bodyBytes: number];
+  /** The peer broke the protocol; already answered (the messenger's 'protocolError'). */
+  protocolError: [error: ProtocolError];
+}
 
 /** Every allowed move: the states it leaves from and the state it reaches. */
 export const TRANSITIONS = {

@@ -1,26 +1,28 @@
 import { EventEmitter } from 'node:events';
-import { LogwireError, type ProtocolError } from '../errors.js';
+import { LogwireError } from '../errors.js';
 import type { Address } from '../protocol/address.js';
 import type { Message } from '../protocol/message.js';
+import { type Attempt, asError, formatPeer, newAttempt, settle } from './attempt.js';
 import { Backoff } from './backoff.js';
 import {
+  CLIENT_TIMERS,
   type PermanentClientConfig,
   type PermanentClientOptions,
   parsePermanentClientOptions,
 } from './client-options.js';
+import { ClientSending } from './client-sending.js';
 import {
   type ClientState,
   ClientStateMachine,
   type ClientStatus,
+  type PermanentClientEvents,
   type StatusAfter,
   type Transition,
 } from './client-state.js';
 import { Heartbeat } from './heartbeat.js';
-import { HeldQueue, wireBytes } from './held-queue.js';
 import type { Link } from './link.js';
 import { Messenger } from './messenger.js';
-import { Outlet, type OutletSource } from './outlet.js';
-import { RateLimit } from './rate-limit.js';
+import type { OutletSource } from './outlet.js';
 import { Timers } from './timers.js';
 
 /**
@@ -43,37 +45,8 @@ import { Timers } from './timers.js';
  */
 
 export type { ConnectFn, Handshake, PermanentClientOptions } from './client-options.js';
-export type { ClientState, ClientStatus } from './client-state.js';
-
-export interface PermanentClientEvents {
-  status: [status: ClientStatus];
-  /** Every message from the peer but the heartbeat's own ALIVE/ABSOLUTELY, handshake included. */
-  message: [msg: Message];
-  /** Everything held has gone to the link and the link can take more. */
-  drain: [];
-  /** A message whose body was over the limit was skipped (the messenger's 'discarded'). */
-  discarded: [msg: Message, bodyBytes: number];
-  /** The peer broke the protocol; already answered (the messenger's 'protocolError'). */
-  protocolError: [error: ProtocolError];
-}
-
-/** Names of the client's own timers in `timers`; users add theirs under other names. */
-export const CLIENT_TIMERS = Object.freeze({
-  reconnect: 'reconnect',
-  heartbeat: 'heartbeat',
-  rateLimit: 'rate-limit',
-});
-
-/** One try at one address: the connect, then the link and its handshake. */
-interface Attempt {
-  readonly address: Address;
-  readonly abort: AbortController;
-  messenger: Messenger | undefined;
-  /** Failed or lost: its late callbacks change nothing. */
-  over: boolean;
-  /** Given up on because the peer went silent (heartbeat): the next try goes to the next address. */
-  silent: boolean;
-}
+export { CLIENT_TIMERS } from './client-options.js';
+export type { ClientState, ClientStatus, PermanentClientEvents } from './client-state.js';
 
 export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   /** The client's named timers; add your own (flush, ack timeout) beside them. */
@@ -81,11 +54,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   readonly #config: PermanentClientConfig;
   readonly #machine = new ClientStateMachine('connecting');
   readonly #backoff: Backoff;
-  readonly #queue: HeldQueue;
-  readonly #rate: RateLimit | undefined;
-  readonly #outlet: Outlet;
-  /** What the layer above sends, after what `send` held. */
-  #feed: OutletSource | undefined;
+  readonly #sending: ClientSending;
   readonly #heartbeat: Heartbeat;
   /** Messengers whose link has not emitted 'close' yet: close() waits for them. */
   readonly #open = new Set<Messenger>();
@@ -93,10 +62,8 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   #connectPending = false;
   #index = 0;
   #address: Address;
-  #needDrain = false;
   #pauseRequested = false;
   #connects = 0;
-  #dropped = 0;
   #closed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
 
@@ -107,19 +74,15 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     this.#config = config;
     this.timers = new Timers(config.clock);
     this.#backoff = new Backoff(config.backoff);
-    this.#queue = new HeldQueue(config.maxQueueBytes);
-    this.#rate = config.rateLimit === undefined ? undefined : new RateLimit(config.rateLimit, config.clock);
+    this.#sending = new ClientSending(config, this.timers, CLIENT_TIMERS.rateLimit, {
+      writable: () => this.#machine.state === 'connected',
+      drained: () => this.emit('drain'),
+    });
     this.#heartbeat = new Heartbeat(config.heartbeat, this.timers, config.clock, {
       send: (msg) => this.#sendControl(msg),
       dead: (silentMs) => this.#onPeerSilent(silentMs),
     });
     this.#address = config.addresses[0]!;
-    this.#outlet = new Outlet(this.#source(), {
-      rate: this.#rate,
-      timers: this.timers,
-      timer: CLIENT_TIMERS.rateLimit,
-      writable: () => this.#machine.state === 'connected',
-    });
     // Later, so that listeners added right after `new` see the first 'connecting'.
     queueMicrotask(() => this.#connect());
   }
@@ -151,15 +114,15 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
 
   /** Messages refused by `send` because the queue was full. */
   get dropped(): number {
-    return this.#dropped;
+    return this.#sending.dropped;
   }
 
   get queuedBytes(): number {
-    return this.#queue.bytes;
+    return this.#sending.heldBytes;
   }
 
   get queuedMessages(): number {
-    return this.#queue.length;
+    return this.#sending.heldMessages;
   }
 
   /**
@@ -170,14 +133,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
    */
   send(msg: Message): boolean {
     if (this.#closed !== undefined) return false;
-    if (!this.#queue.offer({ msg, bytes: wireBytes(msg) })) {
-      this.#dropped += 1;
-      this.#needDrain = true;
-      return false;
-    }
-    this.pump();
-    if (this.#queue.length > 0 || this.#outlet.full) this.#needDrain = true;
-    return true;
+    return this.#sending.send(msg);
   }
 
   /**
@@ -185,12 +141,12 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
    * keeps its items until the outlet writes them (a session's window is rewound, not re-queued).
    */
   feed(source: OutletSource): void {
-    this.#feed = source;
+    this.#sending.feed(source);
   }
 
   /** The source has more to send: sends now if the link, the pause and the rate limit allow. */
   pump(): void {
-    if (!this.#outlet.waiting) this.#outlet.pump();
+    this.#sending.pump();
   }
 
   /**
@@ -238,7 +194,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     });
     this.timers.clearAll();
     this.#heartbeat.stop();
-    this.#queue.clear();
+    this.#sending.clear();
     const attempt = this.#attempt;
     attempt?.abort.abort(new LogwireError('LW_ERR_CLOSED', 'the permanent client was closed'));
     for (const messenger of this.#open) {
@@ -261,13 +217,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     if (this.#machine.state === 'connecting') this.emit('status', { state: 'connecting', address });
     else this.#go('retry', { state: 'connecting', address });
     if (this.#closed !== undefined) return; // a status listener closed the client
-    const attempt: Attempt = {
-      address,
-      abort: new AbortController(),
-      messenger: undefined,
-      over: false,
-      silent: false,
-    };
+    const attempt = newAttempt(address);
     this.#attempt = attempt;
     this.#connectPending = true;
     settle(
@@ -307,7 +257,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
       this.#fail(attempt, new LogwireError('LW_ERR_CLOSED', `${formatPeer(link)} closed at once`));
       return;
     }
-    this.#outlet.attach(messenger);
+    this.#sending.attach(messenger);
     this.#pauseRequested = false;
     this.#heartbeat.start();
     const handshake = this.#config.handshake;
@@ -374,7 +324,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   #endAttempt(attempt: Attempt): void {
     attempt.over = true;
     this.#heartbeat.stop();
-    this.#outlet.detach();
+    this.#sending.detach();
     this.#pauseRequested = false;
     // Stops a handshake still waiting; the hook's rejection is then ignored.
     attempt.abort.abort(new LogwireError('LW_ERR_CLOSED', 'the link of this attempt is gone'));
@@ -422,31 +372,11 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
 
   // ── sending and receiving ────────────────────────────────────────────────
 
-  /** Held messages first, then the layer above's source. */
-  #source(): OutletSource {
-    const queue = this.#queue;
-    return {
-      nextCost: () => queue.peek()?.bytes ?? this.#feed?.nextCost(),
-      writeNext: (messenger) => {
-        const head = queue.shift();
-        return head !== undefined ? messenger.send(head.msg) : this.#feed!.writeNext(messenger);
-      },
-      pumped: (written, full) => {
-        this.#feed?.pumped?.(written, full);
-        if (this.#needDrain && queue.length === 0 && !full && this.#machine.state === 'connected') {
-          this.#needDrain = false;
-          this.emit('drain');
-        }
-      },
-    };
-  }
-
   /** ALIVE and ABSOLUTELY go at once: past the queue, a pause and the rate limit's wait. */
   #sendControl(msg: Message): void {
     const messenger = this.#attempt?.messenger;
     if (messenger === undefined || messenger.closed) return;
-    this.#rate?.take(wireBytes(msg));
-    if (!messenger.send(msg)) this.#outlet.markFull();
+    this.#sending.control(messenger, msg);
   }
 
   #onMessage(attempt: Attempt, msg: Message): void {
@@ -466,31 +396,4 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   #go<T extends Transition>(transition: T, status: StatusAfter<T>): void {
     if (this.#machine.apply(transition)) this.emit('status', status);
   }
-}
-
-/**
- * Runs `start` and routes its outcome, a synchronous throw included, to `ok` or `failed`. What
- * those throw (a listener's bug) surfaces as an uncaught exception, never as an unhandled
- * rejection.
- */
-function settle<T>(start: () => Promise<T>, ok: (value: T) => void, failed: (error: unknown) => void): void {
-  let promise: Promise<T>;
-  try {
-    promise = Promise.resolve(start());
-  } catch (error) {
-    promise = Promise.reject(error);
-  }
-  promise.then(ok, failed).catch((error: unknown) => {
-    process.nextTick(() => {
-      throw error;
-    });
-  });
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-function formatPeer(link: Link): string {
-  return `${link.peer.transport}/${link.peer.remote}`;
 }
