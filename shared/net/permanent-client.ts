@@ -14,7 +14,6 @@ import { ClientSending } from './client-sending.js';
 import {
   type ClientState,
   ClientStateMachine,
-  type ClientStatus,
   type PermanentClientEvents,
   type StatusAfter,
   type Transition,

@@ -21,7 +21,7 @@ function setup(drained = false) {
     stderr: (line) => lines.push(line),
     address: ADDRESS,
     waiting: () => 42,
-    drained: () => drained,
+    delivered: () => drained,
   });
   return { clock, lines, notices };
 }
