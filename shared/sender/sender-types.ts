@@ -23,6 +23,10 @@ export interface SenderCounters {
   ackTimeouts: number;
 }
 
+export function zeroCounters(): SenderCounters {
+  return { sent: 0, acknowledged: 0, dropped: 0, spooled: 0, refused: 0, ackTimeouts: 0 };
+}
+
 export interface SenderOptions {
   readonly addresses: readonly Address[];
   readonly store: BatchStore;

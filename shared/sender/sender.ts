@@ -9,7 +9,7 @@ import { type Message, message } from '../protocol/message.js';
 import { type Batch, lastSeq } from './batch.js';
 import type { BatchStore } from './batch-store.js';
 import { Numbering } from './numbering.js';
-import type { SenderCounters, SenderEvents, SenderOptions } from './sender-types.js';
+import { type SenderCounters, type SenderEvents, type SenderOptions, zeroCounters } from './sender-types.js';
 import { ServiceGate } from './service-gate.js';
 import { openSession } from './session-opening.js';
 import { type SessionState, SessionStateMachine } from './session-state.js';
@@ -54,14 +54,7 @@ const EVENTS_LINE_BYTES = 64;
 const DEFAULT_REGISTER_TIMEOUT = 10_000;
 
 export class Sender extends EventEmitter<SenderEvents> {
-  readonly counters: SenderCounters = {
-    sent: 0,
-    acknowledged: 0,
-    dropped: 0,
-    spooled: 0,
-    refused: 0,
-    ackTimeouts: 0,
-  };
+  readonly counters: SenderCounters = zeroCounters();
   readonly #options: SenderOptions;
   readonly #store: BatchStore;
   readonly #window: Window;
