@@ -84,6 +84,8 @@ export class Appender extends Writable {
   /** Records written after delivery was given up, or given up on: to fallback, counted. */
   #undelivered = 0;
   readonly #conditions: Conditions;
+  /** The clock closing waits on: real timers that keep the process up while they run. */
+  readonly #closeClock: Clock;
   /** The lines said while the collector cannot take records (running, and when closing waits). */
   readonly #notices: DeliveryNotices;
   #closed: Promise<void> | undefined;
@@ -96,7 +98,8 @@ export class Appender extends Writable {
     const clock = deps.clock ?? createSystemClock({ unref: true });
     const pipeline = new Pipeline(options, { clock, connect: deps.connect, store: choice, life: this.#life });
     this.#pipeline = pipeline;
-    this.#conditions = new Conditions(deps.clock ?? systemClock);
+    this.#closeClock = deps.clock ?? systemClock;
+    this.#conditions = new Conditions(this.#closeClock);
     this.#notices = new DeliveryNotices({
       clock,
       stderr: this.#stderr,
@@ -242,7 +245,7 @@ export class Appender extends Writable {
       await this.#conditions.waitFor(() => pipeline.delivered, this.options.closeTimeout);
       this.#notices.stop();
       const peer = this.#describePeer();
-      await withTimeout(pipeline.shipper.stop(), TEARDOWN_MS);
+      await withTimeout(pipeline.shipper.stop(), TEARDOWN_MS, this.#closeClock);
       // The process may have begun exiting meanwhile: its report is out already.
       if (this.#life.applyIf('finish')) this.#giveUp('closeTimeout', peer);
     } catch (error) {
