@@ -3,8 +3,8 @@
  * (INTERFACES.md). TOML keys are the snake_case of these names; docs/collector.md lists them.
  */
 
-import type { Address } from '../shared/net/address.js';
 import type { RateLimitOptions } from '../shared/net/rate-limit.js';
+import type { Address } from '../shared/protocol/address.js';
 import type { AccessSettings } from './access/access-config.js';
 
 export type Durability = 'write' | 'fsync';

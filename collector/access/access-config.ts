@@ -5,8 +5,8 @@
  * listener reachable from other hosts opens only with an allow list (deny by default).
  */
 
-import { type Address, formatAddress, isLoopbackHost } from '../../shared/net/address.js';
 import { parseRateLimit, type RateLimitOptions } from '../../shared/net/rate-limit.js';
+import { type Address, formatAddress, isLoopbackHost } from '../../shared/protocol/address.js';
 import { configError, describe, type Table } from '../config-values.js';
 import { AllowList } from './allow-list.js';
 

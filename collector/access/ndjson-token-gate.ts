@@ -12,7 +12,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { Framing, Link, LinkEvents } from '../../shared/net/link.js';
-import type { PeerInfo } from '../../shared/net/peer.js';
+import type { PeerInfo } from '../../shared/protocol/peer.js';
 import type { TokenCheck } from './token-check.js';
 
 /** Bytes the token line may take, its LF included. */

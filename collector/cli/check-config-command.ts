@@ -6,7 +6,7 @@
  */
 
 import type { Command } from 'commander';
-import { formatAddress } from '../../shared/net/address.js';
+import { formatAddress } from '../../shared/protocol/address.js';
 import { loadConfig } from '../config.js';
 import type { CollectorConfig } from '../config-types.js';
 

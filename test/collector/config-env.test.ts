@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../collector/config.js';
-import { formatAddress } from '../../shared/net/address.js';
+import { formatAddress } from '../../shared/protocol/address.js';
 
 let dir: string;
 let file: string;

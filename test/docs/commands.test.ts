@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAppenderOptions } from '../../appender/options.js';
 import { TOP_KEYS } from '../../collector/config.js';
 import { LISTEN_KEYS } from '../../collector/config-listeners.js';
-import { SCHEMES } from '../../shared/net/address.js';
+import { SCHEMES } from '../../shared/protocol/address.js';
 import { LOGWIRE_BIN } from '../helpers/collector-process.js';
 import { type DocCommand, type DocFlag, extractDocCommands } from '../helpers/doc-commands.js';
 
