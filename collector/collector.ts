@@ -1,55 +1,47 @@
 /**
  * The collector daemon: wiring only. After start-up the dispatcher drives everything.
  *
- *   listener ─▶ link ─▶ messenger ─▶ dispatcher ─▶ session (REGISTER/EVENTS) ─▶ writer ─▶ ACK
- *      │                                 └─▶ control (LOG · STOP · STATUS · RELOAD · HELP · ALIVE)
- *      └─ ndjson listener ─▶ ndjson intake ─▶ writer
+ *   listeners ─▶ link acceptance ─▶ messenger ─▶ dispatcher ─▶ session ─▶ writer ─▶ ACK
+ *      │                                            └─▶ control (LOG · STOP · STATUS · RELOAD · HELP · ALIVE)
+ *      └─ ndjson / udp intake ─▶ writer
+ *
+ * Each part is an object of its own (intake/, writer/, outputs/, checkpoint/, config/,
+ * control/); this file makes them and hands each the narrow view of the others it needs.
  */
 
-import { mkdir } from 'node:fs/promises';
-import { Dispatcher, owedMessage, type TraceEntry } from '../shared/dispatcher/dispatcher.js';
+import { Dispatcher, type TraceEntry } from '../shared/dispatcher/dispatcher.js';
 import { installStandardHandlers } from '../shared/dispatcher/standard-handlers.js';
-import { LogwireError } from '../shared/errors.js';
-import { formatAddress, type Scheme } from '../shared/net/address.js';
-import { systemClock } from '../shared/net/clock.js';
-import type { Link } from '../shared/net/link.js';
-import { type Listener, type ListenLimits, listen } from '../shared/net/listener.js';
-import { Messenger } from '../shared/net/messenger.js';
-import { parseInteger } from '../shared/protocol/accessors.js';
-import { checkMessage, DEFINITIONS } from '../shared/protocol/definitions.js';
-import { DEFAULT_MAX_BODY } from '../shared/protocol/limits.js';
-import { message } from '../shared/protocol/message.js';
+import { DEFINITIONS } from '../shared/protocol/definitions.js';
 import { SlabCutter } from '../shared/slab-cutter.js';
 import { SlabPool } from '../shared/slab-pool.js';
-import { Checkpoint } from './checkpoint/checkpoint.js';
 import { CheckpointHealth } from './checkpoint/checkpoint-health.js';
-import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from './config/config-types.js';
-import { planReload } from './config/reload-plan.js';
-import { installControlHandlers, type ReloadOutcome } from './control/control.js';
-import { createCounters } from './counters.js';
-import { CONTROL_HEADROOM, DataSlots } from './intake/data-slots.js';
-import { HeldBudget } from './intake/held-budget.js';
-import { acceptNdjson } from './intake/ndjson-intake.js';
-import { originPolicy } from './intake/origin-policy.js';
+import { type CollectorClock, collectorClock, every } from './clock.js';
+import type { Collector, CollectorConfig, CollectorLog } from './config/config-types.js';
+import { LiveConfig } from './config/live-config.js';
+import { Reloader } from './config/reloader.js';
+import { installControlHandlers } from './control/control.js';
+import { Lifecycle } from './control/lifecycle.js';
+import { statusReport } from './control/status.js';
+import { type CollectorCounters, createCounters } from './counters.js';
+import type { CollectorContext } from './intake/dispatch-context.js';
+import { LinkAcceptance } from './intake/link-acceptance.js';
+import { Listeners } from './intake/listeners.js';
 import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './intake/peer-log-limit.js';
-import { ReadGate } from './intake/read-gate.js';
-import { Session } from './intake/session.js';
-import type { CollectorContext, SessionHost } from './intake/session-host.js';
-import { acceptUdpEvents } from './intake/udp-intake.js';
-import type { WritevFn } from './outputs/output-file.js';
-import { OutputSet } from './outputs/output-set.js';
+import { SessionTable } from './intake/session-table.js';
+import { acceptUdpEvents, type UdpDeps } from './intake/udp-intake.js';
 import { PathTemplate } from './outputs/path-template.js';
+import { openState, type StartOptions } from './state.js';
+import { Backpressure } from './writer/backpressure.js';
 import { Writer, type WriterSettings } from './writer/writer.js';
 
-export interface StartOptions {
-  readonly log: CollectorLog;
-  /** Re-reads the configuration for RELOAD. Without it RELOAD is refused. */
-  readonly reload?: () => Promise<CollectorConfig>;
-  /** Test seam: how output files are written (tests stall it to show backpressure). */
-  readonly writev?: WritevFn;
-  /** Keep output files the checkpoint cannot account for, instead of refusing to start. */
-  readonly acceptOutputs?: boolean;
-}
+export type { StartOptions } from './state.js';
+
+/** Slabs for bodies spanning reads: one is cut at a time, for all connections. */
+const BODY_SLAB_BYTES = 4 * 1024 * 1024;
+/** Free slabs kept: enough for a writer backlog's worth to come back between bursts. */
+const BODY_SLABS_KEPT = 4;
+/** Marks idle longer than source_ttl are forgotten (§4); checked hourly, saved with the next tick. */
+const FORGET_IDLE_EVERY_MS = 3_600_000;
 
 function writerSettings(config: CollectorConfig): WriterSettings {
   return {
@@ -60,163 +52,139 @@ function writerSettings(config: CollectorConfig): WriterSettings {
   };
 }
 
-/** Slabs for bodies spanning reads: one is cut at a time, for all connections. */
-const BODY_SLAB_BYTES = 4 * 1024 * 1024;
-/** Free slabs kept: enough for a writer backlog's worth to come back between bursts. */
-const BODY_SLABS_KEPT = 4;
-
-/** A stream listener admits CONTROL_HEADROOM sockets beyond its data slots, for control commands. */
-function listenLimits(config: CollectorConfig, scheme: Scheme): ListenLimits {
-  const headroom = scheme === 'udp' || scheme === 'ndjson' ? 0 : CONTROL_HEADROOM;
-  return { maxConnections: config.maxConnections + headroom, idleTimeout: config.idleTimeout };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, (upper) => `_${upper.toLowerCase()}`);
-}
-
 export async function startCollector(initial: CollectorConfig, options: StartOptions): Promise<Collector> {
   const { log } = options;
-  let config = initial;
-  await mkdir(config.output, { recursive: true, mode: config.dirMode });
-  /** The live session of each source. */
-  const sessions = new Map<string, Session>();
-  const checkpoint = await Checkpoint.open(config.state, {
-    durability: config.durability,
-    sourceTtl: config.sourceTtl,
-    maxSources: () => config.maxSources,
-    // A live session's mark is never evicted: its retransmissions are the likeliest.
-    inUse: (source) => sessions.has(source),
-    ...(options.acceptOutputs === true ? { acceptOutputs: true } : {}),
-  });
+  const config = new LiveConfig(initial);
+  const clock = collectorClock();
+  const sessions = new SessionTable();
   const counters = createCounters();
-  let outputs: OutputSet | undefined;
-  const listeners: Listener[] = [];
-  /** Each listener's session slots (max_connections), in the order of `listeners`. */
-  const dataSlots: DataSlots[] = [];
-  try {
-    const recovery = await checkpoint.recover(config.output);
-    if (recovery.truncated.length > 0)
-      log.warn('cut unacknowledged tails after a crash', { files: recovery.truncated });
-    if (recovery.doubtful.length > 0)
-      log.warn('kept output files the checkpoint could not account for (--accept-outputs)', {
-        files: recovery.doubtful,
-      });
-    outputs = await OutputSet.open({
-      dir: config.output,
-      fileMode: config.fileMode,
-      dirMode: config.dirMode,
-      maxOpenFiles: config.maxOpenFiles,
-      fileIdleClose: config.fileIdleClose,
-      durability: config.durability,
-      exclude: [config.state],
-      // A new file's identity is saved before its first byte, so recovery can cut it (checkpoint.ts).
-      onOpen: (file) => checkpoint.noteOpened(file),
-      onVanished: (path, whereabouts) => {
-        if (whereabouts === 'deleted') {
-          counters.outputsDeleted += 1;
-          log.warn('output file deleted while open: reopened it, and wrote the current batch again there', {
-            path,
-          });
-        } else {
-          counters.outputsMoved += 1;
-          log.info('output file moved away while open: writing to a new file at its path', { path });
-        }
-      },
-      ...(options.writev === undefined ? {} : { writev: options.writev }),
-    });
-  } catch (error) {
-    await checkpoint.close();
-    throw error;
-  }
-  /** Every stream session, registered or not: STOP drains them all. */
-  const allSessions = new Set<Session>();
-  const links = new Set<Link>();
-  let paused = false;
-  let holding: 'all' | 'ndjson' | 'none' = 'none';
-  let stopping: Promise<void> | undefined;
-  let resolveDone!: () => void;
-  let rejectDone!: (error: unknown) => void;
-  let failedStop: unknown;
-  const done = new Promise<void>((resolve, reject) => {
-    resolveDone = resolve;
-    rejectDone = reject;
+  const maxSources = (): number => config.current.maxSources;
+  const { checkpoint, outputs } = await openState(initial, options, {
+    sessions,
+    counters,
+    clock,
+    maxSources,
   });
-  const startedAt = Date.now();
-  const badInputLog = new PeerLogLimit(log);
-  const onError = (error: unknown): void => {
-    log.error(error instanceof Error ? error.message : String(error));
-  };
-
+  const onError = (error: unknown): void => log.error(error instanceof Error ? error.message : String(error));
+  const badInputLog = new PeerLogLimit(log, { clock: () => clock.now() });
   // Bodies that span socket reads are copied into reused slabs, given back once written.
   const bodyPool = new SlabPool(BODY_SLAB_BYTES, BODY_SLABS_KEPT);
   const bodySlabs = new SlabCutter(bodyPool);
-  // Links are not read while the backlog or the held budget says so (each decides apart).
-  const gate = new ReadGate();
-  const heldBudget = new HeldBudget<Link>({
-    limit: () => config.pauseAbove,
-    stop: (link) => gate.hold(link, 'budget'),
-    resume: (link) => gate.release(link, 'budget'),
+  const backpressure = new Backpressure({
+    limit: () => config.current.pauseAbove,
+    counters,
+    tellReady: (msg) => sessions.tellReady(msg),
   });
-  const writer = new Writer(writerSettings(config), {
+  const writer = new Writer(writerSettings(initial), {
     outputs,
     checkpoint,
     counters,
     onError,
+    now: () => clock.date(),
     release: (body) => bodyPool.giveBack(body),
-    health: new CheckpointHealth({ log }),
-    // Backpressure (issue #5): PAUSE every session when outputs fall behind, UNPAUSE at half.
-    // Links that cannot be asked (ndjson), or that ignore PAUSE past twice the limit, are simply
-    // not read until the backlog is below half: memory stays bounded whatever a peer sends.
-    onQueued: (bytes) => {
-      const limit = config.pauseAbove;
-      if (!paused && bytes > limit) setPaused(true);
-      else if (paused && bytes <= limit / 2) setPaused(false);
-      const hold = bytes > 2 * limit ? 'all' : paused ? 'ndjson' : 'none';
-      if (hold !== holding) setHolding(hold);
-      heldBudget.setQueued(bytes);
-    },
+    health: new CheckpointHealth({ log, timers: clock, now: () => clock.now() }),
+    onQueued: (bytes) => backpressure.queued(bytes),
   });
-
-  function setHolding(hold: 'all' | 'ndjson' | 'none'): void {
-    holding = hold;
-    for (const link of links) {
-      const held = hold === 'all' || (hold === 'ndjson' && link.peer.transport === 'ndjson');
-      if (held) gate.hold(link, 'backlog');
-      else gate.release(link, 'backlog');
-    }
-  }
-
-  function setPaused(on: boolean): void {
-    paused = on;
-    if (on) counters.pauses += 1;
-    for (const session of sessions.values()) {
-      if (session.state === 'ready') session.messenger.send(message(on ? 'PAUSE' : 'UNPAUSE'));
-    }
-  }
-
-  const host: SessionHost = {
-    config: () => config,
-    writer,
-    checkpoint,
-    counters,
+  const listeners = new Listeners();
+  const stopping = (): boolean => lifecycle.stopping;
+  const intake = { config: config.read, writer, counters, stopping, badInputLog };
+  const dispatcher = collectorDispatcher(config.current, { onError, counters, log, udp: intake });
+  const acceptance = new LinkAcceptance({
+    config: config.read,
+    dispatcher,
+    admit: (link) => backpressure.admit(link),
     sessions,
-    paused: () => paused,
-    stopping: () => stopping !== undefined,
-    log,
+    session: {
+      settings: config.read,
+      writer,
+      marks: checkpoint,
+      live: sessions.live,
+      counters,
+      paused: () => backpressure.paused,
+      clock,
+    },
+    ndjson: intake,
+    counters,
     badInputLog,
-    clock: systemClock,
+    bodyBuffer: (bytes) => bodySlabs.cut(bytes),
+    stopping,
+  });
+  const lifecycle: Lifecycle = new Lifecycle({
+    log,
+    onError,
+    chores: startChores(clock, checkpoint, badInputLog),
+    writer,
+    sessions,
+    links: acceptance,
+    listeners,
+    output: outputs,
+    checkpoint,
+    wait: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
+  });
+  const reloader = new Reloader({
+    config,
+    source: options.reload,
+    targets: {
+      writer: { reconfigure: (next) => (writer.settings = writerSettings(next)) },
+      listeners,
+      checkpoint,
+      trace: (on) => dispatcher.setTrace(on ? traceReceived(log) : undefined),
+    },
+    log,
+    onError,
+  });
+  const startedAt = clock.now();
+  const status = (): Record<string, string | number> =>
+    statusReport({
+      lifecycle,
+      health: writer.health,
+      backpressure,
+      listeners,
+      links: acceptance,
+      checkpoint,
+      writer,
+      counters,
+      uptime: () => clock.now() - startedAt,
+    });
+  const reopen = async (): Promise<void> => {
+    // Between ticks, so no batch is split across the old and the new file.
+    await writer.idle();
+    await outputs.reopenAll();
+    log.info('reopened output files');
   };
+  const stop = (reason: string): Promise<void> => lifecycle.stop(reason);
+  installControlHandlers(dispatcher, {
+    reopen,
+    reload: () => reloader.reload(),
+    stop,
+    status,
+    secretCode: () => config.current.secretCode,
+    onError,
+  });
+  try {
+    await listeners.open(config.read, (listener, slots, link) => acceptance.onLink(listener, slots, link));
+  } catch (error) {
+    await outputs.close();
+    await checkpoint.close();
+    throw error;
+  }
+  return { addresses: listeners.addresses(), stop, done: lifecycle.done, reopen, status };
+}
 
+function traceReceived(log: CollectorLog): (entry: TraceEntry) => void {
+  return (entry) => log.trace('received', { ...entry });
+}
+
+/** The dispatcher with the session commands; control commands are installed beside them. */
+function collectorDispatcher(
+  config: CollectorConfig,
+  deps: { onError: (error: unknown) => void; counters: CollectorCounters; log: CollectorLog; udp: UdpDeps },
+): Dispatcher<CollectorContext> {
   const dispatcher = new Dispatcher<CollectorContext>({
     definitions: DEFINITIONS,
-    onError,
+    onError: deps.onError,
     onInvalid: (_error, msg, ctx) => {
-      counters.protocolErrors += 1;
+      deps.counters.protocolErrors += 1;
       // §4: a refused REGISTER closes; an EVENTS that cannot be read cannot be acknowledged.
       if ((msg.command === 'REGISTER' || msg.command === 'EVENTS') && ctx.session !== undefined) {
         ctx.session.messenger.close();
@@ -224,252 +192,34 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     },
   });
   // Set here, not as an option, so that RELOAD turns it on and off the same way.
-  const traceReceived = (entry: TraceEntry): void => log.trace('received', { ...entry });
-  if (config.trace) dispatcher.setTrace(traceReceived);
+  if (config.trace) dispatcher.setTrace(traceReceived(deps.log));
   installStandardHandlers(dispatcher);
   dispatcher.on('REGISTER', (msg, ctx) => {
     if (ctx.session === undefined) return; // no session over UDP (§7)
     ctx.session.register(msg, ctx);
   });
   dispatcher.on('EVENTS', (msg, ctx) => {
-    if (ctx.session === undefined) acceptUdpEvents(msg, ctx.peer, host);
+    if (ctx.session === undefined) acceptUdpEvents(msg, ctx.peer, deps.udp);
     else ctx.session.events(msg, ctx);
   });
-  installControlHandlers(dispatcher, {
-    reopen: () => reopen(),
-    reload: () => reload(),
-    stop: (reason) => stop(reason),
-    status: () => status(),
-    secretCode: () => config.secretCode,
-    onError,
-  });
+  return dispatcher;
+}
 
-  function onLink(listener: ListenerConfig, slots: DataSlots, link: Link): void {
-    if (stopping !== undefined) {
-      link.destroy();
-      return;
-    }
-    links.add(link);
-    link.once('close', () => {
-      links.delete(link);
-      heldBudget.remove(link);
-      gate.forget(link);
-    });
-    if (holding === 'all' || (holding === 'ndjson' && link.peer.transport === 'ndjson')) {
-      gate.hold(link, 'backlog');
-    }
-    const onHeld = (bytes: number): void => heldBudget.update(link, bytes);
-    if (link.peer.transport === 'ndjson') {
-      acceptNdjson(link, listener.service, host, onHeld);
-      return;
-    }
-    counters.connections += 1;
-    const udp = link.peer.transport === 'udp';
-    const messenger = new Messenger(link, {
-      limits: { maxLine: config.maxLine, maxBody: config.maxBody },
-      onSend: (msg) => dispatcher.noteSent(msg),
-      replies: !udp,
-      bodyBuffer: (bytes) => bodySlabs.cut(bytes),
-      onHeld,
-    });
-    const session = udp ? undefined : new Session(messenger, host, slots);
-    if (session !== undefined) {
-      allSessions.add(session);
-      messenger.once('close', () => allSessions.delete(session));
-    }
-    const ctx: CollectorContext = {
-      peer: link.peer,
-      session,
-      reply: udp ? () => {} : (msg) => void messenger.send(msg),
-    };
-    messenger.on('message', (msg) => {
-      session?.heard(msg);
-      dispatcher.dispatch(msg, ctx);
-    });
-    messenger.on('discarded', (msg) => {
-      // Never dispatched, so checked here: a bad line must not reach the session (§6).
-      const invalid = checkMessage(msg, DEFINITIONS);
-      if (invalid !== undefined) {
-        counters.protocolErrors += 1;
-        if (invalid.reply !== undefined) ctx.reply(owedMessage(invalid.reply));
-        if (session !== undefined) session.messenger.close();
-        return;
-      }
-      if (session !== undefined && msg.command === 'EVENTS') session.discarded(msg, ctx);
-      else counters.rejected += parseInteger(msg.params.count ?? '0') ?? 0;
-    });
-    messenger.on('protocolError', (error) => {
-      counters.protocolErrors += 1;
-      if (udp) counters.datagramsDropped += 1;
-      badInputLog.warn(
-        link.peer,
-        `protocol error from ${link.peer.transport}/${link.peer.remote}: ${error.message}`,
-      );
-    });
-    messenger.once('close', () => session?.closed());
-  }
-
-  try {
-    for (const [index, listener] of config.listeners.entries()) {
-      const slots = new DataSlots(config.maxConnections);
-      dataSlots.push(slots);
-      const { scheme } = listener.address;
-      listeners.push(
-        await listen(
-          listener.address,
-          {
-            ...listenLimits(config, scheme),
-            handshakeTimeout: config.handshakeTimeout,
-            ...(listener.tls === undefined ? {} : { tls: listener.tls }),
-            ...(listener.unix === undefined ? {} : { unix: listener.unix }),
-            ...(listener.address.scheme === 'ws' || listener.address.scheme === 'wss'
-              ? // ws buffers whole messages: bound each to one protocol message (§8), whose numbered
-                // body may reach 16 MiB whatever max_body (§3).
-                {
-                  ws: {
-                    path: listener.address.path ?? '/',
-                    maxPayload: config.maxLine + 1 + Math.max(config.maxBody, DEFAULT_MAX_BODY),
-                    // Read at each upgrade: RELOAD may change allow_origins and token (not the listeners).
-                    acceptOrigin: originPolicy(
-                      () => config.listeners[index]?.allowOrigins ?? [],
-                      () => config.token,
-                    ),
-                  },
-                }
-              : {}),
-          },
-          (link) => onLink(listener, slots, link),
-        ),
-      );
-    }
-  } catch (error) {
-    await Promise.allSettled(listeners.map((l) => l.close()));
-    await outputs.close();
-    await checkpoint.close();
-    throw error instanceof LogwireError
-      ? error
-      : new LogwireError('LW_ERR_LISTEN', String(error), { cause: error });
-  }
-
-  // Marks idle longer than source_ttl are forgotten (§4); checked hourly, saved with the next tick.
-  const forgetTimer = setInterval(() => checkpoint.forgetIdle(), 3_600_000);
-  forgetTimer.unref();
-  // Says what the rate limit on bad-input lines held back, also when the peer has gone quiet.
-  const badInputTimer = setInterval(() => badInputLog.flush(), DEFAULT_LOG_INTERVAL_MS);
-  badInputTimer.unref();
-
-  async function reload(): Promise<ReloadOutcome> {
-    if (options.reload === undefined) return { kind: 'refused', reason: 'no_config_source' };
-    let next: CollectorConfig;
-    try {
-      next = await options.reload();
-    } catch (error) {
-      onError(error);
-      return { kind: 'refused', reason: 'bad_config', error: errorText(error) };
-    }
-    const plan = planReload(config, next);
-    if (plan.kind === 'restart_needed') {
-      log.warn(`RELOAD refused: ${plan.keys.join(', ')} cannot change without a restart`);
-      return { kind: 'refused', reason: 'restart_needed', keys: plan.keys };
-    }
-    apply(next);
-    log.info('configuration reloaded', { changed: plan.changed });
-    return { kind: 'applied', changed: plan.changed };
-  }
-
-  /** Puts every live key of `next` to work (reload-plan.ts says which keys are live). */
-  function apply(next: CollectorConfig): void {
-    writer.settings = writerSettings(next);
-    listeners.forEach((listener, i) => {
-      listener.setLimits(listenLimits(next, listener.address.scheme));
-      dataSlots[i]!.limit = next.maxConnections;
-    });
-    if (next.sourceTtl !== config.sourceTtl) {
-      checkpoint.setSourceTtl(next.sourceTtl);
-      // A shorter source_ttl forgets now what it would forget at the next hourly check.
-      checkpoint.forgetIdle();
-    }
-    dispatcher.setTrace(next.trace ? traceReceived : undefined);
-    // The rest (token, secret_code, max_sources, pause_above, ack_delay) is read where used.
-    config = next;
-  }
-
-  async function reopen(): Promise<void> {
-    // Between ticks, so no batch is split across the old and the new file.
-    await writer.idle();
-    await outputs!.reopenAll();
-    log.info('reopened output files');
-  }
-
-  function status(): Record<string, string | number> {
-    const degraded = writer.health.state === 'degraded';
-    return {
-      state: stopping !== undefined ? 'stopping' : degraded ? 'degraded' : paused ? 'paused' : 'running',
-      ...(degraded ? { degraded_reason: `checkpoint: ${writer.health.reason ?? 'cannot be saved'}` } : {}),
-      uptime_ms: Date.now() - startedAt,
-      listeners: listeners.length,
-      links: links.size,
-      sources: checkpoint.sources(),
-      sources_evicted: checkpoint.evicted,
-      queued_bytes: writer.queuedBytes,
-      held_bytes: heldBudget.heldBytes,
-      held_links: heldBudget.stoppedCount,
-      udp_lost: checkpoint.udpLost,
-      ...Object.fromEntries(Object.entries(counters).map(([name, value]) => [snakeCase(name), value])),
-    };
-  }
-
-  function stop(reason: string): Promise<void> {
-    stopping ??= (async () => {
-      log.info(`stopping (${reason}): draining`);
-      clearInterval(forgetTimer);
-      clearInterval(badInputTimer);
-      badInputLog.flush(Number.POSITIVE_INFINITY);
-      try {
-        // From here new links are refused (onLink), sessions read no more EVENTS, and UDP and
-        // ndjson input is ignored (host.stopping). A checkpoint that cannot be saved is tried
-        // once more, not waited for: what it would cover stays unacknowledged.
-        writer.giveUp();
-        for (const session of allSessions) session.drain();
-        await writer.idle();
-        // Acks go out on the next turn; then every link ends once its queued writes are flushed.
-        await new Promise((resolve) => setImmediate(resolve));
-        const ended = [...links].map(
-          (link) => new Promise<void>((resolve) => link.once('close', () => resolve())),
-        );
-        for (const link of links) link.close();
-        await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-        await Promise.allSettled(listeners.map((l) => l.close()));
-        // A closing ndjson link hands over its last line without LF: write it too.
-        await writer.idle();
-        await outputs!.close();
-        await checkpoint.save().catch((error: unknown) => {
-          throw new LogwireError(
-            'LW_ERR_CHECKPOINT',
-            `stopped without saving the checkpoint (${error instanceof Error ? error.message : String(error)}): ` +
-              'what was written since the last save was not acknowledged; its senders resend it, ' +
-              'and the next start cuts it back',
-            { cause: error },
-          );
-        });
-        log.info('stopped');
-      } catch (error) {
-        onError(error);
-        failedStop = error;
-      } finally {
-        await checkpoint.close().catch(onError);
-        if (failedStop === undefined) resolveDone();
-        else rejectDone(failedStop);
-      }
-    })();
-    return stopping;
-  }
-
+/** Periodic chores, on the collector's clock; stop() ends them and says what was held back. */
+function startChores(
+  clock: CollectorClock,
+  checkpoint: { forgetIdle(): number },
+  badInputLog: PeerLogLimit,
+): { stop(): void } {
+  const cancels = [
+    every(clock, FORGET_IDLE_EVERY_MS, () => checkpoint.forgetIdle()),
+    // Says what the rate limit on bad-input lines held back, also when the peer has gone quiet.
+    every(clock, DEFAULT_LOG_INTERVAL_MS, () => badInputLog.flush()),
+  ];
   return {
-    addresses: listeners.map((l) => formatAddress(l.address)),
-    stop,
-    done,
-    reopen,
-    status,
+    stop() {
+      for (const cancel of cancels) cancel();
+      badInputLog.flush(Number.POSITIVE_INFINITY);
+    },
   };
 }

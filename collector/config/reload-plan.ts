@@ -8,6 +8,19 @@
 
 import type { CollectorConfig } from './config-types.js';
 
+/**
+ * What RELOAD did: applied (naming the keys that changed), or refused with the reason, the keys
+ * at fault (`restart_needed`) or the configuration error (`bad_config`); the old one stays.
+ */
+export type ReloadOutcome =
+  | { readonly kind: 'applied'; readonly changed: readonly string[] }
+  | {
+      readonly kind: 'refused';
+      readonly reason: string;
+      readonly keys?: readonly string[];
+      readonly error?: string;
+    };
+
 type Application = 'live' | 'restart';
 
 const RELOAD_KEYS = {

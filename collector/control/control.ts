@@ -6,20 +6,10 @@
 
 import type { Dispatcher } from '../../shared/dispatcher/dispatcher.js';
 import { type Message, message } from '../../shared/protocol/message.js';
-import type { CollectorContext } from '../intake/session-host.js';
+import type { ReloadOutcome } from '../config/reload-plan.js';
+import type { CollectorContext } from '../intake/dispatch-context.js';
 
-/**
- * What RELOAD did: applied (naming the keys that changed), or refused with the reason, the keys
- * at fault (`restart_needed`) or the configuration error (`bad_config`); the old one stays.
- */
-export type ReloadOutcome =
-  | { readonly kind: 'applied'; readonly changed: readonly string[] }
-  | {
-      readonly kind: 'refused';
-      readonly reason: string;
-      readonly keys?: readonly string[];
-      readonly error?: string;
-    };
+export type { ReloadOutcome } from '../config/reload-plan.js';
 
 export interface ControlActions {
   reopen(): Promise<void>;

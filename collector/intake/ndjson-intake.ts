@@ -8,7 +8,22 @@
  */
 
 import type { Link } from '../../shared/net/link.js';
-import type { SessionHost } from './session-host.js';
+import type { CollectorConfig } from '../config/config-types.js';
+import type { CollectorCounters } from '../counters.js';
+import type { Route } from '../writer/write-job.js';
+import type { Writer } from '../writer/writer.js';
+import type { PeerLogLimit } from './peer-log-limit.js';
+
+/** What the ndjson intake needs of the running collector. */
+export interface NdjsonDeps {
+  /** max_body, read at each use (RELOAD). */
+  readonly config: () => Pick<CollectorConfig, 'maxBody'>;
+  readonly writer: Pick<Writer, 'submit'>;
+  readonly counters: Pick<CollectorCounters, 'connections' | 'batches'>;
+  /** STOP began: what came before is written, nothing after. */
+  readonly stopping: () => boolean;
+  readonly badInputLog: Pick<PeerLogLimit, 'warn'>;
+}
 
 const LF = 0x0a;
 
@@ -47,6 +62,13 @@ function lines(body: Buffer): Lines {
   return { body, count, longest };
 }
 
+/** The route of an ndjson peer's records: source and host made from its address. */
+function ndjsonRoute(remote: string, service: string): Route {
+  const source = `ndjson-${remote.replace(/[^A-Za-z0-9._-]/g, '_')}`.slice(0, 64);
+  const peerHost = (remote.split(':')[0] || 'unknown').replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
+  return { source, service, host: /^[A-Za-z0-9]/.test(peerHost) ? peerHost : `h${peerHost}` };
+}
+
 /**
  * Takes the records of one ndjson link. `onHeld` hears the bytes kept for a line not yet ended,
  * whenever they change (the collector's held budget).
@@ -54,69 +76,81 @@ function lines(body: Buffer): Lines {
 export function acceptNdjson(
   link: Link,
   service: string,
-  host: SessionHost,
+  deps: NdjsonDeps,
   onHeld: (bytes: number) => void = () => {},
 ): void {
-  const source = `ndjson-${link.peer.remote.replace(/[^A-Za-z0-9._-]/g, '_')}`.slice(0, 64);
-  const peerHost =
-    (link.peer.remote.split(':')[0] || 'unknown').replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
-  const route = { source, service, host: /^[A-Za-z0-9]/.test(peerHost) ? peerHost : `h${peerHost}` };
-  let partial: Buffer[] = [];
-  let partialBytes = 0;
-  host.counters.connections += 1;
+  const stream = new NdjsonStream(link, ndjsonRoute(link.peer.remote, service), deps, onHeld);
+  deps.counters.connections += 1;
+  link.on('data', (chunk) => stream.data(chunk));
+  // A last line without its LF is still a record the peer meant to send.
+  link.once('close', () => stream.closed());
+}
 
-  link.on('data', (chunk) => {
-    if (host.stopping()) return; // STOP: what came before is written, nothing after
+/** One link's byte stream cut into batches of whole lines. */
+class NdjsonStream {
+  #partial: Buffer[] = [];
+  #partialBytes = 0;
+
+  constructor(
+    private readonly link: Link,
+    private readonly route: Route,
+    private readonly deps: NdjsonDeps,
+    private readonly onHeld: (bytes: number) => void,
+  ) {}
+
+  data(chunk: Buffer): void {
+    if (this.deps.stopping()) return; // STOP: what came before is written, nothing after
     const lastLf = chunk.lastIndexOf(LF);
     if (lastLf === -1) {
-      partial.push(chunk);
-      partialBytes += chunk.length;
-      if (partialBytes > host.config().maxBody) {
+      this.#partial.push(chunk);
+      this.#partialBytes += chunk.length;
+      if (this.#partialBytes > this.deps.config().maxBody) {
         // The open line is already too long: rejected without waiting for its end.
-        partial = [];
-        partialBytes = 0;
-        host.counters.batches += 1;
-        submitPiece('too_long');
-        tooLong();
-      } else onHeld(partialBytes);
+        this.#partial = [];
+        this.#partialBytes = 0;
+        this.deps.counters.batches += 1;
+        this.#submitPiece('too_long');
+        this.#tooLong();
+      } else this.onHeld(this.#partialBytes);
       return;
     }
     // Only the line the previous chunk left open is copied; the rest goes on as a view.
     let from = 0;
     let head: Lines | undefined;
-    if (partial.length > 0) {
+    if (this.#partial.length > 0) {
       from = chunk.indexOf(LF) + 1;
-      head = lines(Buffer.concat([...partial, chunk.subarray(0, from)]));
+      head = lines(Buffer.concat([...this.#partial, chunk.subarray(0, from)]));
     }
     const tail = from <= lastLf ? lines(chunk.subarray(from, lastLf + 1)) : undefined;
     const rest = chunk.subarray(lastLf + 1);
-    partial = rest.length === 0 ? [] : [rest];
-    const before = partialBytes;
-    partialBytes = rest.length;
-    submit(head, tail);
-    if (partialBytes !== before) onHeld(partialBytes);
-  });
-  link.once('close', () => {
-    // A last line without its LF is still a record the peer meant to send.
-    if (partialBytes > 0) submit(lines(Buffer.concat([...partial, Buffer.from('\n')])), undefined);
-  });
-
-  /** Whole lines of one chunk: the head (completing an open line) and the tail, one batch each. */
-  function submit(head: Lines | undefined, tail: Lines | undefined): void {
-    const maxBody = host.config().maxBody;
-    const long = Math.max(head?.longest ?? 0, tail?.longest ?? 0) > maxBody;
-    host.counters.batches += 1;
-    for (const part of [head, tail]) {
-      if (part === undefined) continue;
-      if (!long) submitPiece(part);
-      else for (const piece of cutLongLines(part, maxBody)) submitPiece(piece);
-    }
-    if (long) tooLong();
+    this.#partial = rest.length === 0 ? [] : [rest];
+    const before = this.#partialBytes;
+    this.#partialBytes = rest.length;
+    this.#submit(head, tail);
+    if (this.#partialBytes !== before) this.onHeld(this.#partialBytes);
   }
 
-  function submitPiece(piece: Piece): void {
-    host.writer.submit({
-      route,
+  closed(): void {
+    if (this.#partialBytes > 0)
+      this.#submit(lines(Buffer.concat([...this.#partial, Buffer.from('\n')])), undefined);
+  }
+
+  /** Whole lines of one chunk: the head (completing an open line) and the tail, one batch each. */
+  #submit(head: Lines | undefined, tail: Lines | undefined): void {
+    const maxBody = this.deps.config().maxBody;
+    const long = Math.max(head?.longest ?? 0, tail?.longest ?? 0) > maxBody;
+    this.deps.counters.batches += 1;
+    for (const part of [head, tail]) {
+      if (part === undefined) continue;
+      if (!long) this.#submitPiece(part);
+      else for (const piece of cutLongLines(part, maxBody)) this.#submitPiece(piece);
+    }
+    if (long) this.#tooLong();
+  }
+
+  #submitPiece(piece: Piece): void {
+    this.deps.writer.submit({
+      route: this.route,
       seq: 0,
       count: piece === 'too_long' ? 1 : piece.count,
       // No body: the writer rejects the one record as body_too_large and counts it.
@@ -128,12 +162,12 @@ export function acceptNdjson(
   }
 
   /** After a line over max_body: closed; an open line received after it is written at close. */
-  function tooLong(): void {
-    host.badInputLog.warn(link.peer, 'ndjson line over max_body: rejected, connection closed', {
-      remote: link.peer.remote,
-      max_body: host.config().maxBody,
+  #tooLong(): void {
+    this.deps.badInputLog.warn(this.link.peer, 'ndjson line over max_body: rejected, connection closed', {
+      remote: this.link.peer.remote,
+      max_body: this.deps.config().maxBody,
     });
-    onHeld(0);
-    link.destroy();
+    this.onHeld(0);
+    this.link.destroy();
   }
 }

@@ -20,28 +20,60 @@
  *     └───commit, more in flight──▶ held ──last one written, or ack_delay──▶ next_turn
  */
 
-import { MAX_TIMER_MS, type TimerHandle } from '../../shared/net/clock.js';
+import { type Clock, MAX_TIMER_MS, type TimerHandle } from '../../shared/net/clock.js';
 import type { Messenger } from '../../shared/net/messenger.js';
 import { getInteger } from '../../shared/protocol/accessors.js';
 import { type Message, message } from '../../shared/protocol/message.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import type { CollectorConfig } from '../config/config-types.js';
 import { CONTROL_COMMANDS } from '../control/control.js';
+import type { CollectorCounters } from '../counters.js';
 import { lastRecordNumber, type Route } from '../writer/write-job.js';
+import type { Writer } from '../writer/writer.js';
 import type { DataSlots } from './data-slots.js';
-import type { CollectorContext, SessionHost } from './session-host.js';
+import type { CollectorContext, SessionHandle } from './dispatch-context.js';
 
 /** The reason of `INVALID command=EVENTS` when the collector could not write a batch. */
 export const WRITE_FAILED = 'write_failed';
 
+/** The keys a session reads, at each use (RELOAD may change them). */
+export type SessionSettings = Pick<
+  CollectorConfig,
+  'registerTimeout' | 'token' | 'maxSources' | 'maxBody' | 'ackDelay'
+>;
+
+/** The live session of each source (SessionTable's map): a newer REGISTER supersedes the older. */
+export interface LiveSessions {
+  get(source: string): Session | undefined;
+  set(source: string, session: Session): void;
+  delete(source: string): void;
+  has(source: string): boolean;
+  readonly size: number;
+}
+
+/** What a session needs of the running collector, each part as narrow as its use. */
+export interface SessionDeps {
+  readonly settings: () => SessionSettings;
+  readonly writer: Pick<Writer, 'submit' | 'afterSource' | 'prepare'>;
+  readonly marks: Pick<Checkpoint, 'mark' | 'knows' | 'touch' | 'setMark'>;
+  readonly live: LiveSessions;
+  readonly counters: Pick<CollectorCounters, 'registerTimeouts' | 'sessions' | 'batches' | 'protocolErrors'>;
+  /** Backpressure: a session that becomes ready while paused hears PAUSE at once. */
+  readonly paused: () => boolean;
+  /** Times register_timeout and held ACKs (ack_delay). */
+  readonly clock: Clock;
+}
+
 type SessionState = 'new' | 'registering' | 'ready' | 'superseded' | 'draining' | 'closed';
 type AckState = 'none' | 'next_turn' | 'held';
 
-export class Session {
+export class Session implements SessionHandle {
   readonly messenger: Messenger;
-  private readonly host: SessionHost;
+  private readonly deps: SessionDeps;
   private readonly slots: DataSlots;
   /** Gives back the data slot taken by an accepted REGISTER. */
   private giveBackSlot: (() => void) | undefined;
-  private registerTimer: NodeJS.Timeout | undefined;
+  private registerTimer: TimerHandle | undefined;
   state: SessionState = 'new';
   route: Route | undefined;
   private ackDue = 0;
@@ -52,9 +84,9 @@ export class Session {
   /** Batches handed to the writer and not yet answered. */
   inFlight = 0;
 
-  constructor(messenger: Messenger, host: SessionHost, slots: DataSlots) {
+  constructor(messenger: Messenger, deps: SessionDeps, slots: DataSlots) {
     this.messenger = messenger;
-    this.host = host;
+    this.deps = deps;
     this.slots = slots;
     this.armRegisterDeadline();
   }
@@ -66,18 +98,17 @@ export class Session {
 
   private armRegisterDeadline(): void {
     this.clearRegisterDeadline();
-    this.registerTimer = setTimeout(() => {
+    this.registerTimer = this.deps.clock.setTimeout(() => {
       this.registerTimer = undefined;
       if (this.state !== 'new') return;
-      this.host.counters.registerTimeouts += 1;
+      this.deps.counters.registerTimeouts += 1;
       this.state = 'closed';
       this.messenger.close();
-    }, this.host.config().registerTimeout);
-    this.registerTimer.unref();
+    }, this.deps.settings().registerTimeout);
   }
 
   private clearRegisterDeadline(): void {
-    if (this.registerTimer !== undefined) clearTimeout(this.registerTimer);
+    if (this.registerTimer !== undefined) this.deps.clock.clearTimeout(this.registerTimer);
     this.registerTimer = undefined;
   }
 
@@ -100,15 +131,15 @@ export class Session {
     this.route = { source, service: msg.params.service!, host: msg.params.host! };
     // The older session of this source stops here: what it already sent goes on to the writer
     // ahead of the barrier; anything it sends after is not read (the newer session wins).
-    const older = this.host.sessions.get(source);
+    const older = this.deps.live.get(source);
     if (older !== undefined && older !== this) older.supersede();
-    this.host.sessions.set(source, this);
-    this.host.writer.afterSource(source, () => this.ready(source, next, first));
+    this.deps.live.set(source, this);
+    this.deps.writer.afterSource(source, () => this.ready(source, next, first));
   }
 
   /** Why this REGISTER is refused, if it is (§4.2); names and types were checked by definitions. */
   private registrationProblem(msg: Message): ['INVALID' | 'UNAUTHORIZED', string] | undefined {
-    const config = this.host.config();
+    const config = this.deps.settings();
     if (this.state === 'draining') return ['INVALID', 'stopping'];
     if (this.state !== 'new') return ['INVALID', 'already_registered'];
     if (msg.params.version !== '1') return ['INVALID', 'bad_version'];
@@ -117,12 +148,12 @@ export class Session {
     const first = msg.params.first === undefined ? next : getInteger(msg.params, 'first', 'REGISTER');
     if (first > next) return ['INVALID', 'first_after_next'];
     // Marks only rise: refuse here, before an older live session is ended for nothing (§4.2).
-    if (this.host.checkpoint.mark(msg.params.source!) >= next) return ['INVALID', 'sequence_behind'];
+    if (this.deps.marks.mark(msg.params.source!) >= next) return ['INVALID', 'sequence_behind'];
     const source = msg.params.source!;
     // A new source's first write evicts the least recently active mark (checkpoint.ts), but never
     // a live session's: refused only when live sessions alone would fill the table.
-    const others = this.host.sessions.size - (this.host.sessions.has(source) ? 1 : 0);
-    if (!this.host.checkpoint.knows(source) && others >= config.maxSources) {
+    const others = this.deps.live.size - (this.deps.live.has(source) ? 1 : 0);
+    if (!this.deps.marks.knows(source) && others >= config.maxSources) {
       return ['INVALID', 'too_many_sources'];
     }
     return undefined;
@@ -130,24 +161,24 @@ export class Session {
 
   private ready(source: string, next: number, first: number): void {
     if (this.state !== 'registering') return;
-    const { checkpoint } = this.host;
+    const checkpoint = this.deps.marks;
     const last = checkpoint.mark(source);
     if (last >= next) {
       // §4: a reset numbering or a reused id; resending would look like retransmissions.
-      this.host.sessions.delete(source);
+      this.deps.live.delete(source);
       this.refuse(undefined, 'INVALID', 'sequence_behind');
       return;
     }
     // §4: records below `first` were acknowledged by another collector: not a loss.
-    if (first - 1 > last) checkpoint.setMark(source, first - 1, Date.now());
+    if (first - 1 > last) checkpoint.setMark(source, first - 1);
     else checkpoint.touch(source); // activity for source_ttl; a source that never wrote gets no mark
     this.state = 'ready';
-    this.host.counters.sessions += 1;
+    this.deps.counters.sessions += 1;
     this.ackSent = last;
-    this.messenger.send(message('READY', { version: 1, last, max_body: this.host.config().maxBody }));
+    this.messenger.send(message('READY', { version: 1, last, max_body: this.deps.settings().maxBody }));
     // The output opens while READY is on its way and the first batch comes in.
-    this.host.writer.prepare(this.route!);
-    if (this.host.paused()) this.messenger.send(message('PAUSE'));
+    this.deps.writer.prepare(this.route!);
+    if (this.deps.paused()) this.messenger.send(message('PAUSE'));
   }
 
   events(msg: Message, ctx: CollectorContext): void {
@@ -173,13 +204,13 @@ export class Session {
     const seq = getInteger(msg.params, 'seq', 'EVENTS');
     const count = getInteger(msg.params, 'count', 'EVENTS');
     if (lastRecordNumber(seq, count) === undefined) {
-      this.host.counters.protocolErrors += 1;
+      this.deps.counters.protocolErrors += 1;
       this.refuse(undefined, 'INVALID', 'bad_seq', 'EVENTS');
       return;
     }
     this.inFlight += 1;
-    this.host.counters.batches += 1;
-    this.host.writer.submit({
+    this.deps.counters.batches += 1;
+    this.deps.writer.submit({
       route: this.route!,
       seq,
       count,
@@ -208,11 +239,11 @@ export class Session {
 
   private ack(mark: number): void {
     if (mark > this.ackDue) this.ackDue = mark;
-    const delay = Math.min(this.host.config().ackDelay, MAX_TIMER_MS);
+    const delay = Math.min(this.deps.settings().ackDelay, MAX_TIMER_MS);
     if (this.inFlight > 0 && this.state === 'ready' && delay > 0) {
       if (this.ackState !== 'none') return;
       this.ackState = 'held';
-      this.ackTimer = this.host.clock.setTimeout(() => this.releaseAck(), delay);
+      this.ackTimer = this.deps.clock.setTimeout(() => this.releaseAck(), delay);
     } else {
       this.releaseAck();
     }
@@ -221,7 +252,7 @@ export class Session {
   /** The ACK goes on the next turn (nothing more in flight, ack_delay reached, STOP, superseded). */
   private releaseAck(): void {
     if (this.ackState === 'next_turn') return;
-    if (this.ackTimer !== undefined) this.host.clock.clearTimeout(this.ackTimer);
+    if (this.ackTimer !== undefined) this.deps.clock.clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     this.ackState = 'next_turn';
     setImmediate(() => this.sendAck());
@@ -241,7 +272,7 @@ export class Session {
     this.state = 'superseded';
     if (this.ackState === 'held') this.releaseAck();
     if (this.route === undefined) this.messenger.close();
-    else this.host.writer.afterSource(this.route.source, () => setImmediate(() => this.messenger.close()));
+    else this.deps.writer.afterSource(this.route.source, () => setImmediate(() => this.messenger.close()));
   }
 
   /** STOP/QUIT: read no more EVENTS; what was read is still written and acknowledged. */
@@ -254,11 +285,11 @@ export class Session {
     this.state = 'closed';
     this.clearRegisterDeadline();
     this.giveBackSlot?.();
-    if (this.ackTimer !== undefined) this.host.clock.clearTimeout(this.ackTimer);
+    if (this.ackTimer !== undefined) this.deps.clock.clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     this.ackState = 'none';
-    if (this.route !== undefined && this.host.sessions.get(this.route.source) === this) {
-      this.host.sessions.delete(this.route.source);
+    if (this.route !== undefined && this.deps.live.get(this.route.source) === this) {
+      this.deps.live.delete(this.route.source);
     }
   }
 

@@ -7,39 +7,53 @@
 import type { PeerInfo } from '../../shared/net/peer.js';
 import { isName } from '../../shared/protocol/accessors.js';
 import type { Message } from '../../shared/protocol/message.js';
+import type { CollectorConfig } from '../config/config-types.js';
+import type { CollectorCounters } from '../counters.js';
 import { lastRecordNumber } from '../writer/write-job.js';
-import type { SessionHost } from './session-host.js';
+import type { Writer } from '../writer/writer.js';
+import type { PeerLogLimit } from './peer-log-limit.js';
 
-export function acceptUdpEvents(msg: Message, peer: PeerInfo, host: SessionHost): void {
+/** What the UDP intake needs of the running collector. */
+export interface UdpDeps {
+  /** pause_above, read at each datagram (RELOAD). */
+  readonly config: () => Pick<CollectorConfig, 'pauseAbove'>;
+  readonly writer: Pick<Writer, 'submit' | 'queuedBytes'>;
+  readonly counters: Pick<CollectorCounters, 'batches' | 'datagramsDropped' | 'protocolErrors'>;
+  /** STOP began: datagrams are no longer taken. */
+  readonly stopping: () => boolean;
+  readonly badInputLog: Pick<PeerLogLimit, 'warn'>;
+}
+
+export function acceptUdpEvents(msg: Message, peer: PeerInfo, deps: UdpDeps): void {
   const { source, service, host: hostname, seq, count } = msg.params;
   // No session to PAUSE and no reading to stop: past twice pause_above, datagrams are dropped
   // (counted), as the network would drop them, so memory stays bounded.
-  const full = host.writer.queuedBytes > 2 * host.config().pauseAbove;
+  const full = deps.writer.queuedBytes > 2 * deps.config().pauseAbove;
   if (
     full ||
-    host.stopping() ||
+    deps.stopping() ||
     !isName(source ?? '') ||
     !isName(service ?? '') ||
     !isName(hostname ?? '') ||
     msg.body === undefined
   ) {
-    host.counters.datagramsDropped += 1;
+    deps.counters.datagramsDropped += 1;
     return;
   }
   const first = Number(seq);
   const records = Number(count);
   // Numbers stop at 2^53 − 1 (§1): a batch ending past it is refused, not rounded.
   if (lastRecordNumber(first, records) === undefined) {
-    host.counters.datagramsDropped += 1;
-    host.counters.protocolErrors += 1;
-    host.badInputLog.warn(peer, `protocol error from udp/${peer.remote}: EVENTS ends past 2^53 − 1`, {
+    deps.counters.datagramsDropped += 1;
+    deps.counters.protocolErrors += 1;
+    deps.badInputLog.warn(peer, `protocol error from udp/${peer.remote}: EVENTS ends past 2^53 − 1`, {
       seq: first,
       count: records,
     });
     return;
   }
-  host.counters.batches += 1;
-  host.writer.submit({
+  deps.counters.batches += 1;
+  deps.writer.submit({
     route: { source: source!, service: service!, host: hostname! },
     seq: first,
     count: records,

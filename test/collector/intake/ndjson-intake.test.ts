@@ -8,8 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CollectorConfig, CollectorLog } from '../../../collector/config/config-types.js';
 import { createCounters } from '../../../collector/counters.js';
-import { acceptNdjson } from '../../../collector/intake/ndjson-intake.js';
-import type { SessionHost } from '../../../collector/intake/session-host.js';
+import { acceptNdjson, type NdjsonDeps } from '../../../collector/intake/ndjson-intake.js';
 import type { BatchJob } from '../../../collector/writer/write-job.js';
 import type { Writer } from '../../../collector/writer/writer.js';
 import type { LinkEvents } from '../../../shared/net/link.js';
@@ -40,7 +39,7 @@ function intake(maxBody = 1024) {
     counters,
     log: quiet,
     badInputLog: { warn() {} },
-  } as unknown as SessionHost;
+  } as unknown as NdjsonDeps;
   const link = new RawLink();
   acceptNdjson(link, 'svc', host);
   return { link, jobs, counters };

@@ -5,18 +5,16 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import type { CollectorConfig, CollectorLog } from '../../../collector/config/config-types.js';
+import type { CollectorConfig } from '../../../collector/config/config-types.js';
 import type { CollectorCounters } from '../../../collector/counters.js';
 import { DataSlots } from '../../../collector/intake/data-slots.js';
-import { PeerLogLimit } from '../../../collector/intake/peer-log-limit.js';
-import { Session } from '../../../collector/intake/session.js';
-import type { CollectorContext, SessionHost } from '../../../collector/intake/session-host.js';
+import type { CollectorContext } from '../../../collector/intake/dispatch-context.js';
+import { Session, type SessionDeps } from '../../../collector/intake/session.js';
 import type { BatchJob } from '../../../collector/writer/write-job.js';
 import { ManualClock } from '../../../shared/net/clock.js';
 import type { Messenger } from '../../../shared/net/messenger.js';
 import { type Message, message } from '../../../shared/protocol/message.js';
 
-const quiet: CollectorLog = { info() {}, warn() {}, error() {}, trace() {} };
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function setup(ackDelay: number) {
@@ -30,26 +28,22 @@ function setup(ackDelay: number) {
     close() {},
     destroy() {},
   } as unknown as Messenger;
-  const host: SessionHost = {
-    config: () => config,
+  const host: SessionDeps = {
+    settings: () => config,
     writer: {
       submit: (job: BatchJob) => jobs.push(job),
       afterSource: (_source: string, then: () => void) => then(),
       prepare() {},
-    } as unknown as SessionHost['writer'],
-    checkpoint: {
+    } as unknown as SessionDeps['writer'],
+    marks: {
       mark: () => 0,
       knows: () => false,
-      sources: () => 0,
       touch() {},
       setMark() {},
-    } as unknown as SessionHost['checkpoint'],
+    } as unknown as SessionDeps['marks'],
     counters: { sessions: 0, batches: 0 } as CollectorCounters,
-    sessions: new Map(),
+    live: new Map(),
     paused: () => false,
-    stopping: () => false,
-    log: quiet,
-    badInputLog: new PeerLogLimit(quiet),
     clock,
   };
   const session = new Session(messenger, host, new DataSlots(10));
