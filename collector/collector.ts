@@ -29,10 +29,12 @@ import { Listeners } from './intake/listeners.js';
 import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './intake/peer-log-limit.js';
 import { SessionTable } from './intake/session-table.js';
 import { acceptUdpEvents, type UdpDeps } from './intake/udp-intake.js';
+import type { FileOutput } from './outputs/file-output.js';
 import { PathTemplate } from './outputs/path-template.js';
-import { openState, type StartOptions } from './state.js';
+import { fileOutputSettings, openState, type StartOptions } from './state.js';
 import { Backpressure } from './writer/backpressure.js';
-import { Writer, type WriterSettings } from './writer/writer.js';
+import { Router } from './writer/router.js';
+import { Writer } from './writer/writer.js';
 
 export type { StartOptions } from './state.js';
 
@@ -43,15 +45,6 @@ const BODY_SLABS_KEPT = 4;
 /** Marks idle longer than source_ttl are forgotten (§4); checked hourly, saved with the next tick. */
 const FORGET_IDLE_EVERY_MS = 3_600_000;
 
-function writerSettings(config: CollectorConfig): WriterSettings {
-  return {
-    template: PathTemplate.parse(config.path),
-    format: config.format,
-    validate: config.validate,
-    durability: config.durability,
-  };
-}
-
 export async function startCollector(initial: CollectorConfig, options: StartOptions): Promise<Collector> {
   const { log } = options;
   const config = new LiveConfig(initial);
@@ -59,7 +52,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const sessions = new SessionTable();
   const counters = createCounters();
   const maxSources = (): number => config.current.maxSources;
-  const { checkpoint, outputs } = await openState(initial, options, {
+  const { checkpoint, output } = await openState(initial, options, {
     sessions,
     counters,
     clock,
@@ -75,12 +68,13 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     counters,
     tellReady: (msg) => sessions.tellReady(msg),
   });
-  const writer = new Writer(writerSettings(initial), {
-    outputs,
+  const router = new Router(PathTemplate.parse(initial.path), output, onError);
+  const writer = new Writer({
+    router,
     checkpoint,
     counters,
     onError,
-    now: () => clock.date(),
+    clock,
     release: (body) => bodyPool.giveBack(body),
     health: new CheckpointHealth({ log, timers: clock, now: () => clock.now() }),
     onQueued: (bytes) => backpressure.queued(bytes),
@@ -117,7 +111,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     sessions,
     links: acceptance,
     listeners,
-    output: outputs,
+    output,
     checkpoint,
     wait: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
   });
@@ -125,7 +119,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     config,
     source: options.reload,
     targets: {
-      writer: { reconfigure: (next) => (writer.settings = writerSettings(next)) },
+      writer: liveWriterKeys(router, output),
       listeners,
       checkpoint,
       trace: (on) => dispatcher.setTrace(on ? traceReceived(log) : undefined),
@@ -149,7 +143,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const reopen = async (): Promise<void> => {
     // Between ticks, so no batch is split across the old and the new file.
     await writer.idle();
-    await outputs.reopenAll();
+    await output.reopen();
     log.info('reopened output files');
   };
   const stop = (reason: string): Promise<void> => lifecycle.stop(reason);
@@ -164,11 +158,21 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   try {
     await listeners.open(config.read, (listener, slots, link) => acceptance.onLink(listener, slots, link));
   } catch (error) {
-    await outputs.close();
+    await output.close();
     await checkpoint.close();
     throw error;
   }
   return { addresses: listeners.addresses(), stop, done: lifecycle.done, reopen, status };
+}
+
+/** RELOAD's path (the router's template), format and validate (the file output's). */
+function liveWriterKeys(router: Router, output: FileOutput): { reconfigure(config: CollectorConfig): void } {
+  return {
+    reconfigure(config) {
+      router.template = PathTemplate.parse(config.path);
+      output.settings = fileOutputSettings(config);
+    },
+  };
 }
 
 function traceReceived(log: CollectorLog): (entry: TraceEntry) => void {

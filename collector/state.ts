@@ -1,6 +1,6 @@
 /**
  * What the collector opens before it listens: the output directory, the checkpoint (locked,
- * recovered: unacknowledged tails cut) and the file output, every part of it on the one clock.
+ * recovered: unacknowledged tails cut) and the file output over its output set, every part of it on the one clock.
  */
 
 import { mkdir } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { Checkpoint } from './checkpoint/checkpoint.js';
 import type { CollectorClock } from './clock.js';
 import type { CollectorConfig, CollectorLog } from './config/config-types.js';
 import type { CollectorCounters } from './counters.js';
+import { FileOutput, type FileOutputSettings } from './outputs/file-output.js';
 import type { WritevFn } from './outputs/output-file.js';
 import { OutputSet, type SweepTimers } from './outputs/output-set.js';
 
@@ -31,6 +32,11 @@ export interface StateDeps {
   readonly maxSources: () => number;
 }
 
+/** The file output's live keys (format, validate) and its durability. */
+export function fileOutputSettings(config: CollectorConfig): FileOutputSettings {
+  return { format: config.format, validate: config.validate, durability: config.durability };
+}
+
 /** The output set's idle sweep, on the collector's clock. */
 export function sweepTimers(clock: CollectorClock): SweepTimers {
   return {
@@ -52,7 +58,7 @@ export async function openState(
   config: CollectorConfig,
   options: StartOptions,
   deps: StateDeps,
-): Promise<{ checkpoint: Checkpoint; outputs: OutputSet }> {
+): Promise<{ checkpoint: Checkpoint; output: FileOutput }> {
   const { log } = options;
   const { clock, counters } = deps;
   await mkdir(config.output, { recursive: true, mode: config.dirMode });
@@ -97,7 +103,7 @@ export async function openState(
       timers: sweepTimers(clock),
       ...(options.writev === undefined ? {} : { writev: options.writev }),
     });
-    return { checkpoint, outputs };
+    return { checkpoint, output: new FileOutput(outputs, checkpoint, fileOutputSettings(config)) };
   } catch (error) {
     await checkpoint.close();
     throw error;

@@ -1,41 +1,33 @@
 /**
  * The writer: every accepted batch goes through here, one tick at a time, in arrival order.
  *
- *   submit(job) ─▶ queue ─▶ tick: route + check records ─▶ declare its tail ─▶ writev per file
- *                        ─▶ [fsync] ─▶ checkpoint (marks + file lengths) ─▶ done(mark) ─▶ ACK
+ *   submit(job) ─▶ queue ─▶ tick: route (Router) + skip retransmissions, move marks
+ *     ─▶ each output stages its part ─▶ declare ─▶ write ─▶ commit: one checkpoint save
+ *     (marks + what the outputs noted) ─▶ done(mark) ─▶ ACK
  *
  * One checkpoint per tick is the group commit: ACKs leave only once the marks that cover
  * them are saved, so a restart (even after kill -9) cuts back exactly the unacknowledged tail
  * (docs/collector.md). `afterSource` runs once every batch of one source submitted so far is
  * committed: READY waits on it, so the mark it reports is saved and includes every batch the
  * older session had sent (§4) — and only that source waits, so a stalled writer still lets
- * new sessions register (and hear PAUSE).
+ * new sessions register (and hear PAUSE). What a tick writes, and how, is the outputs' business
+ * (outputs/output.ts); the writer knows marks, ticks and answers.
  */
 
-import { join } from 'node:path';
 import { LogwireError } from '../../shared/errors.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { CheckpointHealth } from '../checkpoint/checkpoint-health.js';
-import type { Durability, OutputFormat, Validation } from '../config/config-types.js';
 import type { CollectorCounters } from '../counters.js';
-import { jsonChunks } from '../outputs/json-format.js';
-import type { OutputSet } from '../outputs/output-set.js';
-import type { PathTemplate } from '../outputs/path-template.js';
-import { formatRejected, REJECTED_PATH } from '../outputs/rejected-file.js';
-import { formatText } from '../outputs/text-format.js';
-import { checkRecord, scanShape, splitBatch } from './record-check.js';
+import type { Output, OutputPart, RoutedBatch } from '../outputs/output.js';
+import type { Router } from './router.js';
 import type { BatchJob, Route } from './write-job.js';
 
-export interface WriterSettings {
-  readonly template: PathTemplate;
-  readonly format: OutputFormat;
-  readonly validate: Validation;
-  readonly durability: Durability;
-}
+/** The marks the writer moves and saves (the checkpoint). */
+export type WriterMarks = Pick<Checkpoint, 'mark' | 'setMark' | 'noteGap' | 'noteUdp' | 'save'>;
 
 export interface WriterDeps {
-  readonly outputs: OutputSet;
-  readonly checkpoint: Checkpoint;
+  readonly router: Router;
+  readonly checkpoint: WriterMarks;
   readonly counters: CollectorCounters;
   readonly onError: (error: unknown) => void;
   /** Told whenever queued bytes change, for PAUSE/UNPAUSE (backpressure). */
@@ -45,7 +37,8 @@ export interface WriterDeps {
    * frame decoder's pooled copies are written over again (shared/slab-cutter.ts).
    */
   readonly release?: (body: Buffer) => void;
-  readonly now?: () => number;
+  /** The collector's clock: `date()` dates the paths, rejected lines and marks of a tick. */
+  readonly clock?: { date(): number };
   /** Retries saves the state directory refuses, and tells STATUS (checkpoint-health.ts). */
   readonly health?: CheckpointHealth;
 }
@@ -63,6 +56,13 @@ const TICK_BYTES = 1024 * 1024;
  */
 type TickCounts = Pick<CollectorCounters, 'written' | 'retransmitted' | 'gaps' | 'rejected'>;
 
+/** One tick routed: each output's batches, each batch's mark, and the marks before the tick. */
+interface RoutedTick {
+  readonly parts: Map<Output, RoutedBatch[]>;
+  readonly marks: Array<[BatchJob, number]>;
+  readonly before: Map<string, number>;
+}
+
 function addCounts(counters: CollectorCounters, tick: TickCounts): void {
   counters.written += tick.written;
   counters.retransmitted += tick.retransmitted;
@@ -71,7 +71,6 @@ function addCounts(counters: CollectorCounters, tick: TickCounts): void {
 }
 
 export class Writer {
-  settings: WriterSettings;
   readonly health: CheckpointHealth;
   private readonly deps: WriterDeps;
   /** Set once a stopping writer gave up a save: nothing more is written (see giveUp). */
@@ -86,8 +85,7 @@ export class Writer {
   private readonly pending = new Map<string, { batches: number; waiters: Array<() => void> }>();
   queuedBytes = 0;
 
-  constructor(settings: WriterSettings, deps: WriterDeps) {
-    this.settings = settings;
+  constructor(deps: WriterDeps) {
     this.deps = deps;
     this.health =
       deps.health ??
@@ -123,15 +121,13 @@ export class Writer {
     }
   }
 
-  /** Opens the output a new session will write to (OutputSet.prepare); never fails. */
+  /** Readies the output a new session will write to (Router.prepare); never fails. */
   prepare(route: Route): void {
-    let path: string;
-    try {
-      path = this.settings.template.expand(route, (this.deps.now ?? Date.now)());
-    } catch {
-      return; // the first batch routes to _rejected.log and reports why
-    }
-    void this.deps.outputs.prepare(path);
+    this.deps.router.prepare(route, this.#date());
+  }
+
+  #date(): number {
+    return this.deps.clock?.date() ?? Date.now();
   }
 
   /** Runs `fn` once every batch of `source` submitted so far is committed (at once if none). */
@@ -206,69 +202,32 @@ export class Writer {
 
   /** Writes one group of batches, saves one checkpoint, then answers each. */
   private async commit(batches: readonly BatchJob[]): Promise<void> {
-    const now = (this.deps.now ?? Date.now)();
-    const { checkpoint, counters } = this.deps;
+    const now = this.#date();
+    const { checkpoint } = this.deps;
     const tick: TickCounts = { written: 0, retransmitted: 0, gaps: 0, rejected: 0 };
-    const files = new Map<string, Buffer[]>();
-    const marks: Array<[BatchJob, number]> = [];
-    const add = (path: string, chunks: readonly Buffer[]): void => {
-      if (chunks.length === 0) return;
-      const list = files.get(path);
-      if (list === undefined) files.set(path, [...chunks]);
-      else list.push(...chunks);
+    const { parts, marks, before } = this.route(batches, now, tick);
+    const staged = [...parts].map(([output, routed]) => output.stage(routed, tick, now));
+    // Marks moved in memory as batches were routed; they go back if the tick does not go through.
+    const restoreMarks = (): void => {
+      for (const [source, mark] of before) checkpoint.setMark(source, mark, now);
     };
-    // Marks move in memory as batches are routed, so a later batch of the same source in this
-    // group sees the earlier one; they are saved below before any ACK leaves.
-    const before = new Map<string, number>();
-    for (const job of batches) {
-      if (job.mode === 'session' && !before.has(job.route.source)) {
-        before.set(job.route.source, checkpoint.mark(job.route.source));
-      }
-      const path = this.route(job, now);
-      if (path === undefined) continue;
-      const skip = this.skipped(job, tick);
-      if (skip >= job.count && job.mode === 'session') {
-        tick.retransmitted += job.count;
-        marks.push([job, checkpoint.mark(job.route.source)]);
-        continue;
-      }
-      const { good, rejected } = this.accept(job, skip, now, tick);
-      add(path, good);
-      add(REJECTED_PATH, rejected);
-      if (job.mode === 'session') {
-        tick.retransmitted += skip;
-        checkpoint.setMark(job.route.source, job.seq + job.count - 1, now);
-      } else if (job.mode === 'udp') {
-        checkpoint.noteUdp(job.route.source, job.seq, job.count, now);
-      }
-      marks.push([job, checkpoint.mark(job.route.source)]);
-    }
-    if (files.size > 0) {
-      const tail = new Map<string, number>();
-      for (const [path, chunks] of files)
-        tail.set(
-          path,
-          chunks.reduce((sum, c) => sum + c.length, 0),
-        );
-      try {
-        await this.health.untilSaved(() => checkpoint.declare(tail));
-      } catch (error) {
-        // Given up (stopping) or closed before a byte was written: only the marks go back.
-        for (const [source, mark] of before) checkpoint.setMark(source, mark, now);
-        this.abandon(error);
-        throw error;
-      }
+    try {
+      for (const part of staged) await part.declare((step) => this.health.untilSaved(step));
+    } catch (error) {
+      // Given up (stopping) or closed before a byte was written: only the marks go back.
+      restoreMarks();
+      this.abandon(error);
+      throw error;
     }
     try {
-      await this.writeFiles(files);
+      await writeParts(staged);
     } catch (error) {
-      // Nothing of this group is acknowledged: files that did take their part are cut back to
-      // the last checkpoint, marks go back, sessions close, and clients resend.
-      const { outputs } = this.deps;
-      await outputs
-        .cutBack(outputs.lengths().flatMap((file) => checkpoint.savedOutput(file.path) ?? []))
-        .catch((cutError: unknown) => this.deps.onError(cutError));
-      for (const [source, mark] of before) checkpoint.setMark(source, mark, now);
+      // Nothing of this group is acknowledged: what did land is taken back, marks go back,
+      // sessions close, and clients resend.
+      await Promise.all(
+        staged.map((part) => part.undo().catch((undoError: unknown) => this.deps.onError(undoError))),
+      );
+      restoreMarks();
       this.deps.onError(error);
       for (const job of batches) job.fail(error);
       this.failQueued(new Set(before.keys()), error);
@@ -279,13 +238,46 @@ export class Writer {
       await this.health.untilSaved(() => checkpoint.save());
     } catch (error) {
       // Given up (stopping) or closed: the tick stays written and staged, unacknowledged. Its
-      // marks and lengths agree with the files, so whether a last save makes them durable or
-      // the next start cuts the declared tail, each record ends up written once.
+      // marks and what the outputs noted agree with what was written, so whether a last save
+      // makes them durable or the next start cuts the declared tail, each record ends up once.
       this.abandon(error);
       throw error;
     }
-    addCounts(counters, tick);
+    addCounts(this.deps.counters, tick);
     for (const [job, mark] of marks) job.done(mark);
+  }
+
+  /**
+   * Routes each batch to its output and skips what its source's mark already covers; marks
+   * move in memory as batches are routed, so a later batch of the same source in this group
+   * sees the earlier one. They are saved by the commit, before any ACK leaves.
+   */
+  private route(batches: readonly BatchJob[], now: number, tick: TickCounts): RoutedTick {
+    const { checkpoint, router } = this.deps;
+    const routed: RoutedTick = { parts: new Map(), marks: [], before: new Map() };
+    for (const job of batches) {
+      const source = job.route.source;
+      if (job.mode === 'session' && !routed.before.has(source))
+        routed.before.set(source, checkpoint.mark(source));
+      const { output, path } = router.route(job.route, now);
+      const skip = this.skipped(job, tick);
+      if (skip >= job.count && job.mode === 'session') {
+        tick.retransmitted += job.count;
+        routed.marks.push([job, checkpoint.mark(source)]);
+        continue;
+      }
+      const part = routed.parts.get(output);
+      if (part === undefined) routed.parts.set(output, [{ job, skip, path }]);
+      else part.push({ job, skip, path });
+      if (job.mode === 'session') {
+        tick.retransmitted += skip;
+        checkpoint.setMark(source, job.seq + job.count - 1, now);
+      } else if (job.mode === 'udp') {
+        checkpoint.noteUdp(source, job.seq, job.count, now);
+      }
+      routed.marks.push([job, checkpoint.mark(source)]);
+    }
+    return routed;
   }
 
   /** After a save given up: no later tick writes a byte (it would land past the declared tail). */
@@ -322,82 +314,11 @@ export class Writer {
     }
     return Math.max(0, Math.min(job.count, mark + 1 - job.seq));
   }
-
-  private route(job: BatchJob, now: number): string | undefined {
-    try {
-      return this.settings.template.expand(job.route, now);
-    } catch (error) {
-      this.deps.onError(error);
-      return REJECTED_PATH;
-    }
-  }
-
-  /** Splits and checks a batch: chunks for its file, and lines for _rejected.log. */
-  private accept(
-    job: BatchJob,
-    skip: number,
-    now: number,
-    tick: TickCounts,
-  ): { good: Buffer[]; rejected: Buffer[] } {
-    const source = job.route.source;
-    const reject = (reason: string, record: Buffer, records: number): Buffer => {
-      tick.rejected += records;
-      return Buffer.from(formatRejected({ time: now, reason, source, record }));
-    };
-    if (job.body === undefined) {
-      return { good: [], rejected: [reject('body_too_large', Buffer.alloc(0), job.count - skip)] };
-    }
-    if (this.settings.format === 'json' && this.settings.validate === 'shape') {
-      // The hot path: one pass, no Buffer per line; undefined sends invalid UTF-8 line by line below.
-      const scan = scanShape(job.body, job.count, skip);
-      if (scan !== undefined) {
-        if (!scan.ok) return { good: [], rejected: [reject(scan.reason, job.body, job.count - skip)] };
-        tick.written += scan.good;
-        return { good: scan.chunks, rejected: scan.rejected.map((r) => reject(r.reason, r.line, 1)) };
-      }
-    }
-    const split = splitBatch(job.body, job.count);
-    if (!split.ok) return { good: [], rejected: [reject(split.reason, job.body, job.count - skip)] };
-    const lines = skip === 0 ? split.lines : split.lines.slice(skip);
-    const rejected: Buffer[] = [];
-    let good: Buffer[] = [];
-    for (const line of lines) {
-      const reason = checkRecord(line, this.settings.validate);
-      if (reason === undefined) good.push(line);
-      else rejected.push(reject(reason, line, 1));
-    }
-    tick.written += good.length;
-    if (this.settings.format === 'json') return { good: jsonChunks(job.body, good), rejected };
-    good = good.flatMap((line) => {
-      const text = formatText(line, job.route.service, job.route.host, now);
-      if (text !== undefined) return [Buffer.from(text)];
-      tick.written -= 1;
-      rejected.push(reject('not_an_object', line, 1));
-      return [];
-    });
-    return { good, rejected };
-  }
-
-  private async writeFiles(files: Map<string, Buffer[]>): Promise<void> {
-    const { outputs } = this.deps;
-    // Settle every write before deciding: a failure must not be handled (and files cut back)
-    // while another file's write is still landing.
-    const paths = [...files.keys()];
-    const results = await Promise.allSettled([...files].map(([path, chunks]) => outputs.write(path, chunks)));
-    const failed = results.findIndex((result) => result.status === 'rejected');
-    if (failed !== -1)
-      throw writeError(join(outputs.root, paths[failed]!), (results[failed] as PromiseRejectedResult).reason);
-    if (this.settings.durability === 'fsync') await outputs.fsyncAll();
-    this.deps.checkpoint.noteOutputs(outputs.lengths());
-  }
 }
 
-/** A failed write, named by the file's full path (what an operator looks at) and the system's reason. */
-function writeError(path: string, error: unknown): unknown {
-  if (error instanceof LogwireError && error.code !== 'LW_ERR_OUTPUT') return error;
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  const why = typeof code === 'string' && !reason.startsWith(code) ? `${code}: ${reason}` : reason;
-  return new LogwireError('LW_ERR_OUTPUT', `cannot write ${path}: ${why}`, { cause: error });
+/** Writes every output's part; settles all before deciding, so no failure is handled while another write lands. */
+async function writeParts(parts: readonly OutputPart[]): Promise<void> {
+  const results = await Promise.allSettled(parts.map((part) => part.write()));
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }

@@ -15,7 +15,7 @@ import { createCounters } from '../../../collector/counters.js';
 import { OutputSet } from '../../../collector/outputs/output-set.js';
 import { PathTemplate } from '../../../collector/outputs/path-template.js';
 import type { BatchJob } from '../../../collector/writer/write-job.js';
-import { Writer } from '../../../collector/writer/writer.js';
+import { fileWriter } from '../../helpers/file-writer.js';
 import { immutableUnsupported, setImmutable } from '../../helpers/immutable.js';
 import { eventually } from '../../helpers/records.js';
 
@@ -146,7 +146,7 @@ describe('Writer with a state directory that refuses writes', () => {
     const timers = manualTimers();
     const { lines, log } = recordingLog();
     const health = new CheckpointHealth({ log, timers });
-    const w = new Writer(
+    const w = fileWriter(
       {
         template: PathTemplate.parse('{service}.log'),
         format: 'json',
@@ -199,7 +199,7 @@ describe('Writer with a state directory that refuses writes', () => {
     if (skip !== undefined) ctx.skip(skip);
     const timers = manualTimers();
     const health = new CheckpointHealth({ log: recordingLog().log, timers });
-    const w = new Writer(
+    const w = fileWriter(
       {
         template: PathTemplate.parse('{service}.log'),
         format: 'json',

@@ -14,7 +14,7 @@ import { createCounters } from '../../../collector/counters.js';
 import { OutputSet } from '../../../collector/outputs/output-set.js';
 import { PathTemplate } from '../../../collector/outputs/path-template.js';
 import type { BatchJob } from '../../../collector/writer/write-job.js';
-import { Writer } from '../../../collector/writer/writer.js';
+import { fileWriter } from '../../helpers/file-writer.js';
 
 let dir: string;
 let checkpoint: Checkpoint;
@@ -48,7 +48,7 @@ afterEach(async () => {
 function writer(validate: 'shape' | 'full' = 'shape') {
   const counters = createCounters();
   const errors: unknown[] = [];
-  const w = new Writer(
+  const w = fileWriter(
     { template: PathTemplate.parse('{service}.log'), format: 'json', validate, durability: 'write' },
     { outputs, checkpoint, counters, onError: (e) => errors.push(e) },
   );
@@ -138,7 +138,7 @@ it('gives each body back once, only after its tick is written, and after a faile
     },
   });
   const released: Buffer[] = [];
-  const w = new Writer(
+  const w = fileWriter(
     { template: PathTemplate.parse('{service}.log'), format: 'json', validate: 'shape', durability: 'write' },
     {
       outputs: gated,
