@@ -14,6 +14,7 @@ import { installStandardHandlers } from '../shared/dispatcher/standard-handlers.
 import { DEFINITIONS } from '../shared/protocol/definitions.js';
 import { SlabCutter } from '../shared/slab-cutter.js';
 import { SlabPool } from '../shared/slab-pool.js';
+import type { Checkpoint } from './checkpoint/checkpoint.js';
 import { CheckpointHealth } from './checkpoint/checkpoint-health.js';
 import { type CollectorClock, collectorClock, every } from './clock.js';
 import type { Collector, CollectorConfig, CollectorLog } from './config/config-types.js';
@@ -45,24 +46,34 @@ const BODY_SLABS_KEPT = 4;
 /** Marks idle longer than source_ttl are forgotten (§4); checked hourly, saved with the next tick. */
 const FORGET_IDLE_EVERY_MS = 3_600_000;
 
-export async function startCollector(initial: CollectorConfig, options: StartOptions): Promise<Collector> {
+/** The parts every other part is built over: configuration, clock, state, writer, backpressure. */
+interface Core {
+  readonly log: CollectorLog;
+  readonly onError: (error: unknown) => void;
+  readonly config: LiveConfig;
+  readonly clock: CollectorClock;
+  readonly counters: CollectorCounters;
+  readonly sessions: SessionTable;
+  readonly checkpoint: Checkpoint;
+  readonly output: FileOutput;
+  readonly router: Router;
+  readonly writer: Writer;
+  readonly backpressure: Backpressure;
+  readonly badInputLog: PeerLogLimit;
+  readonly bodySlabs: SlabCutter;
+}
+
+async function openCore(initial: CollectorConfig, options: StartOptions): Promise<Core> {
   const { log } = options;
   const config = new LiveConfig(initial);
   const clock = collectorClock();
   const sessions = new SessionTable();
   const counters = createCounters();
   const maxSources = (): number => config.current.maxSources;
-  const { checkpoint, output } = await openState(initial, options, {
-    sessions,
-    counters,
-    clock,
-    maxSources,
-  });
+  const { checkpoint, output } = await openState(initial, options, { sessions, counters, clock, maxSources });
   const onError = (error: unknown): void => log.error(error instanceof Error ? error.message : String(error));
-  const badInputLog = new PeerLogLimit(log, { clock: () => clock.now() });
   // Bodies that span socket reads are copied into reused slabs, given back once written.
   const bodyPool = new SlabPool(BODY_SLAB_BYTES, BODY_SLABS_KEPT);
-  const bodySlabs = new SlabCutter(bodyPool);
   const backpressure = new Backpressure({
     limit: () => config.current.pauseAbove,
     counters,
@@ -79,11 +90,21 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     health: new CheckpointHealth({ log, timers: clock, now: () => clock.now() }),
     onQueued: (bytes) => backpressure.queued(bytes),
   });
-  const listeners = new Listeners();
-  const stopping = (): boolean => lifecycle.stopping;
-  const intake = { config: config.read, writer, counters, stopping, badInputLog };
-  const dispatcher = collectorDispatcher(config.current, { onError, counters, log, udp: intake });
-  const acceptance = new LinkAcceptance({
+  const badInputLog = new PeerLogLimit(log, { clock: () => clock.now() });
+  const bodySlabs = new SlabCutter(bodyPool);
+  return {
+    ...{ log, onError, config, clock, counters, sessions, checkpoint, output, router, writer },
+    ...{ backpressure, badInputLog, bodySlabs },
+  };
+}
+
+function linkAcceptance(
+  core: Core,
+  dispatcher: Dispatcher<CollectorContext>,
+  stopping: () => boolean,
+): LinkAcceptance {
+  const { config, writer, counters, badInputLog, sessions, backpressure, clock } = core;
+  return new LinkAcceptance({
     config: config.read,
     dispatcher,
     admit: (link) => backpressure.admit(link),
@@ -91,53 +112,49 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     session: {
       settings: config.read,
       writer,
-      marks: checkpoint,
+      marks: core.checkpoint,
       live: sessions.live,
       counters,
       paused: () => backpressure.paused,
       clock,
     },
-    ndjson: intake,
+    ndjson: { config: config.read, writer, counters, stopping, badInputLog },
     counters,
     badInputLog,
-    bodyBuffer: (bytes) => bodySlabs.cut(bytes),
+    bodyBuffer: (bytes) => core.bodySlabs.cut(bytes),
     stopping,
   });
+}
+
+export async function startCollector(initial: CollectorConfig, options: StartOptions): Promise<Collector> {
+  const core = await openCore(initial, options);
+  const { log, onError, config, clock, counters, sessions, checkpoint, output, writer } = core;
+  const listeners = new Listeners();
+  const stopping = (): boolean => lifecycle.stopping;
+  const udp = { config: config.read, writer, counters, stopping, badInputLog: core.badInputLog };
+  const dispatcher = collectorDispatcher(config.current, { onError, counters, log, udp });
+  const acceptance = linkAcceptance(core, dispatcher, stopping);
   const lifecycle: Lifecycle = new Lifecycle({
-    log,
-    onError,
-    chores: startChores(clock, checkpoint, badInputLog),
-    writer,
-    sessions,
+    ...{ log, onError, writer, sessions, listeners, output, checkpoint },
+    chores: startChores(clock, checkpoint, core.badInputLog),
     links: acceptance,
-    listeners,
-    output,
-    checkpoint,
     wait: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
   });
   const reloader = new Reloader({
-    config,
+    ...{ config, log, onError },
     source: options.reload,
     targets: {
-      writer: liveWriterKeys(router, output),
-      listeners,
-      checkpoint,
+      ...{ listeners, checkpoint },
+      writer: liveWriterKeys(core.router, output),
       trace: (on) => dispatcher.setTrace(on ? traceReceived(log) : undefined),
     },
-    log,
-    onError,
   });
   const startedAt = clock.now();
   const status = (): Record<string, string | number> =>
     statusReport({
-      lifecycle,
+      ...{ lifecycle, backpressure: core.backpressure, listeners, checkpoint, writer, counters },
       health: writer.health,
-      backpressure,
-      listeners,
       links: acceptance,
-      checkpoint,
-      writer,
-      counters,
       uptime: () => clock.now() - startedAt,
     });
   const reopen = async (): Promise<void> => {
@@ -148,12 +165,9 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   };
   const stop = (reason: string): Promise<void> => lifecycle.stop(reason);
   installControlHandlers(dispatcher, {
-    reopen,
+    ...{ reopen, stop, status, onError },
     reload: () => reloader.reload(),
-    stop,
-    status,
     secretCode: () => config.current.secretCode,
-    onError,
   });
   try {
     await listeners.open(config.read, (listener, slots, link) => acceptance.onLink(listener, slots, link));

@@ -266,3 +266,36 @@ export function refusalMessage(
     `cutting would delete acknowledged records. ${accept}`
   );
 }
+
+/**
+ * Checkpoint.recover's work: refuses (LW_ERR_CHECKPOINT, nothing cut) an empty checkpoint beside
+ * outputs holding records, or outputs longer than a crash can leave them, unless
+ * `acceptOutputs`; otherwise cuts and notes as recoverOutputs says.
+ */
+export async function recoverState(
+  stateDir: string,
+  outputDir: string,
+  outputs: readonly (readonly [string, OutputMark])[],
+  options: Omit<RecoveryOptions, 'acceptOutputs'> & {
+    readonly foundEmpty: boolean;
+    readonly acceptOutputs: boolean;
+  },
+): Promise<RecoveryResult> {
+  const { acceptOutputs } = options;
+  if (options.foundEmpty && !acceptOutputs) {
+    const unaccounted = await findOutputs(outputDir, stateDir);
+    if (unaccounted.length > 0)
+      throw new LogwireError('LW_ERR_CHECKPOINT', refusalMessage(stateDir, { unaccounted }));
+  }
+  const result = await recoverOutputs(outputDir, outputs, {
+    tail: options.tail,
+    fsync: options.fsync,
+    acceptOutputs,
+  });
+  if (result.report.doubtful.length > 0 && !acceptOutputs)
+    throw new LogwireError(
+      'LW_ERR_CHECKPOINT',
+      refusalMessage(stateDir, { doubtful: result.report.doubtful }),
+    );
+  return result;
+}

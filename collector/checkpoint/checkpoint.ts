@@ -1,19 +1,21 @@
-import { mkdir } from 'node:fs/promises';
 import { LogwireError } from '../../shared/errors.js';
-import type { Durability } from '../config/config-types.js';
 import type { OutputFileState } from '../outputs/output-file.js';
-import { StateLock } from './checkpoint-lock.js';
-import { findOutputs, type RecoveryReport, recoverOutputs, refusalMessage } from './checkpoint-recovery.js';
+import { lookup, mergedKeys } from './checkpoint-layers.js';
+import type { StateLock } from './checkpoint-lock.js';
+import { type CheckpointOptions, DEFAULT_SOURCE_TTL } from './checkpoint-options.js';
+import { type RecoveryReport, recoverState } from './checkpoint-recovery.js';
 import {
   type CheckpointDelta,
-  CheckpointStore,
+  type CheckpointStore,
   emptyDelta,
   type OutputMark,
   type SourceMark,
 } from './checkpoint-store.js';
 import { UdpLossCounter } from './checkpoint-udp.js';
 import { SourceRecency } from './source-recency.js';
+import { openStateDir } from './state-dir.js';
 
+export { type CheckpointOptions, DEFAULT_SOURCE_TTL } from './checkpoint-options.js';
 export type { RecoveryReport } from './checkpoint-recovery.js';
 export type { OutputMark, SourceMark } from './checkpoint-store.js';
 
@@ -58,34 +60,8 @@ export type { OutputMark, SourceMark } from './checkpoint-store.js';
  * clients' resends are written once, not next to a copy.
  */
 
-export const DEFAULT_SOURCE_TTL = 30 * 24 * 3600 * 1000;
-
 const NOTHING_STAGED: ReadonlyMap<string, null> = new Map();
 const NO_TAIL: ReadonlyMap<string, number> = new Map();
-
-export interface CheckpointOptions {
-  /** The output directory recover() cuts files in, when not given to it. */
-  readonly outputDir?: string;
-  /** `fsync`: every save is fdatasync'd (power loss); `write` survives a crash of the process. */
-  readonly durability?: Durability;
-  /** Marks and output entries idle longer than this (ms) are forgotten. */
-  readonly sourceTtl?: number;
-  /** ms since the epoch. */
-  readonly clock?: () => number;
-  /** Journal bytes before it is folded into the snapshot (checkpoint-store.ts). */
-  readonly compactAt?: number;
-  /** Sources the in-memory UDP loss counter tracks at most. */
-  readonly maxUdpSources?: number;
-  /** Marks kept at most (max_sources, read at each use: RELOAD may change it). */
-  readonly maxSources?: () => number;
-  /** Sources whose marks are never evicted: those with a live session. */
-  readonly inUse?: (source: string) => boolean;
-  /**
-   * recover() keeps output files the checkpoint cannot account for as they are, instead of
-   * refusing (`--accept-outputs`; checkpoint-recovery.ts).
-   */
-  readonly acceptOutputs?: boolean;
-}
 
 export class Checkpoint {
   readonly stateDir: string;
@@ -123,28 +99,10 @@ export class Checkpoint {
    * `sourceTtl` are forgotten (at the next save). Call `recover()` before the first write.
    */
   static async open(stateDir: string, options: CheckpointOptions): Promise<Checkpoint> {
-    try {
-      await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    } catch (error) {
-      throw new LogwireError(
-        'LW_ERR_CHECKPOINT',
-        `cannot create the state directory ${stateDir}: ${String(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    const lock = await StateLock.acquire(stateDir);
-    let store: CheckpointStore;
-    try {
-      store = await CheckpointStore.open(stateDir, {
-        durability: options.durability ?? 'write',
-        ...(options.compactAt === undefined ? {} : { compactAt: options.compactAt }),
-      });
-    } catch (error) {
-      await lock.release();
-      throw error;
-    }
+    const { lock, store } = await openStateDir(stateDir, {
+      durability: options.durability ?? 'write',
+      ...(options.compactAt === undefined ? {} : { compactAt: options.compactAt }),
+    });
     const checkpoint = new Checkpoint(stateDir, options, lock, store);
     checkpoint.forgetIdle();
     return checkpoint;
@@ -354,27 +312,17 @@ export class Checkpoint {
   async recover(outputDir: string | undefined = this.#options.outputDir): Promise<RecoveryReport> {
     if (outputDir === undefined)
       throw new LogwireError('LW_ERR_CHECKPOINT', 'recover() needs the output directory');
-    const acceptOutputs = this.#options.acceptOutputs === true;
-    if (this.#store.foundEmpty && !acceptOutputs) {
-      const unaccounted = await findOutputs(outputDir, this.stateDir);
-      if (unaccounted.length > 0)
-        throw new LogwireError('LW_ERR_CHECKPOINT', refusalMessage(this.stateDir, { unaccounted }));
-    }
     const outputs: [string, OutputMark][] = [];
     for (const path of this.#keys('outputs')) {
       const mark = this.output(path);
       if (mark !== undefined) outputs.push([path, mark]);
     }
-    const { report, updates } = await recoverOutputs(outputDir, outputs, {
+    const { report, updates } = await recoverState(this.stateDir, outputDir, outputs, {
+      foundEmpty: this.#store.foundEmpty,
       tail: this.#store.state.tail,
       fsync: this.#options.durability === 'fsync',
-      acceptOutputs,
+      acceptOutputs: this.#options.acceptOutputs === true,
     });
-    if (report.doubtful.length > 0 && !acceptOutputs)
-      throw new LogwireError(
-        'LW_ERR_CHECKPOINT',
-        refusalMessage(this.stateDir, { doubtful: report.doubtful }),
-      );
     for (const [path, mark] of updates) this.#staged.outputs.set(path, mark);
     await this.save();
     return report;
@@ -425,34 +373,9 @@ export class Checkpoint {
 
   /** Keys of the merged view, without those staged or committing to be forgotten. */
   *#keys(kind: 'sources' | 'outputs'): IterableIterator<string> {
-    const seen = new Set<string>();
-    const layers: ReadonlyMap<string, unknown>[] = [
-      this.#staged[kind],
-      ...this.#inflight.map((d) => d[kind]),
-    ];
-    for (const layer of [...layers, this.#store.state[kind]]) {
-      for (const key of layer.keys()) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const present = kind === 'sources' ? this.source(key) : this.output(key);
-        if (present !== undefined) yield key;
-      }
-    }
+    const layers = [this.#staged[kind], ...this.#inflight.map((d) => d[kind]), this.#store.state[kind]];
+    const present = (key: string): boolean =>
+      (kind === 'sources' ? this.source(key) : this.output(key)) !== undefined;
+    yield* mergedKeys(layers, present);
   }
-}
-
-/** A key's value through the layers, newest first: staged, then committing, then on disk. */
-function lookup<V>(
-  key: string,
-  staged: ReadonlyMap<string, V | null>,
-  inflight: readonly CheckpointDelta[],
-  layer: (delta: CheckpointDelta) => ReadonlyMap<string, V | null>,
-  stored: ReadonlyMap<string, V>,
-): V | undefined {
-  if (staged.has(key)) return staged.get(key) ?? undefined;
-  for (let i = inflight.length - 1; i >= 0; i--) {
-    const changes = layer(inflight[i] as CheckpointDelta);
-    if (changes.has(key)) return changes.get(key) ?? undefined;
-  }
-  return stored.get(key);
 }
