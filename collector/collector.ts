@@ -87,10 +87,10 @@ async function openCore(initial: CollectorConfig, options: StartOptions): Promis
     onError,
     clock,
     release: (body) => bodyPool.giveBack(body),
-    health: new CheckpointHealth({ log, timers: clock, now: () => clock.now() }),
+    health: new CheckpointHealth({ log, timers: clock, now: () => clock.date() }),
     onQueued: (bytes) => backpressure.queued(bytes),
   });
-  const badInputLog = new PeerLogLimit(log, { clock: () => clock.now() });
+  const badInputLog = new PeerLogLimit(log, { clock: () => clock.date() });
   const bodySlabs = new SlabCutter(bodyPool);
   return {
     ...{ log, onError, config, clock, counters, sessions, checkpoint, output, router, writer },
@@ -149,13 +149,13 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
       trace: (on) => dispatcher.setTrace(on ? traceReceived(log) : undefined),
     },
   });
-  const startedAt = clock.now();
+  const startedAt = clock.date();
   const status = (): Record<string, string | number> =>
     statusReport({
       ...{ lifecycle, backpressure: core.backpressure, listeners, checkpoint, writer, counters },
       health: writer.health,
       links: acceptance,
-      uptime: () => clock.now() - startedAt,
+      uptime: () => clock.date() - startedAt,
     });
   const reopen = async (): Promise<void> => {
     // Between ticks, so no batch is split across the old and the new file.

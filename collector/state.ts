@@ -99,7 +99,7 @@ export async function openState(
           log.info('output file moved away while open: writing to a new file at its path', { path });
         }
       },
-      clock: () => clock.now(),
+      clock: () => clock.date(),
       timers: sweepTimers(clock),
       ...(options.writev === undefined ? {} : { writev: options.writev }),
     });
