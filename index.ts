@@ -8,8 +8,8 @@ export { type Appender, type AppenderCounters, createAppender } from './appender
 export { type AppenderOptions, parseAppenderOptions } from './appender/options.js';
 // The collector.
 export { type StartOptions, startCollector } from './collector/collector.js';
-export { loadConfig } from './collector/config.js';
-export type { Collector, CollectorConfig, CollectorLog } from './collector/config-types.js';
+export { loadConfig } from './collector/config/config.js';
+export type { Collector, CollectorConfig, CollectorLog } from './collector/config/config-types.js';
 export { createCollectorLog } from './collector/log.js';
 // Dispatching messages.
 export type { DispatchContext } from './shared/dispatcher/context.js';

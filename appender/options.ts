@@ -18,7 +18,7 @@ import { bad, duration, type Fields, integer, object, show, size, text } from '.
 
 export const DEFAULT_ADDRESS = 'tcp/127.0.0.1:4043';
 /**
- * 1 MiB: one collector tick (collector/writer.ts); per-batch work (numbering, framing, the ACK)
+ * 1 MiB: one collector tick (collector/writer/writer.ts); per-batch work (numbering, framing, the ACK)
  * is then a quarter of what 256 KiB cost (docs/benchmarks.md). maxDelay keeps a trickle prompt.
  */
 export const DEFAULT_BATCH: BatchLimits = Object.freeze({

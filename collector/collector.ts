@@ -1,238 +1,300 @@
 /**
  * The collector daemon: wiring only. After start-up the dispatcher drives everything.
  *
- *   listener ─▶ link ─▶ messenger ─▶ dispatcher ─▶ session (REGISTER/EVENTS) ─▶ writer ─▶ ACK
- *      │                                 └─▶ control (LOG · STOP · STATUS · RELOAD · HELP · ALIVE)
- *      └─ ndjson listener ─▶ ndjson intake ─▶ writer
+ *   listeners ─▶ link acceptance ─▶ messenger ─▶ dispatcher ─▶ session ─▶ writer ─▶ ACK
+ *      │                                            └─▶ control (LOG · STOP · STATUS · RELOAD · HELP · ALIVE)
+ *      └─ ndjson / udp intake ─▶ writer
+ *
+ * Each part is an object of its own (intake/, writer/, outputs/, checkpoint/, config/,
+ * control/); this file makes them and hands each the narrow view of the others it needs.
  */
 
-import { mkdir } from 'node:fs/promises';
-import { Dispatcher, owedMessage, type TraceEntry } from '../shared/dispatcher/dispatcher.js';
+import { Dispatcher, type TraceEntry } from '../shared/dispatcher/dispatcher.js';
 import { installStandardHandlers } from '../shared/dispatcher/standard-handlers.js';
-import { LogwireError } from '../shared/errors.js';
-import { systemClock } from '../shared/net/clock.js';
-import type { Link } from '../shared/net/link.js';
-import { type Listener, type ListenLimits, listen } from '../shared/net/listener.js';
-import { Messenger } from '../shared/net/messenger.js';
-import { parseInteger } from '../shared/protocol/accessors.js';
-import { formatAddress, type Scheme } from '../shared/protocol/address.js';
-import { checkMessage, DEFINITIONS } from '../shared/protocol/definitions.js';
-import { DEFAULT_MAX_BODY } from '../shared/protocol/limits.js';
-import { message } from '../shared/protocol/message.js';
+import { DEFINITIONS } from '../shared/protocol/definitions.js';
 import { SlabCutter } from '../shared/slab-cutter.js';
 import { SlabPool } from '../shared/slab-pool.js';
-import { requireAllow } from './access/access-config.js';
-import { createAccessCounters, ListenerAccess, remoteCheck } from './access/listener-access.js';
-import { Checkpoint } from './checkpoint.js';
-import { CheckpointHealth } from './checkpoint-health.js';
-import type { Collector, CollectorConfig, CollectorLog, ListenerConfig } from './config-types.js';
-import { installControlHandlers, type ReloadOutcome } from './control.js';
-import { createCounters } from './counters.js';
-import { CONTROL_HEADROOM, DataSlots } from './data-slots.js';
-import { HeldBudget } from './held-budget.js';
+import { type AccessCounters, createAccessCounters, ListenerAccess } from './access/listener-access.js';
+import type { Checkpoint } from './checkpoint/checkpoint.js';
+import { CheckpointHealth } from './checkpoint/checkpoint-health.js';
+import { type CollectorClock, collectorClock, every } from './clock.js';
+import type { Collector, CollectorConfig, CollectorLog } from './config/config-types.js';
+import { LiveConfig } from './config/live-config.js';
+import { Reloader } from './config/reloader.js';
+import { installControlHandlers } from './control/control.js';
+import { Lifecycle } from './control/lifecycle.js';
+import { statusReport } from './control/status.js';
+import { type CollectorCounters, createCounters } from './counters.js';
+import type { CollectorContext } from './intake/dispatch-context.js';
+import { LinkAcceptance } from './intake/link-acceptance.js';
+import { Listeners } from './intake/listeners.js';
+import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './intake/peer-log-limit.js';
+import { ReadGate } from './intake/read-gate.js';
+import { SessionTable } from './intake/session-table.js';
+import { acceptUdpEvents, type UdpDeps } from './intake/udp-intake.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
-import { checkHealth } from './metrics/health-check.js';
-import { type MetricsServer, serveMetrics } from './metrics/metrics-server.js';
-import { acceptNdjson } from './ndjson-intake.js';
-import { originPolicy } from './origin-policy.js';
-import type { WritevFn } from './outputs/output-file.js';
-import { OutputSet } from './outputs/output-set.js';
+import { checkHealth, type Health } from './metrics/health-check.js';
+import { MetricsEndpoint } from './metrics/metrics-endpoint.js';
+import type { FileOutput } from './outputs/file-output.js';
 import { PathTemplate } from './outputs/path-template.js';
-import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './peer-log-limit.js';
-import { ReadGate } from './read-gate.js';
-import { logRecovery } from './recovery-log.js';
-import { planReload } from './reload-plan.js';
-import { Session } from './session.js';
-import type { CollectorContext, SessionHost } from './session-host.js';
-import { statusLists } from './status-report.js';
-import { acceptUdpEvents } from './udp-intake.js';
-import { Writer, type WriterSettings } from './writer.js';
+import { fileOutputSettings, openState, type StartOptions } from './state.js';
+import { Backpressure } from './writer/backpressure.js';
+import { Router } from './writer/router.js';
+import type { CommittedTick } from './writer/tick-tally.js';
+import { Writer } from './writer/writer.js';
 
-export interface StartOptions {
-  readonly log: CollectorLog;
-  /** Re-reads the configuration for RELOAD. Without it RELOAD is refused. */
-  readonly reload?: () => Promise<CollectorConfig>;
-  /** Test seam: how output files are written (tests stall it to show backpressure). */
-  readonly writev?: WritevFn;
-  /** Keep output files the checkpoint cannot account for, instead of refusing to start. */
-  readonly acceptOutputs?: boolean;
-}
-
-function writerSettings(config: CollectorConfig): WriterSettings {
-  return {
-    template: PathTemplate.parse(config.path),
-    format: config.format,
-    validate: config.validate,
-    durability: config.durability,
-  };
-}
+export type { StartOptions } from './state.js';
 
 /** Slabs for bodies spanning reads: one is cut at a time, for all connections. */
 const BODY_SLAB_BYTES = 4 * 1024 * 1024;
 /** Free slabs kept: enough for a writer backlog's worth to come back between bursts. */
 const BODY_SLABS_KEPT = 4;
+/** Marks idle longer than source_ttl are forgotten (§4); checked hourly, saved with the next tick. */
+const FORGET_IDLE_EVERY_MS = 3_600_000;
 
-/** A stream listener admits CONTROL_HEADROOM sockets beyond its data slots, for control commands. */
-function listenLimits(config: CollectorConfig, scheme: Scheme): ListenLimits {
-  const headroom = scheme === 'udp' || scheme === 'ndjson' ? 0 : CONTROL_HEADROOM;
-  return { maxConnections: config.maxConnections + headroom, idleTimeout: config.idleTimeout };
+/** The parts every other part is built over: configuration, clock, state, writer, backpressure. */
+interface Core {
+  readonly log: CollectorLog;
+  readonly onError: (error: unknown) => void;
+  readonly config: LiveConfig;
+  readonly clock: CollectorClock;
+  readonly counters: CollectorCounters;
+  /** What access control refused or held back (STATUS, /metrics). */
+  readonly access: AccessCounters;
+  /** Why a link is not read: backlog, held budget (backpressure) or rate_limit (access). */
+  readonly gate: ReadGate;
+  readonly sessions: SessionTable;
+  readonly checkpoint: Checkpoint;
+  readonly output: FileOutput;
+  readonly router: Router;
+  readonly writer: Writer;
+  readonly backpressure: Backpressure;
+  readonly badInputLog: PeerLogLimit;
+  readonly bodySlabs: SlabCutter;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+async function openCore(
+  initial: CollectorConfig,
+  options: StartOptions,
+  onCommitted: (tick: CommittedTick) => void,
+): Promise<Core> {
+  const { log } = options;
+  const config = new LiveConfig(initial);
+  const clock = collectorClock();
+  const sessions = new SessionTable();
+  const counters = createCounters();
+  const gate = new ReadGate();
+  const maxSources = (): number => config.current.maxSources;
+  const { checkpoint, output } = await openState(initial, options, { sessions, counters, clock, maxSources });
+  const onError = (error: unknown): void => log.error(error instanceof Error ? error.message : String(error));
+  // Bodies that span socket reads are copied into reused slabs, given back once written.
+  const bodyPool = new SlabPool(BODY_SLAB_BYTES, BODY_SLABS_KEPT);
+  const backpressure = new Backpressure({
+    limit: () => config.current.pauseAbove,
+    counters,
+    tellReady: (msg) => sessions.tellReady(msg),
+    gate,
+  });
+  const router = new Router(PathTemplate.parse(initial.path), output, onError);
+  const writer = new Writer({
+    router,
+    checkpoint,
+    counters,
+    onError,
+    clock,
+    release: (body) => bodyPool.giveBack(body),
+    health: new CheckpointHealth({ log, timers: clock, now: () => clock.date() }),
+    onQueued: (bytes) => backpressure.queued(bytes),
+    onCommitted,
+  });
+  const badInputLog = new PeerLogLimit(log, { clock: () => clock.date() });
+  const bodySlabs = new SlabCutter(bodyPool);
+  return {
+    ...{ log, onError, config, clock, counters, sessions, checkpoint, output, router, writer },
+    ...{ access: createAccessCounters(), gate, backpressure, badInputLog, bodySlabs },
+  };
 }
 
-function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, (upper) => `_${upper.toLowerCase()}`);
+function linkAcceptance(
+  core: Core,
+  dispatcher: Dispatcher<CollectorContext>,
+  stopping: () => boolean,
+  onBytes: (transport: string, bytes: number) => void,
+): LinkAcceptance {
+  const { config, writer, counters, badInputLog, sessions, backpressure, clock } = core;
+  return new LinkAcceptance({
+    config: config.read,
+    dispatcher,
+    admit: (link) => backpressure.admit(link),
+    sessions,
+    session: {
+      settings: config.read,
+      writer,
+      marks: core.checkpoint,
+      live: sessions.live,
+      counters,
+      paused: () => backpressure.paused,
+      clock,
+      log: core.log,
+    },
+    ndjson: { config: config.read, writer, counters, stopping, badInputLog },
+    counters,
+    badInputLog,
+    bodyBuffer: (bytes) => core.bodySlabs.cut(bytes),
+    stopping,
+    onBytes,
+  });
 }
 
 export async function startCollector(initial: CollectorConfig, options: StartOptions): Promise<Collector> {
-  const { log } = options;
-  let config = initial;
-  await mkdir(config.output, { recursive: true, mode: config.dirMode });
-  /** The live session of each source. */
-  const sessions = new Map<string, Session>();
-  const checkpoint = await Checkpoint.open(config.state, {
-    durability: config.durability,
-    sourceTtl: config.sourceTtl,
-    maxSources: () => config.maxSources,
-    // A live session's mark is never evicted: its retransmissions are the likeliest.
-    inUse: (source) => sessions.has(source),
-    ...(options.acceptOutputs === true ? { acceptOutputs: true } : {}),
+  const core = await openCore(initial, options, (tick) => metrics.committed(tick));
+  const { log, onError, config, clock, counters, sessions, checkpoint, output, writer } = core;
+  const listeners = new Listeners((index) => listenerAccess(core, index));
+  const endpoint = new MetricsEndpoint();
+  const stopping = (): boolean => lifecycle.stopping;
+  const udp = { config: config.read, writer, counters, stopping, badInputLog: core.badInputLog };
+  const dispatcher = collectorDispatcher(config.current, {
+    onError,
+    counters,
+    log,
+    udp,
+    access: core.access,
   });
-  const counters = createCounters();
-  const accessCounters = createAccessCounters();
-  let outputs: OutputSet | undefined;
-  const listeners: Listener[] = [];
-  /** Each listener's session slots (max_connections), in the order of `listeners`. */
-  const dataSlots: DataSlots[] = [];
-  try {
-    const recovery = await checkpoint.recover(config.output);
-    logRecovery(log, recovery);
-    outputs = await OutputSet.open({
-      dir: config.output,
-      fileMode: config.fileMode,
-      dirMode: config.dirMode,
-      maxOpenFiles: config.maxOpenFiles,
-      fileIdleClose: config.fileIdleClose,
-      durability: config.durability,
-      exclude: [config.state],
-      // A new file's identity is saved before its first byte, so recovery can cut it (checkpoint.ts).
-      onOpen: (file) => checkpoint.noteOpened(file),
-      onVanished: (path, whereabouts) => {
-        if (whereabouts === 'deleted') {
-          counters.outputsDeleted += 1;
-          log.warn('output file deleted while open: reopened it, and wrote the current batch again there', {
-            path,
-          });
-        } else {
-          counters.outputsMoved += 1;
-          log.info('output file moved away while open: writing to a new file at its path', { path });
-        }
-      },
-      ...(options.writev === undefined ? {} : { writev: options.writev }),
+  const acceptance = linkAcceptance(core, dispatcher, stopping, (transport, bytes) =>
+    metrics.bytesReceived(transport, bytes),
+  );
+  const metrics = collectorMetrics(core, acceptance);
+  const lifecycle: Lifecycle = new Lifecycle({
+    ...{ log, onError, writer, sessions, listeners, output, checkpoint },
+    metrics: endpoint,
+    chores: startChores(clock, checkpoint, core.badInputLog),
+    links: acceptance,
+    wait: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
+  });
+  const reloader = new Reloader({
+    ...{ config, log, onError },
+    source: options.reload,
+    targets: {
+      ...{ listeners, checkpoint },
+      writer: liveWriterKeys(core.router, output),
+      trace: (on) => dispatcher.setTrace(on ? traceReceived(log) : undefined),
+    },
+  });
+  const startedAt = clock.date();
+  const status = (): Record<string, string | number> =>
+    statusReport({
+      ...{ lifecycle, backpressure: core.backpressure, listeners, checkpoint, writer, counters },
+      access: core.access,
+      health: writer.health,
+      links: acceptance,
+      sessions: () => sessions.live.values(),
+      date: () => clock.date(),
+      uptime: () => clock.date() - startedAt,
     });
+  const reopen = async (): Promise<void> => {
+    // Between ticks, so no batch is split across the old and the new file.
+    await writer.idle();
+    await output.reopen();
+    metrics.reopened();
+    log.info('reopened output files');
+  };
+  const stop = (reason: string): Promise<void> => lifecycle.stop(reason);
+  installControlHandlers(dispatcher, {
+    ...{ reopen, stop, status, onError },
+    reload: async () => {
+      const outcome = await reloader.reload();
+      metrics.reloaded(outcome.kind);
+      return outcome;
+    },
+    secretCode: () => config.current.secretCode,
+  });
+  try {
+    await listeners.open(config.read, (...link) => acceptance.onLink(...link));
+    await endpoint.open(config.read, metrics, () => collectorHealth(core, stopping), core.access);
   } catch (error) {
+    await listeners.close();
+    await endpoint.close();
+    await output.close();
     await checkpoint.close();
     throw error;
   }
-  /** Every stream session, registered or not: STOP drains them all. */
-  const allSessions = new Set<Session>();
-  const links = new Set<Link>();
-  let paused = false;
-  let holding: 'all' | 'ndjson' | 'none' = 'none';
-  let stopping: Promise<void> | undefined;
-  let resolveDone!: () => void;
-  let rejectDone!: (error: unknown) => void;
-  let failedStop: unknown;
-  const done = new Promise<void>((resolve, reject) => {
-    resolveDone = resolve;
-    rejectDone = reject;
-  });
-  const startedAt = Date.now();
-  const badInputLog = new PeerLogLimit(log);
-  const onError = (error: unknown): void => {
-    log.error(error instanceof Error ? error.message : String(error));
-  };
+  const served = endpoint.address === undefined ? {} : { metricsAddress: endpoint.address };
+  return { addresses: listeners.addresses(), ...served, stop, done: lifecycle.done, reopen, status };
+}
 
-  // Bodies that span socket reads are copied into reused slabs, given back once written.
-  const bodyPool = new SlabPool(BODY_SLAB_BYTES, BODY_SLABS_KEPT);
-  const bodySlabs = new SlabCutter(bodyPool);
-  // Links are not read while the backlog or the held budget says so (each decides apart).
-  const gate = new ReadGate();
-  const heldBudget = new HeldBudget<Link>({
-    limit: () => config.pauseAbove,
-    stop: (link) => gate.hold(link, 'budget'),
-    resume: (link) => gate.release(link, 'budget'),
+/** The access rules of the listener at `index`, read live (RELOAD); rate_limit holds reading. */
+function listenerAccess(core: Core, index: number): ListenerAccess {
+  const { config, gate } = core;
+  const initial = config.current.listeners[index]!;
+  return new ListenerAccess({
+    config: config.read,
+    listener: () => config.current.listeners[index] ?? initial,
+    counters: core.access,
+    hold: (link) => gate.hold(link, 'rate'),
+    release: (link) => gate.release(link, 'rate'),
+    clock: core.clock,
   });
-  const metrics = new CollectorMetrics({
-    counters,
-    access: accessCounters,
-    sessions: () => sessions.size,
-    connections: () => links.size,
-    pausedSessions: () => (paused ? sessions.size : 0),
+}
+
+/** The metrics, read from the parts at each scrape; the writer's ticks are fed in as committed. */
+function collectorMetrics(core: Core, links: { readonly linkCount: number }): CollectorMetrics {
+  const { sessions, backpressure, writer, output, checkpoint } = core;
+  return new CollectorMetrics({
+    counters: core.counters,
+    access: core.access,
+    sessions: () => sessions.live.size,
+    connections: () => links.linkCount,
+    pausedSessions: () => (backpressure.paused ? sessions.live.size : 0),
     queuedBytes: () => writer.queuedBytes,
-    heldBytes: () => heldBudget.heldBytes,
-    openFiles: () => outputs!.openCount,
+    heldBytes: () => backpressure.heldBytes,
+    openFiles: () => output.files.openCount,
     udpLost: () => checkpoint.udpLost,
     sources: () => checkpoint.sources(),
   });
-  const writer = new Writer(writerSettings(config), {
-    outputs,
-    checkpoint,
-    counters,
-    onError,
-    release: (body) => bodyPool.giveBack(body),
-    health: new CheckpointHealth({ log }),
-    onCommitted: (tick) => metrics.committed(tick),
-    // Backpressure (issue #5): PAUSE every session when outputs fall behind, UNPAUSE at half.
-    // Links that cannot be asked (ndjson), or that ignore PAUSE past twice the limit, are simply
-    // not read until the backlog is below half: memory stays bounded whatever a peer sends.
-    onQueued: (bytes) => {
-      const limit = config.pauseAbove;
-      if (!paused && bytes > limit) setPaused(true);
-      else if (paused && bytes <= limit / 2) setPaused(false);
-      const hold = bytes > 2 * limit ? 'all' : paused ? 'ndjson' : 'none';
-      if (hold !== holding) setHolding(hold);
-      heldBudget.setQueued(bytes);
-    },
+}
+
+/** `/health`: listeners up, the checkpoint saved, the output and state directories writable. */
+function collectorHealth(core: Core, stopping: () => boolean): Promise<Health> {
+  const { config, writer } = core;
+  return checkHealth({
+    listenersUp: () => !stopping(),
+    outputDir: () => config.current.output,
+    stateDir: () => config.current.state,
+    checkpointProblem: () =>
+      writer.health.state === 'degraded' ? (writer.health.reason ?? 'cannot be saved') : undefined,
   });
+}
 
-  function setHolding(hold: 'all' | 'ndjson' | 'none'): void {
-    holding = hold;
-    for (const link of links) {
-      const held = hold === 'all' || (hold === 'ndjson' && link.peer.transport === 'ndjson');
-      if (held) gate.hold(link, 'backlog');
-      else gate.release(link, 'backlog');
-    }
-  }
-
-  function setPaused(on: boolean): void {
-    paused = on;
-    if (on) counters.pauses += 1;
-    for (const session of sessions.values()) {
-      if (session.state === 'ready') session.messenger.send(message(on ? 'PAUSE' : 'UNPAUSE'));
-    }
-  }
-
-  const host: SessionHost = {
-    config: () => config,
-    writer,
-    checkpoint,
-    counters,
-    sessions,
-    paused: () => paused,
-    stopping: () => stopping !== undefined,
-    log,
-    badInputLog,
-    clock: systemClock,
+/** RELOAD's path (the router's template), format and validate (the file output's). */
+function liveWriterKeys(router: Router, output: FileOutput): { reconfigure(config: CollectorConfig): void } {
+  return {
+    reconfigure(config) {
+      router.template = PathTemplate.parse(config.path);
+      output.settings = fileOutputSettings(config);
+    },
   };
+}
 
+function traceReceived(log: CollectorLog): (entry: TraceEntry) => void {
+  return (entry) => log.trace('received', { ...entry });
+}
+
+/** The dispatcher with the session commands; control commands are installed beside them. */
+function collectorDispatcher(
+  config: CollectorConfig,
+  deps: {
+    onError: (error: unknown) => void;
+    counters: CollectorCounters;
+    log: CollectorLog;
+    udp: UdpDeps;
+    access: Pick<AccessCounters, 'refusedToken'>;
+  },
+): Dispatcher<CollectorContext> {
   const dispatcher = new Dispatcher<CollectorContext>({
     definitions: DEFINITIONS,
-    onError,
+    onError: deps.onError,
     onInvalid: (_error, msg, ctx) => {
-      counters.protocolErrors += 1;
+      deps.counters.protocolErrors += 1;
       // §4: a refused REGISTER closes; an EVENTS that cannot be read cannot be acknowledged.
       if ((msg.command === 'REGISTER' || msg.command === 'EVENTS') && ctx.session !== undefined) {
         ctx.session.messenger.close();
@@ -240,8 +302,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     },
   });
   // Set here, not as an option, so that RELOAD turns it on and off the same way.
-  const traceReceived = (entry: TraceEntry): void => log.trace('received', { ...entry });
-  if (config.trace) dispatcher.setTrace(traceReceived);
+  if (config.trace) dispatcher.setTrace(traceReceived(deps.log));
   installStandardHandlers(dispatcher);
   dispatcher.on('REGISTER', (msg, ctx) => {
     if (ctx.session === undefined) return; // no session over UDP (§7)
@@ -249,291 +310,28 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   });
   dispatcher.on('EVENTS', (msg, ctx) => {
     if (ctx.session === undefined && ctx.tokens?.().accepts(msg.params.token) === false) {
-      accessCounters.refusedToken += 1; // a datagram without an accepted token: dropped unanswered (§7)
-    } else if (ctx.session === undefined) acceptUdpEvents(msg, ctx.peer, host);
+      deps.access.refusedToken += 1; // a datagram without an accepted token: dropped unanswered (§7)
+    } else if (ctx.session === undefined) acceptUdpEvents(msg, ctx.peer, deps.udp);
     else ctx.session.events(msg, ctx);
   });
-  installControlHandlers(dispatcher, {
-    reopen: () => reopen(),
-    reload: () =>
-      reload().then((outcome) => {
-        metrics.reloaded(outcome.kind);
-        return outcome;
-      }),
-    stop: (reason) => stop(reason),
-    status: () => status(),
-    secretCode: () => config.secretCode,
-    onError,
-  });
+  return dispatcher;
+}
 
-  function onLink(listener: ListenerConfig, slots: DataSlots, rules: ListenerAccess, socketLink: Link): void {
-    if (stopping !== undefined) {
-      socketLink.destroy();
-      return;
-    }
-    const link = rules.admit(socketLink);
-    if (link === undefined) return;
-    link.on('data', (chunk) => metrics.bytesReceived(link.peer.transport, chunk.length));
-    links.add(link);
-    link.once('close', () => {
-      links.delete(link);
-      heldBudget.remove(link);
-      gate.forget(link);
-    });
-    if (holding === 'all' || (holding === 'ndjson' && link.peer.transport === 'ndjson')) {
-      gate.hold(link, 'backlog');
-    }
-    const onHeld = (bytes: number): void => heldBudget.update(link, bytes);
-    if (link.peer.transport === 'ndjson') {
-      acceptNdjson(link, listener.service, host, onHeld);
-      return;
-    }
-    counters.connections += 1;
-    const udp = link.peer.transport === 'udp';
-    const messenger = new Messenger(link, {
-      limits: { maxLine: config.maxLine, maxBody: config.maxBody },
-      onSend: (msg) => dispatcher.noteSent(msg),
-      replies: !udp,
-      bodyBuffer: (bytes) => bodySlabs.cut(bytes),
-      onHeld,
-    });
-    const session = udp ? undefined : new Session(messenger, host, slots);
-    if (session !== undefined) {
-      allSessions.add(session);
-      messenger.once('close', () => allSessions.delete(session));
-    }
-    const ctx: CollectorContext = {
-      peer: link.peer,
-      session,
-      tokens: () => rules.tokens(),
-      reply: udp ? () => {} : (msg) => void messenger.send(msg),
-    };
-    messenger.on('message', (msg) => {
-      session?.heard(msg);
-      dispatcher.dispatch(msg, ctx);
-    });
-    messenger.on('discarded', (msg) => {
-      // Never dispatched, so checked here: a bad line must not reach the session (§6).
-      const invalid = checkMessage(msg, DEFINITIONS);
-      if (invalid !== undefined) {
-        counters.protocolErrors += 1;
-        if (invalid.reply !== undefined) ctx.reply(owedMessage(invalid.reply));
-        if (session !== undefined) session.messenger.close();
-        return;
-      }
-      if (session !== undefined && msg.command === 'EVENTS') session.discarded(msg, ctx);
-      else counters.rejected += parseInteger(msg.params.count ?? '0') ?? 0;
-    });
-    messenger.on('protocolError', (error) => {
-      counters.protocolErrors += 1;
-      if (udp) counters.datagramsDropped += 1;
-      badInputLog.warn(
-        link.peer,
-        `protocol error from ${link.peer.transport}/${link.peer.remote}: ${error.message}`,
-      );
-    });
-    messenger.once('close', () => session?.closed());
-  }
-
-  let metricsServer: MetricsServer | undefined;
-  const health = () =>
-    checkHealth({
-      listenersUp: () => stopping === undefined,
-      outputDir: () => config.output,
-      stateDir: () => config.state,
-      checkpointProblem: () =>
-        writer.health.state === 'degraded' ? (writer.health.reason ?? 'cannot be saved') : undefined,
-    });
-  try {
-    for (const [index, listener] of config.listeners.entries()) {
-      const slots = new DataSlots(config.maxConnections);
-      dataSlots.push(slots);
-      const { scheme } = listener.address;
-      const rules = new ListenerAccess({
-        config: () => config,
-        listener: () => config.listeners[index] ?? listener,
-        counters: accessCounters,
-        hold: (link) => gate.hold(link, 'rate'),
-        release: (link) => gate.release(link, 'rate'),
-        clock: systemClock,
-      });
-      listeners.push(
-        await listen(
-          listener.address,
-          {
-            ...listenLimits(config, scheme),
-            handshakeTimeout: config.handshakeTimeout,
-            acceptRemote: rules.acceptRemote,
-            ...(listener.tls === undefined
-              ? {}
-              : // An ndjson listener with tls_ca requires client certificates signed by it.
-                {
-                  tls: { ...listener.tls, requestCert: scheme === 'ndjson' && listener.tls.ca !== undefined },
-                }),
-            ...(listener.unix === undefined ? {} : { unix: listener.unix }),
-            ...(listener.address.scheme === 'ws' || listener.address.scheme === 'wss'
-              ? // ws buffers whole messages: bound each to one protocol message (§8), whose numbered
-                // body may reach 16 MiB whatever max_body (§3).
-                {
-                  ws: {
-                    path: listener.address.path ?? '/',
-                    maxPayload: config.maxLine + 1 + Math.max(config.maxBody, DEFAULT_MAX_BODY),
-                    // Read at each upgrade: RELOAD may change allow_origins and token (not the listeners).
-                    acceptOrigin: originPolicy(
-                      () => config.listeners[index]?.allowOrigins ?? [],
-                      () => rules.tokens().required,
-                    ),
-                  },
-                }
-              : {}),
-          },
-          (link) => onLink(listener, slots, rules, link),
-        ),
-      );
-      // A socket handed over by systemd is known only once bound: the same rule as config.ts.
-      const { activation: _handedOver, ...bound } = listeners.at(-1)!.address;
-      requireAllow(bound, listener.access?.allow ?? config.allow, `listen[${index}]`);
-    }
-    if (config.metrics !== undefined) {
-      requireAllow({ scheme: 'tcp', ...config.metrics }, config.allow, 'metrics');
-      const allowed = remoteCheck(() => config.allow, accessCounters);
-      metricsServer = await serveMetrics(config.metrics, metrics, health, allowed);
-    }
-  } catch (error) {
-    await Promise.allSettled(listeners.map((l) => l.close()));
-    await metricsServer?.close();
-    await outputs.close();
-    await checkpoint.close();
-    throw error instanceof LogwireError
-      ? error
-      : new LogwireError('LW_ERR_LISTEN', String(error), { cause: error });
-  }
-
-  // Marks idle longer than source_ttl are forgotten (§4); checked hourly, saved with the next tick.
-  const forgetTimer = setInterval(() => checkpoint.forgetIdle(), 3_600_000);
-  forgetTimer.unref();
-  // Says what the rate limit on bad-input lines held back, also when the peer has gone quiet.
-  const badInputTimer = setInterval(() => badInputLog.flush(), DEFAULT_LOG_INTERVAL_MS);
-  badInputTimer.unref();
-
-  async function reload(): Promise<ReloadOutcome> {
-    if (options.reload === undefined) return { kind: 'refused', reason: 'no_config_source' };
-    let next: CollectorConfig;
-    try {
-      next = await options.reload();
-    } catch (error) {
-      onError(error);
-      return { kind: 'refused', reason: 'bad_config', error: errorText(error) };
-    }
-    const plan = planReload(config, next);
-    if (plan.kind === 'restart_needed') {
-      log.warn(`RELOAD refused: ${plan.keys.join(', ')} cannot change without a restart`);
-      return { kind: 'refused', reason: 'restart_needed', keys: plan.keys };
-    }
-    apply(next);
-    log.info('configuration reloaded', { changed: plan.changed });
-    return { kind: 'applied', changed: plan.changed };
-  }
-
-  /** Puts every live key of `next` to work (reload-plan.ts says which keys are live). */
-  function apply(next: CollectorConfig): void {
-    writer.settings = writerSettings(next);
-    listeners.forEach((listener, i) => {
-      listener.setLimits(listenLimits(next, listener.address.scheme));
-      dataSlots[i]!.limit = next.maxConnections;
-    });
-    if (next.sourceTtl !== config.sourceTtl) {
-      checkpoint.setSourceTtl(next.sourceTtl);
-      // A shorter source_ttl forgets now what it would forget at the next hourly check.
-      checkpoint.forgetIdle();
-    }
-    dispatcher.setTrace(next.trace ? traceReceived : undefined);
-    // The rest (token, secret_code, max_sources, pause_above, ack_delay) is read where used.
-    config = next;
-  }
-
-  async function reopen(): Promise<void> {
-    // Between ticks, so no batch is split across the old and the new file.
-    await writer.idle();
-    await outputs!.reopenAll();
-    metrics.reopened();
-    log.info('reopened output files');
-  }
-
-  function status(): Record<string, string | number> {
-    const degraded = writer.health.state === 'degraded';
-    return {
-      state: stopping !== undefined ? 'stopping' : degraded ? 'degraded' : paused ? 'paused' : 'running',
-      ...(degraded ? { degraded_reason: `checkpoint: ${writer.health.reason ?? 'cannot be saved'}` } : {}),
-      uptime_ms: Date.now() - startedAt,
-      listeners: listeners.length,
-      links: links.size,
-      sources: checkpoint.sources(),
-      sources_evicted: checkpoint.evicted,
-      queued_bytes: writer.queuedBytes,
-      held_bytes: heldBudget.heldBytes,
-      held_links: heldBudget.stoppedCount,
-      udp_lost: checkpoint.udpLost,
-      ...Object.fromEntries(
-        Object.entries({ ...counters, ...accessCounters }).map(([name, value]) => [snakeCase(name), value]),
-      ),
-      ...statusLists(sessions.values(), checkpoint.marks()),
-    };
-  }
-
-  function stop(reason: string): Promise<void> {
-    stopping ??= (async () => {
-      log.info(`stopping (${reason}): draining`);
-      clearInterval(forgetTimer);
-      clearInterval(badInputTimer);
-      badInputLog.flush(Number.POSITIVE_INFINITY);
-      try {
-        // From here new links are refused (onLink), sessions read no more EVENTS, and UDP and
-        // ndjson input is ignored (host.stopping). A checkpoint that cannot be saved is tried
-        // once more, not waited for: what it would cover stays unacknowledged.
-        writer.giveUp();
-        for (const session of allSessions) session.drain();
-        await writer.idle();
-        // Acks go out on the next turn; then every link ends once its queued writes are flushed.
-        await new Promise((resolve) => setImmediate(resolve));
-        const ended = [...links].map(
-          (link) => new Promise<void>((resolve) => link.once('close', () => resolve())),
-        );
-        for (const link of links) link.close();
-        await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-        await Promise.allSettled(listeners.map((l) => l.close()));
-        await metricsServer?.close();
-        // A closing ndjson link hands over its last line without LF: write it too.
-        await writer.idle();
-        await outputs!.close();
-        await checkpoint.save().catch((error: unknown) => {
-          throw new LogwireError(
-            'LW_ERR_CHECKPOINT',
-            `stopped without saving the checkpoint (${error instanceof Error ? error.message : String(error)}): ` +
-              'what was written since the last save was not acknowledged; its senders resend it, ' +
-              'and the next start cuts it back',
-            { cause: error },
-          );
-        });
-        log.info('stopped');
-      } catch (error) {
-        onError(error);
-        failedStop = error;
-      } finally {
-        await checkpoint.close().catch(onError);
-        if (failedStop === undefined) resolveDone();
-        else rejectDone(failedStop);
-      }
-    })();
-    return stopping;
-  }
-
+/** Periodic chores, on the collector's clock; stop() ends them and says what was held back. */
+function startChores(
+  clock: CollectorClock,
+  checkpoint: { forgetIdle(): number },
+  badInputLog: PeerLogLimit,
+): { stop(): void } {
+  const cancels = [
+    every(clock, FORGET_IDLE_EVERY_MS, () => checkpoint.forgetIdle()),
+    // Says what the rate limit on bad-input lines held back, also when the peer has gone quiet.
+    every(clock, DEFAULT_LOG_INTERVAL_MS, () => badInputLog.flush()),
+  ];
   return {
-    addresses: listeners.map((l) => formatAddress(l.address)),
-    ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }),
-    stop,
-    done,
-    reopen,
-    status,
+    stop() {
+      for (const cancel of cancels) cancel();
+      badInputLog.flush(Number.POSITIVE_INFINITY);
+    },
   };
 }

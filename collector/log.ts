@@ -10,7 +10,7 @@
 
 import { hostname } from 'node:os';
 import { isSecretKey, MASK, maskSecrets } from '../shared/protocol/secrets.js';
-import type { CollectorLog } from './config-types.js';
+import type { CollectorLog } from './config/config-types.js';
 
 export type LogLevel = 'TRACE' | 'INFO' | 'WARN' | 'ERROR';
 

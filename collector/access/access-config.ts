@@ -7,7 +7,7 @@
 
 import { parseRateLimit, type RateLimitOptions } from '../../shared/net/rate-limit.js';
 import { type Address, formatAddress, isLoopbackHost } from '../../shared/protocol/address.js';
-import { configError, describe, type Table } from '../config-values.js';
+import { configError, describe, type Table } from '../config/config-values.js';
 import { AllowList } from './allow-list.js';
 
 /** What one listener's table (or the top level) says about access; absent keys are undefined. */

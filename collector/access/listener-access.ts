@@ -7,7 +7,7 @@
 
 import type { Clock } from '../../shared/net/clock.js';
 import type { Link } from '../../shared/net/link.js';
-import type { CollectorConfig, ListenerConfig } from '../config-types.js';
+import type { CollectorConfig, ListenerConfig } from '../config/config-types.js';
 import { AllowList } from './allow-list.js';
 import { IngestRate } from './ingest-rate.js';
 import { NdjsonTokenGate } from './ndjson-token-gate.js';

@@ -7,8 +7,8 @@
 
 import type { Command } from 'commander';
 import { formatAddress } from '../../shared/protocol/address.js';
-import { loadConfig } from '../config.js';
-import type { CollectorConfig } from '../config-types.js';
+import { loadConfig } from '../config/config.js';
+import type { CollectorConfig } from '../config/config-types.js';
 
 export interface CheckConfigDeps {
   readonly stdout?: { write(text: string): unknown };

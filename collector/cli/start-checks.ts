@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogwireError } from '../../shared/errors.js';
-import type { CollectorConfig } from '../config-types.js';
+import type { CollectorConfig } from '../config/config-types.js';
 
 /** How the message names a directory's setting: the flag, and the config key when a file is used. */
 function setting(flag: '--output' | '--state', flagGiven: boolean, configFile: string | undefined): string {

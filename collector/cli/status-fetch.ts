@@ -4,7 +4,7 @@
  */
 
 import { parseLine } from '../../shared/protocol/line.js';
-import { readStatus, type StatusReport } from '../status-report.js';
+import { readStatus, type StatusReport } from '../control/status-lists.js';
 import { runSignal, SIGNAL_EXIT } from './signal-command.js';
 
 /** A stream default: a UDP STATUS gets no answer (PROTOCOL.md §7). */

@@ -3,7 +3,7 @@
  * counter. `top` adds rates to the same parts (top-view.ts).
  */
 
-import type { StatusReport } from '../status-report.js';
+import type { StatusReport } from '../control/status-lists.js';
 import { formatBytes, formatDuration, formatTable, formatTime } from './text-table.js';
 
 /** Counters shown in the head lines rather than in the counter table. */

@@ -3,7 +3,7 @@
  * the difference of each source's mark over the difference of the collector's own `time`.
  */
 
-import type { StatusReport } from '../status-report.js';
+import type { StatusReport } from '../control/status-lists.js';
 import { counter, reportTime } from './status-view.js';
 
 export interface Rates {

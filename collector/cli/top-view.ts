@@ -1,6 +1,6 @@
 /** One frame of `logwire top`: head lines, overall rate, then one row per source. */
 
-import type { StatusReport } from '../status-report.js';
+import type { StatusReport } from '../control/status-lists.js';
 import { headLines, reportTime } from './status-view.js';
 import { formatDuration, formatTable } from './text-table.js';
 import type { Rates } from './top-rates.js';

@@ -8,7 +8,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccessCounters } from '../access/listener-access.js';
 import type { CollectorCounters } from '../counters.js';
-import type { CommittedTick } from '../tick-tally.js';
+import type { CommittedTick } from '../writer/tick-tally.js';
 
 /** What the metrics read from the running collector at each scrape. */
 export interface MetricsSource {
@@ -151,29 +151,37 @@ export class CollectorMetrics {
 
   /** Metrics read at scrape time from what the collector counts anyway. */
   #fromCollector(source: MetricsSource): void {
-    const registers = [this.registry];
-    const total = (name: string, help: string, read: () => number): void => {
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
-    };
-    const gauge = (name: string, help: string, read: () => number): void => {
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(read());
-        },
-      });
-    };
-    const { counters, access } = source;
+    this.#gaugesNow(source);
+    this.#totals(source);
+  }
+
+  /** A total read at each scrape. */
+  #total(name: string, help: string, read: () => number): void {
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
+
+  /** A value now, read at each scrape. */
+  #gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
+  #gaugesNow(source: MetricsSource): void {
+    const gauge = (name: string, help: string, read: () => number): void => this.#gauge(name, help, read);
     gauge('logwire_sessions', 'Registered stream sessions now', source.sessions);
     gauge(
       'logwire_connections',
@@ -185,6 +193,11 @@ export class CollectorMetrics {
     gauge('logwire_held_bytes', 'Bytes held for messages and lines not yet complete', source.heldBytes);
     gauge('logwire_open_files', 'Output files open now', source.openFiles);
     gauge('logwire_sources', 'Sources whose marks the checkpoint keeps', source.sources);
+  }
+
+  #totals(source: MetricsSource): void {
+    const total = (name: string, help: string, read: () => number): void => this.#total(name, help, read);
+    const { counters, access } = source;
     total('logwire_sessions_total', 'Sessions that became ready', () => counters.sessions);
     total(
       'logwire_connections_total',

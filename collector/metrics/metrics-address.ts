@@ -1,7 +1,7 @@
 /** `metrics = "127.0.0.1:9464"` / `--metrics ADDRESS`: where /metrics and /health are served. */
 
 import { isIPv6 } from 'node:net';
-import { configError, describe } from '../config-values.js';
+import { configError, describe } from '../config/config-values.js';
 
 export interface MetricsAddress {
   readonly host: string;

@@ -26,3 +26,9 @@ export function jsonChunks(body: Buffer, lines: readonly Buffer[]): Buffer[] {
   if (start >= 0) chunks.push(body.subarray(start, end));
   return chunks;
 }
+
+/** The `json` format (format.ts). */
+export const JSON_FORMAT = {
+  verbatim: true,
+  render: (body: Buffer, lines: readonly Buffer[]) => ({ chunks: jsonChunks(body, lines), unrenderable: [] }),
+};

@@ -3,7 +3,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../../shared/durable-file.js';
 import { errorCode, LogwireError } from '../../shared/errors.js';
-import type { Durability } from '../config-types.js';
+import type { Durability } from '../config/config-types.js';
 import { confinePath, outputError } from './confined-path.js';
 
 /**

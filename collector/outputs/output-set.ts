@@ -1,6 +1,6 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import { LogwireError } from '../../shared/errors.js';
-import type { Durability } from '../config-types.js';
+import type { Durability } from '../config/config-types.js';
 import { outputError } from './confined-path.js';
 import {
   DEFAULT_DIR_MODE,

@@ -91,3 +91,23 @@ function otherFields(fields: Record<string, unknown>): string | undefined {
   }
   return any ? JSON.stringify(rest) : undefined;
 }
+
+/** The `text` format (format.ts): one laid-out line per record. */
+export const TEXT_FORMAT = {
+  verbatim: false,
+  render(
+    _body: Buffer,
+    lines: readonly Buffer[],
+    route: { readonly service: string; readonly host: string },
+    now: number,
+  ): { chunks: Buffer[]; unrenderable: Buffer[] } {
+    const chunks: Buffer[] = [];
+    const unrenderable: Buffer[] = [];
+    for (const line of lines) {
+      const text = formatText(line, route.service, route.host, now);
+      if (text === undefined) unrenderable.push(line);
+      else chunks.push(Buffer.from(text));
+    }
+    return { chunks, unrenderable };
+  },
+};

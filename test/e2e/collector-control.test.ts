@@ -270,7 +270,7 @@ describe('RELOAD applies each key live, or names the key that needs a restart', 
     const c = await client(collector);
     await session(c, 'ad');
     // Batches written together share one held ACK, released when the last one is written
-    // (test/collector/session-ack.test.ts times the hold itself on a manual clock).
+    // (test/collector/intake/session-ack.test.ts times the hold itself on a manual clock).
     for (let seq = 1; seq <= 5; seq++) c.send(eventsMessage(seq, 1));
     await c.next((m) => m.command === 'ACK' && m.params.seq === '5');
     c.send(eventsMessage(6, 1));

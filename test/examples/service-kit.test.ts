@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, TOP_KEYS } from '../../collector/config.js';
-import { LISTEN_KEYS } from '../../collector/config-listeners.js';
+import { loadConfig, TOP_KEYS } from '../../collector/config/config.js';
+import { LISTEN_KEYS } from '../../collector/config/config-listeners.js';
 import { PROTOCOL_COMMANDS } from '../../shared/protocol/definitions.js';
 import { LOGWIRE_BIN } from '../helpers/collector-process.js';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { startCollector } from '../../collector/collector.js';
-import { loadConfig } from '../../collector/config.js';
-import type { Collector, CollectorConfig, CollectorLog } from '../../collector/config-types.js';
+import { loadConfig } from '../../collector/config/config.js';
+import type { Collector, CollectorConfig, CollectorLog } from '../../collector/config/config-types.js';
 import { RawClient } from './raw-client.js';
 
 export type Writev = (handle: FileHandle, chunks: Buffer[]) => Promise<number>;

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CollectorDeps, runCollector } from '../../../collector/cli/collector-command.js';
 import { packageVersion } from '../../../collector/cli/version.js';
-import type { Collector, CollectorConfig } from '../../../collector/config-types.js';
+import type { Collector, CollectorConfig } from '../../../collector/config/config-types.js';
 import { LogwireError } from '../../../shared/errors.js';
 
 // The daemon itself is the e2e suites' business: here every test injects its own start.

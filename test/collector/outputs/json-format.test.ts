@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsonChunks } from '../../../collector/outputs/json-format.js';
-import { splitBatch } from '../../../collector/record-check.js';
+import { splitBatch } from '../../../collector/writer/record-check.js';
 
 function lines(body: Buffer, count: number): Buffer[] {
   const split = splitBatch(body, count);

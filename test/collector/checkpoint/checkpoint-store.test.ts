@@ -1,0 +1,124 @@
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type CheckpointDelta,
+  CheckpointStore,
+  emptyDelta,
+  JOURNAL_FILE,
+  SNAPSHOT_FILE,
+} from '../../../collector/checkpoint/checkpoint-store.js';
+
+let dir: string;
+const stores: CheckpointStore[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lw-ckpt-store-'));
+});
+
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function open(compactAt?: number): Promise<CheckpointStore> {
+  const store = await CheckpointStore.open(dir, compactAt === undefined ? {} : { compactAt });
+  stores.push(store);
+  return store;
+}
+
+function delta(
+  sources: Record<string, number | null>,
+  outputs: Record<string, number | null> = {},
+): CheckpointDelta {
+  const d = emptyDelta();
+  for (const [id, last] of Object.entries(sources))
+    d.sources.set(id, last === null ? null : { last, seen: 7, lost: 1 });
+  for (const [path, size] of Object.entries(outputs)) {
+    d.outputs.set(path, size === null ? null : { dev: '2049', ino: '18446744073709551615', size, seen: 7 });
+  }
+  return d;
+}
+
+describe('CheckpointStore', () => {
+  it('starts empty and round-trips sources, outputs and forgetting', async () => {
+    const store = await open();
+    expect(store.state.sources.size).toBe(0);
+    await store.commit(delta({ a: 5, b: 9 }, { 'a.log': 100 }));
+    await store.commit(delta({ a: 7, b: null }, { 'a.log': 150, 'b.log': 3 }));
+    await store.close();
+    const again = await open();
+    expect([...again.state.sources]).toEqual([['a', { last: 7, seen: 7, lost: 1 }]]);
+    expect(again.state.outputs.get('a.log')).toEqual({
+      dev: '2049',
+      ino: '18446744073709551615',
+      size: 150,
+      seen: 7,
+    });
+    expect(again.state.outputs.get('b.log')?.size).toBe(3);
+  });
+
+  it('appends one journal line per commit', async () => {
+    const store = await open();
+    await store.commit(delta({ a: 1 }));
+    await store.commit(delta({ a: 2 }));
+    await store.commit(emptyDelta()); // nothing to say: nothing written
+    const journal = await readFile(join(dir, JOURNAL_FILE), 'utf8');
+    expect(journal.split('\n')).toHaveLength(3);
+  });
+
+  it('drops a torn last line (a save that never completed) and appends after the good ones', async () => {
+    const store = await open();
+    await store.commit(delta({ a: 1 }));
+    await store.close();
+    await appendFile(join(dir, JOURNAL_FILE), '{"gen":0,"sources":{"a":[99,');
+    const again = await open();
+    expect(again.state.sources.get('a')?.last).toBe(1);
+    await again.commit(delta({ a: 2 }));
+    await again.close();
+    expect((await open()).state.sources.get('a')?.last).toBe(2);
+  });
+
+  it('refuses a damaged complete line rather than forget acknowledged marks', async () => {
+    const store = await open();
+    await store.commit(delta({ a: 1 }));
+    await store.close();
+    await appendFile(join(dir, JOURNAL_FILE), 'garbage\n');
+    await expect(open()).rejects.toMatchObject({ code: 'LW_ERR_CHECKPOINT' });
+    await writeFile(join(dir, JOURNAL_FILE), '{"gen":0,"sources":{"a":[-1,0,0]},"outputs":{}}\n');
+    await expect(open()).rejects.toThrow(/source "a" is malformed/);
+  });
+
+  it('refuses a damaged snapshot', async () => {
+    await writeFile(join(dir, SNAPSHOT_FILE), '{"version":1,"gen":0,"sources":{}}');
+    await expect(open()).rejects.toMatchObject({ code: 'LW_ERR_CHECKPOINT' });
+  });
+
+  it('folds the journal into the snapshot when it grows, and loads the same state', async () => {
+    const store = await open(200);
+    for (let i = 1; i <= 20; i++) await store.commit(delta({ [`s${i % 3}`]: i }, { 'a.log': i * 10 }));
+    // The journal stays within four snapshots (or compactAt, when larger).
+    const snapshot = (await stat(join(dir, SNAPSHOT_FILE))).size;
+    expect(snapshot).toBeGreaterThan(0);
+    expect((await stat(join(dir, JOURNAL_FILE))).size).toBeLessThanOrEqual(4 * snapshot);
+    const expected = { sources: [...store.state.sources], outputs: [...store.state.outputs] };
+    await store.close();
+    const again = await open(200);
+    expect({ sources: [...again.state.sources], outputs: [...again.state.outputs] }).toEqual(expected);
+    expect(again.state.sources.get('s2')?.last).toBe(20);
+  });
+
+  it('skips journal lines of an older generation (a crash between snapshot and emptying)', async () => {
+    const store = await open(1);
+    await store.commit(delta({ a: 5 })); // compacts at once: snapshot gen 1
+    await store.close();
+    // What a crash right after the rename would leave: the old generation's lines.
+    await writeFile(join(dir, JOURNAL_FILE), '{"gen":0,"sources":{"a":[1,0,0]},"outputs":{}}\n');
+    const again = await open();
+    expect(again.state.sources.get('a')?.last).toBe(5);
+    await again.commit(delta({ a: 6 }));
+    await again.close();
+    expect((await open()).state.sources.get('a')?.last).toBe(6);
+  });
+});
