@@ -3,7 +3,8 @@
  *
  *   listener ─▶ link ─▶ messenger ─▶ dispatcher ─▶ session (REGISTER/EVENTS) ─▶ writer ─▶ ACK
  *      │                                 └─▶ control (LOG · STOP · STATUS · RELOAD · HELP · ALIVE)
- *      └─ ndjson listener ─▶ ndjson intake ─▶ writer
+ *      ├─ ndjson listener ─▶ ndjson intake ─▶ writer
+ *      └─ http listener ─▶ http intake (POST NDJSON) ─▶ writer ─▶ 200
  */
 
 import { mkdir } from 'node:fs/promises';
@@ -28,6 +29,8 @@ import { installControlHandlers, type ReloadOutcome } from './control.js';
 import { createCounters } from './counters.js';
 import { CONTROL_HEADROOM, DataSlots } from './data-slots.js';
 import { HeldBudget } from './held-budget.js';
+import { IdempotencyKeys } from './http-idempotency.js';
+import { listenHttp } from './http-intake.js';
 import { acceptNdjson } from './ndjson-intake.js';
 import { originPolicy } from './origin-policy.js';
 import type { WritevFn } from './outputs/output-file.js';
@@ -69,7 +72,7 @@ const BODY_SLABS_KEPT = 4;
 
 /** A stream listener admits CONTROL_HEADROOM sockets beyond its data slots, for control commands. */
 function listenLimits(config: CollectorConfig, scheme: Scheme): ListenLimits {
-  const headroom = scheme === 'udp' || scheme === 'ndjson' ? 0 : CONTROL_HEADROOM;
+  const headroom = scheme === 'udp' || scheme === 'ndjson' || scheme === 'http' ? 0 : CONTROL_HEADROOM;
   return { maxConnections: config.maxConnections + headroom, idleTimeout: config.idleTimeout };
 }
 
@@ -306,11 +309,22 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     messenger.once('close', () => session?.closed());
   }
 
+  // HTTP ingest keeps the Idempotency-Keys it wrote in the state directory (http-idempotency.ts).
+  const httpKeys = config.listeners.some((l) => l.address.scheme === 'http')
+    ? new IdempotencyKeys(config.state)
+    : undefined;
   try {
     for (const [index, listener] of config.listeners.entries()) {
       const slots = new DataSlots(config.maxConnections);
       dataSlots.push(slots);
       const { scheme } = listener.address;
+      if (scheme === 'http' && httpKeys !== undefined) {
+        const allowOrigins = () => config.listeners[index]?.allowOrigins ?? [];
+        listeners.push(
+          await listenHttp(listener, listenLimits(config, scheme), { host, keys: httpKeys, allowOrigins }),
+        );
+        continue;
+      }
       listeners.push(
         await listen(
           listener.address,
