@@ -13,14 +13,21 @@ interface Reply {
   readonly body: Record<string, unknown>;
 }
 
-function post(port: number, body: string | Buffer, headers: Record<string, string> = {}, method = 'POST'): Promise<Reply> {
+function post(
+  port: number,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  method = 'POST',
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path: '/', headers }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (chunk: string) => {
         text += chunk;
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text === '' ? {} : JSON.parse(text) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: text === '' ? {} : JSON.parse(text) }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -69,7 +76,10 @@ describe('http listener', () => {
     let [port] = await lw.start({}, undefined, ['http/127.0.0.1:0']);
     const key = { 'Idempotency-Key': 'batch-1' };
     expect(await post(port!, '{"a":1}\n', key)).toEqual({ status: 200, body: { records: 1 } });
-    expect(await post(port!, '{"a":1}\n', key)).toEqual({ status: 200, body: { records: 1, duplicate: true } });
+    expect(await post(port!, '{"a":1}\n', key)).toEqual({
+      status: 200,
+      body: { records: 1, duplicate: true },
+    });
     await lw.collector.stop('test');
     [port] = await lw.start({}, undefined, ['http/127.0.0.1:0']);
     expect((await post(port!, '{"a":1}\n', key)).body).toEqual({ records: 1, duplicate: true });

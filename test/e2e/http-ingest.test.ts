@@ -6,8 +6,8 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -26,7 +26,13 @@ afterEach(async () => {
 function post(port: number, body: string, key: string | undefined): Promise<number> {
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/ingest', headers: key === undefined ? {} : { 'Idempotency-Key': key } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/ingest',
+        headers: key === undefined ? {} : { 'Idempotency-Key': key },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

@@ -11,7 +11,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { type CollectorProcess, killAllCollectors, LOGWIRE_BIN, startCollector } from '../helpers/collector-process.js';
+import {
+  type CollectorProcess,
+  killAllCollectors,
+  LOGWIRE_BIN,
+  startCollector,
+} from '../helpers/collector-process.js';
 import { until } from '../helpers/until.js';
 
 const TOTAL = 100_000;

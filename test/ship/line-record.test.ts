@@ -8,7 +8,10 @@ const FILE = { path: '/var/log/app.log', cursor: '3:120' };
 
 describe('toRecord', () => {
   it('passes a JSON object line as it is', () => {
-    expect(toRecord('{"level":30,"msg":"hi"}', NOW)).toEqual({ kind: 'json', line: '{"level":30,"msg":"hi"}' });
+    expect(toRecord('{"level":30,"msg":"hi"}', NOW)).toEqual({
+      kind: 'json',
+      line: '{"level":30,"msg":"hi"}',
+    });
   });
 
   it('wraps a non-JSON line as a pino-shaped record with the line as msg', () => {
