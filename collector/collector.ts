@@ -26,8 +26,10 @@ import { Lifecycle } from './control/lifecycle.js';
 import { statusReport } from './control/status.js';
 import { type CollectorCounters, createCounters } from './counters.js';
 import type { CollectorContext } from './intake/dispatch-context.js';
+import { IdempotencyKeys } from './intake/http-idempotency.js';
+import { listenHttp } from './intake/http-intake.js';
 import { LinkAcceptance } from './intake/link-acceptance.js';
-import { Listeners } from './intake/listeners.js';
+import { Listeners, type OpenHttp } from './intake/listeners.js';
 import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './intake/peer-log-limit.js';
 import { ReadGate } from './intake/read-gate.js';
 import { SessionTable } from './intake/session-table.js';
@@ -209,7 +211,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     secretCode: () => config.current.secretCode,
   });
   try {
-    await listeners.open(config.read, (...link) => acceptance.onLink(...link));
+    await listeners.open(config.read, (...link) => acceptance.onLink(...link), httpOpener(core, stopping));
     await endpoint.open(config.read, metrics, () => collectorHealth(core, stopping), core.access);
   } catch (error) {
     await listeners.close();
@@ -220,6 +222,23 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   }
   const served = endpoint.address === undefined ? {} : { metricsAddress: endpoint.address };
   return { addresses: listeners.addresses(), ...served, stop, done: lifecycle.done, reopen, status };
+}
+
+/** How `http/` listeners open: requests to the writer, their Idempotency-Keys kept in the state directory. */
+function httpOpener(core: Core, stopping: () => boolean): OpenHttp {
+  const { config, writer, counters, backpressure } = core;
+  let keys: IdempotencyKeys | undefined;
+  return (listener, index, limits, access) => {
+    keys ??= new IdempotencyKeys(config.current.state);
+    return listenHttp(listener, limits, {
+      ...{ writer, counters, stopping, keys },
+      config: config.read,
+      tokens: () => access.tokens(),
+      paused: () => backpressure.paused,
+      acceptRemote: access.acceptRemote,
+      allowOrigins: () => config.current.listeners[index]?.allowOrigins ?? [],
+    });
+  };
 }
 
 /** The access rules of the listener at `index`, read live (RELOAD); rate_limit holds reading. */

@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { addCheckConfigCommand } from './check-config-command.js';
 import { addCollectorCommand } from './collector-command.js';
+import { addShipCommand } from './ship-command.js';
 import { addSignalCommand } from './signal-command.js';
 import { addStatusCommand } from './status-command.js';
 import { addTopCommand } from './top-command.js';
@@ -22,6 +23,7 @@ addSignalCommand(program);
 addStatusCommand(program);
 addTopCommand(program);
 addCheckConfigCommand(program);
+addShipCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -104,11 +104,13 @@ async function listener(
   const shown = label.startsWith('--') || label.startsWith('default') ? label : `${label} (${text})`;
   const out: { -readonly [K in keyof ListenerConfig]: ListenerConfig[K] } = {
     address,
-    service: COLLECTOR_DEFAULTS.ndjsonService,
+    service: scheme === 'http' ? COLLECTOR_DEFAULTS.httpService : COLLECTOR_DEFAULTS.ndjsonService,
   };
 
   if (table.service !== undefined) {
-    if (scheme !== 'ndjson') throw configError(`${shown}: service applies only to ndjson listeners`);
+    if (scheme !== 'ndjson' && scheme !== 'http') {
+      throw configError(`${shown}: service applies only to ndjson and http listeners`);
+    }
     const service = table.service;
     if (typeof service !== 'string' || !SERVICE_NAME.test(service)) {
       throw configError(
@@ -134,8 +136,8 @@ async function listener(
     out.unix = Object.freeze(group === undefined ? { mode } : { mode, group });
   }
   if (table.allow_origins !== undefined) {
-    if (scheme !== 'ws' && scheme !== 'wss') {
-      throw configError(`${shown}: allow_origins applies only to ws and wss listeners`);
+    if (scheme !== 'ws' && scheme !== 'wss' && scheme !== 'http') {
+      throw configError(`${shown}: allow_origins applies only to ws, wss and http listeners`);
     }
     out.allowOrigins = Object.freeze(origins(table.allow_origins, `${shown}: allow_origins`));
   }

@@ -13,7 +13,7 @@ export type Validation = 'shape' | 'full';
 
 export interface ListenerConfig {
   readonly address: Address;
-  /** For `ndjson` listeners: the service their records are written under (default `ndjson`). */
+  /** For `ndjson` and `http` listeners: the service their records are written under (default `ndjson`, `http`). */
   readonly service: string;
   readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
   readonly unix?: { readonly mode: number; readonly group?: string | number };
@@ -88,6 +88,7 @@ export const COLLECTOR_DEFAULTS = Object.freeze({
   fileIdleClose: 60_000,
   pauseAbove: 64 * 1024 * 1024,
   ndjsonService: 'ndjson',
+  httpService: 'http',
   listen: ['tcp/127.0.0.1:4043', 'udp/127.0.0.1:4043'] as readonly string[],
 });
 

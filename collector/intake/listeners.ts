@@ -21,8 +21,16 @@ export type OnLink = (listener: ListenerConfig, slots: DataSlots, access: Listen
 /** Makes the access rules of the listener at `index` (allow list, tokens, per-peer limits, rate). */
 export type AccessFor = (index: number) => ListenerAccess;
 
+/** Opens an `http/` listener (intake/http-intake.ts): it takes requests, not links. */
+export type OpenHttp = (
+  listener: ListenerConfig,
+  index: number,
+  limits: ListenLimits,
+  access: ListenerAccess,
+) => Promise<Listener>;
+
 function listenLimits(config: CollectorConfig, scheme: Scheme): ListenLimits {
-  const headroom = scheme === 'udp' || scheme === 'ndjson' ? 0 : CONTROL_HEADROOM;
+  const headroom = scheme === 'udp' || scheme === 'ndjson' || scheme === 'http' ? 0 : CONTROL_HEADROOM;
   return { maxConnections: config.maxConnections + headroom, idleTimeout: config.idleTimeout };
 }
 
@@ -73,15 +81,18 @@ export class Listeners {
    * open to other hosts needs an allow list; a socket handed over by systemd is known only once
    * bound, so the rule (config.ts checks the others) is checked here again.
    */
-  async open(config: () => CollectorConfig, onLink: OnLink): Promise<void> {
+  async open(config: () => CollectorConfig, onLink: OnLink, openHttp: OpenHttp): Promise<void> {
     try {
       for (const [index, listener] of config().listeners.entries()) {
         const slots = new DataSlots(config().maxConnections);
         this.#slots.push(slots);
         const access = this.#accessFor(index);
-        const opened = await listen(listener.address, listenOptions(config, index, access), (link) =>
-          onLink(listener, slots, access, link),
-        );
+        const opened =
+          listener.address.scheme === 'http'
+            ? await openHttp(listener, index, listenLimits(config(), 'http'), access)
+            : await listen(listener.address, listenOptions(config, index, access), (link) =>
+                onLink(listener, slots, access, link),
+              );
         this.#listeners.push(opened);
         const { activation: _handedOver, ...bound } = opened.address;
         requireAllow(bound, listener.access?.allow ?? config().allow, `listen[${index}]`);

@@ -7,7 +7,7 @@ import { LogwireError } from '../errors.js';
  * paths and systemd socket activation (`tcp/systemd#3`, `tcp/systemd#name`).
  */
 
-export const SCHEMES = ['tcp', 'tls', 'udp', 'ws', 'wss', 'unix', 'ndjson'] as const;
+export const SCHEMES = ['tcp', 'tls', 'udp', 'ws', 'wss', 'unix', 'ndjson', 'http'] as const;
 export type Scheme = (typeof SCHEMES)[number];
 
 /** Port of tcp and udp when none is written; the other host schemes have none (INTERFACES.md). */
@@ -48,6 +48,7 @@ const EXAMPLES: Readonly<Record<Scheme, string>> = {
   wss: 'wss/example.com:443/logs',
   unix: 'unix//run/logwire/logwire.sock',
   ndjson: 'ndjson/127.0.0.1:4045',
+  http: 'http/127.0.0.1:4080',
 };
 
 const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*)(:\/\/|\/)/;

@@ -1,5 +1,5 @@
 /** Who is at the other end of a link, as far as authority goes (PROTOCOL.md §5). */
-export type Transport = 'tcp' | 'tls' | 'unix' | 'ws' | 'wss' | 'udp' | 'ndjson';
+export type Transport = 'tcp' | 'tls' | 'unix' | 'ws' | 'wss' | 'udp' | 'ndjson' | 'http';
 
 export interface PeerInfo {
   readonly transport: Transport;

@@ -292,7 +292,10 @@ tls_key = "key.pem"
       ['[listen]\naddress = "tcp/$4:1"', /write \[\[listen\]\] with double brackets/],
       ['listen = [42]', /listen\[0\] must be an address string or a table \(got 42\)/],
       ['[[listen]]\nservice = "x"', /listen\[0\]\.address must be an address/],
-      ['[[listen]]\naddress = "tcp/$4:1"\nservice = "x"', /service applies only to ndjson listeners/],
+      [
+        '[[listen]]\naddress = "tcp/$4:1"\nservice = "x"',
+        /service applies only to ndjson and http listeners/,
+      ],
       ['[[listen]]\naddress = "ndjson/$4:1"\nservice = "_rejected"', /service must be a name/],
       [
         '[[listen]]\naddress = "tcp/$4:1"\ntls_cert = "cert.pem"',
@@ -300,7 +303,10 @@ tls_key = "key.pem"
       ],
       ['[[listen]]\naddress = "tcp/$4:1"\nunix_mode = "0600"', /unix_mode applies only to unix/],
       ['[[listen]]\naddress = "unix//tmp/s"\nunix_mode = "0066"', /unix_mode = 0066 leaves out/],
-      ['[[listen]]\naddress = "tcp/$4:1"\nallow_origins = []', /allow_origins applies only to ws and wss/],
+      [
+        '[[listen]]\naddress = "tcp/$4:1"\nallow_origins = []',
+        /allow_origins applies only to ws, wss and http/,
+      ],
       ['[[listen]]\naddress = "ws/$4:1"\nallow_origins = "https://a.example"', /must be an array of origins/],
       ['[[listen]]\naddress = "ws/$4:1"\nallow_origins = ["https://a.example/app"]', /no path/],
       ['[[listen]]\naddress = "ws/$4:1"\nallow_origins = ["null"]', /no path \(got "null"\)/],
