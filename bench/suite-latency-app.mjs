@@ -9,6 +9,9 @@
  * JIT warming up: the reader leaves them out), then LW_SECONDS of measured records. Records
  * logged before the worker has loaded would wait for its start-up, which is not this latency
  * (the appender's start-up is part of the suite's appender comparison).
+ *
+ * env: LW_BENCH_TARGET (another build's appender/index.js, by absolute path), LW_LATENCY_OPTIONS
+ * (more appender options, as JSON).
  */
 
 import pino from 'pino';
@@ -17,7 +20,7 @@ const rate = Number(process.env.LW_RATE);
 const seconds = Number(process.env.LW_SECONDS);
 const warmupSeconds = Number(process.env.LW_WARMUP_SECONDS ?? 1);
 const transport = pino.transport({
-  target: 'logwire/appender',
+  target: process.env.LW_BENCH_TARGET || 'logwire/appender',
   options: {
     address: `tcp/127.0.0.1:${process.env.LW_PORT}`,
     service: 'latency',
