@@ -25,6 +25,13 @@ import { createShipper, type StoreChoice } from './shipping.js';
  * What the appender (the Writable above) needs is here as counters and `settled`/`delivered`.
  */
 
+/**
+ * Batches a session may have unacknowledged and still cut the next one at the end of a turn: a
+ * slow ACK (the collector saves its checkpoint before it answers) does not hold a steady
+ * logger's records, while a faster input gathers into larger batches once this many are out.
+ */
+const EAGER_BATCHES = 4;
+
 export interface PipelineEvents {
   /** Records moved: acknowledged, spooled, sent, dropped or queued. */
   changed: [];
@@ -54,6 +61,8 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
   #tooLarge = 0;
   #state: ClientState | 'idle' = 'idle';
   #lastError: string | undefined;
+  /** The end-of-turn cut of an idle session, while one is scheduled (#cutSoonIfIdle). */
+  #idleCut: NodeJS.Immediate | undefined;
 
   constructor(options: AppenderOptions, parts: PipelineParts) {
     super();
@@ -180,6 +189,35 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
       if (service !== undefined) this.nameService(service);
     }
     this.intake.take(chunk);
+    this.#cutSoonIfIdle();
+  }
+
+  /**
+   * A session with little in flight sends what was taken at the end of this turn rather than
+   * after batch.maxDelay, so a steady or trickling logger is not delayed by the batch timer.
+   * With EAGER_BATCHES unacknowledged, records gather for the next batch, which is cut by size,
+   * by maxDelay, or once an ACK comes (#onProgress): batches grow with the rate, as Nagle's
+   * algorithm does for TCP segments, and a burst is batched exactly as before.
+   */
+  #cutSoonIfIdle(): void {
+    if (this.#idleCut !== undefined || !this.#idle()) return;
+    this.#idleCut = setImmediate(() => {
+      this.#idleCut = undefined;
+      if (this.#idle()) this.cutAll(false);
+    });
+  }
+
+  /** A session is up, nothing waits in the queue or the store, and few batches await an ACK. */
+  #idle(): boolean {
+    const shipper = this.shipper;
+    return (
+      shipper.acknowledging &&
+      this.#state === 'connected' &&
+      !this.#life.exiting &&
+      shipper.appending === 0 &&
+      shipper.unacknowledgedBatches < EAGER_BATCHES &&
+      this.queue.records === 0
+    );
   }
 
   /** Cuts everything taken into batches now (flush, close, exit). */
@@ -208,6 +246,7 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
   }
 
   #onProgress(): void {
+    if (this.batcher.pendingRecords > 0 || this.intake.pending) this.#cutSoonIfIdle();
     this.hold.check(true);
     this.emit('changed');
     this.emit('progress');

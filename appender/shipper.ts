@@ -37,6 +37,8 @@ export interface Shipper extends ShipperStatus {
   readonly source: string | undefined;
   /** Records numbered and not yet acknowledged. */
   readonly unacknowledged: number;
+  /** Numbered batches not yet acknowledged, once held by the store (0 without acknowledgements). */
+  readonly unacknowledgedBatches: number;
   /** Records numbered and not yet held by the store (for a spool: not yet on disk). */
   readonly appending: number;
   /** Records are kept in a working spool. */
@@ -81,6 +83,9 @@ export function sessionShipper(sender: Sender, durable: boolean): Shipper {
     },
     get unacknowledged() {
       return sender.unacknowledged;
+    },
+    get unacknowledgedBatches() {
+      return sender.unacknowledgedBatches;
     },
     get appending() {
       return sender.appending;
@@ -129,6 +134,7 @@ export function unackedShipper(
       return sender.source;
     },
     unacknowledged: 0,
+    unacknowledgedBatches: 0,
     appending: 0,
     spooling: false,
     collectorWriteFailed: false,

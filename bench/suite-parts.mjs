@@ -26,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'collector', 'cli', 'main.js');
 const now = () => performance.timeOrigin + performance.now();
+/** CLOCK_MONOTONIC in ms: the clock the latency app stamps its records with. */
+const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A fresh collector on port 0 with the given listeners; resolves with its ports by scheme. */
@@ -249,8 +251,9 @@ function session(port, i, service, count) {
 
 /**
  * log.info → line in the file: an app (pino.transport, logwire/appender) logs at `rate`
- * records/s for `seconds`, each record carrying its wall-clock time; this process tails the
- * output file every millisecond. Returns p50, p99 and max latency in ms.
+ * records/s for `seconds` after a warm-up second (bench/suite-latency-app.mjs), each record
+ * carrying its CLOCK_MONOTONIC time; this process tails the output file every millisecond.
+ * Returns p50, p99 and max latency in ms of the measured records (warm-up ones left out).
  */
 export async function latencyRun(rate, seconds) {
   const collector = await startCollector(['tcp/127.0.0.1:0']);
@@ -287,7 +290,11 @@ export async function latencyRun(rate, seconds) {
     const text = rest + buf.toString('utf8', 0, n);
     const lines = text.split('\n');
     rest = lines.pop();
-    for (const line of lines) latencies.push(at - Number(/"t":([0-9.]+)/.exec(line)?.[1]));
+    const read = monotonicMs();
+    for (const line of lines) {
+      if (line.includes('"warmup":true')) continue;
+      latencies.push(read - Number(/"t":([0-9.]+)/.exec(line)?.[1]));
+    }
   }
   await stopCollector(collector);
   latencies.sort((a, b) => a - b);

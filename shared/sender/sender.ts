@@ -137,6 +137,11 @@ export class Sender extends EventEmitter<SenderEvents> {
     return this.#window.records + this.#numbering.appending;
   }
 
+  /** Numbered batches held in the window: sent and not yet acknowledged, or waiting to be sent. */
+  get unacknowledgedBatches(): number {
+    return this.#window.length;
+  }
+
   /** True while records are kept in a working spool (false without one, or once it failed). */
   get durable(): boolean {
     return this.#numbering.durable;

@@ -275,6 +275,35 @@ describe('appender', () => {
     expect(fake.written).toHaveLength(1234);
   });
 
+  it('sends at once when nothing is in flight, and gathers records while a batch awaits its ACK', async () => {
+    const fake = await collector();
+    const counts: number[] = [];
+    fake.on('events', (_source, _seq, count) => counts.push(count));
+    // A batch timer that never fires (its clock is not advanced): only the idle cut can send.
+    const clock = new ManualClock();
+    const { stream, logger } = await appender(
+      { address: fake.address, service: 'idle', batch: { maxDelay: 60_000 } },
+      { clock },
+    );
+    await until(() => stream.state === 'connected', [stream], 'the session');
+    logger.info({ i: 0 }, 'm');
+    await until(() => stream.counters.acknowledged === 1, [fake, stream], 'the first record, acknowledged');
+    fake.holdingAcks = true;
+    logger.info({ i: 1 }, 'm');
+    await until(() => fake.heldAcks.length === 1, [fake, stream], 'the second record');
+    // Record 1 is unacknowledged: these wait for its ACK rather than going one by one.
+    logMany(logger, 2, 5);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fake.written).toHaveLength(2);
+    fake.releaseAcks();
+    await until(() => stream.counters.acknowledged === 5, [fake, stream], 'the records gathered meanwhile');
+    inOrder(fake.lines(), 0, 5);
+    expect(counts).toEqual([1, 1, 3]);
+    const closed = once(stream, 'close');
+    stream.end();
+    await closed;
+  });
+
   describe('with a spool', () => {
     it('keeps records logged while the collector is down, and a second appender ships them', async () => {
       const dir = await tempDir();

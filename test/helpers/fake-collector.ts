@@ -53,6 +53,9 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
   gaps = 0;
   /** Answer EVENTS with ACK (false: a peer that never acknowledges). */
   acking = true;
+  /** Hold ACKs back: each waits in `heldAcks` until `releaseAcks()`. */
+  holdingAcks = false;
+  readonly heldAcks: (() => void)[] = [];
   /** Hold READY back: each REGISTER's answer waits in `heldReady` until `releaseReady()`. */
   holdingReady = false;
   readonly heldReady: (() => void)[] = [];
@@ -252,7 +255,15 @@ export class FakeCollector extends EventEmitter<FakeCollectorEvents> {
     }
     this.marks.set(source, mark);
     this.emit('events', source, seq, count);
-    if (this.acking) reply(message('ACK', { seq: mark }));
+    if (!this.acking) return;
+    if (this.holdingAcks) this.heldAcks.push(() => reply(message('ACK', { seq: mark })));
+    else reply(message('ACK', { seq: mark }));
+  }
+
+  /** Sends the held ACKs, and ACKs at once from now on. */
+  releaseAcks(): void {
+    this.holdingAcks = false;
+    for (const ack of this.heldAcks.splice(0)) ack();
   }
 }
 
