@@ -19,18 +19,17 @@ export { installStandardHandlers } from './shared/dispatcher/standard-handlers.j
 // Errors.
 export { ERROR_CODES, type ErrorCode, LogwireError, ProtocolError } from './shared/errors.js';
 // Connections.
-export { type Address, formatAddress, parseAddress, parseAddressList } from './shared/net/address.js';
 export { type ConnectOptions, connectLink } from './shared/net/connect.js';
 export type { Link } from './shared/net/link.js';
 export { type Listener, type ListenOptions, listen } from './shared/net/listener.js';
 export { Messenger, type MessengerOptions } from './shared/net/messenger.js';
-export type { PeerInfo } from './shared/net/peer.js';
 export {
   type ClientStatus,
   PermanentClient,
   type PermanentClientOptions,
 } from './shared/net/permanent-client.js';
-// The protocol.
+// The protocol (the address grammar, PROTOCOL.md §9, included).
+export { type Address, formatAddress, parseAddress, parseAddressList } from './shared/protocol/address.js';
 export { decodeDatagram } from './shared/protocol/datagram.js';
 export { checkMessage, DEFINITIONS, PROTOCOL_COMMANDS } from './shared/protocol/definitions.js';
 export { encodeMessage, encodeMessageToBuffer } from './shared/protocol/encode.js';
@@ -38,3 +37,4 @@ export { FrameDecoder, type FrameSink } from './shared/protocol/frame-decoder.js
 export type { FrameLimits } from './shared/protocol/limits.js';
 export { formatLine, parseLine } from './shared/protocol/line.js';
 export { type Message, message, type Params, params } from './shared/protocol/message.js';
+export type { PeerInfo } from './shared/protocol/peer.js';

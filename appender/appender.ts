@@ -1,30 +1,28 @@
 import { Writable } from 'node:stream';
-import { formatAddress } from '../shared/net/address.js';
 import { type Clock, createSystemClock, systemClock } from '../shared/net/clock.js';
 import type { ClientState, ConnectFn } from '../shared/net/permanent-client.js';
-import { Batcher } from '../shared/sender/batcher.js';
-import { createFallback, type Fallback, fallbackName, recordsIn } from '../shared/sender/fallback.js';
-import { RecordQueue } from '../shared/sender/record-queue.js';
-import type { Sender } from '../shared/sender/sender.js';
-import { type UdpSender, udpBodyRoom } from '../shared/sender/udp-sender.js';
-import { ChunkIntake } from './chunk-intake.js';
-import { formatCloseReport, formatLateLine, writeStderr } from './close-report.js';
+import { formatAddress } from '../shared/protocol/address.js';
+import { fallbackName, recordsIn } from '../shared/sender/fallback.js';
+import { formatLateLine, writeStderr } from './close-report.js';
 import { DeliveryNotices } from './delivery-notices.js';
-import { InputHold } from './input-hold.js';
-import type { NdjsonSender } from './ndjson.js';
+import { giveUp } from './give-up.js';
+import { AppenderLifecycle } from './lifecycle.js';
 import { type AppenderOptions, parseAppenderOptions, scriptName } from './options.js';
+import { Pipeline } from './pipeline.js';
 import { onProcessExit } from './process-exit.js';
-import { firstRecordService, serviceOf } from './service-name.js';
-import { CLOSE_GRACE, chooseStore, createShipping, type Shipper, type StoreChoice } from './shipper.js';
+import { CLOSE_GRACE, chooseStore, type StoreChoice } from './shipping.js';
 import { Conditions, withTimeout } from './wait-until.js';
 
 /**
  * The pino transport stream (issue #4). pino's worker (or an in-process logger) writes chunks of
  * record lines; they flow, without a per-record allocation, through
  *
- *   write ─▶ batcher ─▶ record queue ─▶ sender (session §4 | UDP §7 | NDJSON §10) ─▶ collector
- *            (cut)      (bounded,        (numbering, store/spool, window, acks)
- *                        drops counted)
+ *   write ─▶ intake ─▶ batcher ─▶ record queue ─▶ shipper (session §4 | UDP §7 | NDJSON §10)
+ *            (defer)    (cut)      (bounded,        ─▶ collector
+ *                                   drops counted)
+ *
+ * That path is pipeline.ts, one way; this file is the Writable and its life (lifecycle.ts):
+ * flush, close and exit. Giving up on delivery, with its report, is give-up.ts.
  *
  * What pino needs of it (docs/appender.md, PINO-NOTES): it is returned before any connection;
  * it keeps reading its input even while the collector is down (only the queue's policy bounds
@@ -81,139 +79,56 @@ export async function createAppender(input: unknown, deps: AppenderDeps = {}): P
 export class Appender extends Writable {
   readonly options: AppenderOptions;
   readonly #stderr: (line: string) => void;
-  readonly #batcher: Batcher;
-  readonly #queue: RecordQueue;
-  readonly #fallback: Fallback;
-  readonly #shipper: Shipper;
-  readonly #sender: Sender | undefined;
-  readonly #udp: UdpSender | undefined;
-  readonly #ndjson: NdjsonSender | undefined;
-  readonly #durable: boolean;
-  #service: string | undefined;
-  /** Records that entered the record queue. */
-  #accepted = 0;
-  #tooLarge = 0;
+  readonly #pipeline: Pipeline;
+  readonly #life = new AppenderLifecycle();
+  /** Records written after delivery was given up, or given up on: to fallback, counted. */
   #undelivered = 0;
-  readonly #hold: InputHold;
-  readonly #intake: ChunkIntake;
   readonly #conditions: Conditions;
+  /** The clock closing waits on: real timers that keep the process up while they run. */
+  readonly #closeClock: Clock;
   /** The lines said while the collector cannot take records (running, and when closing waits). */
   readonly #notices: DeliveryNotices;
-  #lastError: string | undefined;
-  #state: ClientState | 'idle' = 'idle';
-  #closing: Promise<void> | undefined;
-  /** What could not be delivered has been reported (at close or at process exit): once only. */
-  #gaveUp = false;
-  /** The process is exiting: nothing may be started, only reported. */
-  #exiting = false;
+  #closed: Promise<void> | undefined;
   readonly #unhookExit: () => void;
 
   constructor(options: AppenderOptions, choice: StoreChoice | undefined, deps: AppenderDeps = {}) {
     super({ decodeStrings: false, emitClose: true, autoDestroy: true });
     this.options = options;
     this.#stderr = deps.stderr ?? writeStderr;
-    this.#fallback = createFallback(options.fallback);
-    this.#durable = choice?.durable === true && options.delivery === 'session';
-    this.#queue = new RecordQueue({
-      maxBytes: options.queue.maxBytes,
-      overflow: options.queue.overflow,
-      onDrop: (batch) => this.#fallback.write(batch.body),
-      onRoom: () => this.#hold.release(),
-      holding: () => this.#hold.holding,
-    });
     const clock = deps.clock ?? createSystemClock({ unref: true });
-    this.#hold = new InputHold({
-      overflow: options.queue.overflow,
-      queue: this.#queue,
-      clock,
-      // Opening counts: a burst that arrives before READY waits in pino's buffer, not dropped.
-      taking: () => {
-        const sender = this.#sender;
-        if (sender === undefined) return this.#ndjson?.connected ?? false;
-        return sender.sending || sender.opening;
-      },
-    });
-    this.#conditions = new Conditions(deps.clock ?? systemClock);
+    const pipeline = new Pipeline(options, { clock, connect: deps.connect, store: choice, life: this.#life });
+    this.#pipeline = pipeline;
+    this.#closeClock = deps.clock ?? systemClock;
+    this.#conditions = new Conditions(this.#closeClock);
     this.#notices = new DeliveryNotices({
       clock,
       stderr: this.#stderr,
-      address: options.addresses.map(formatAddress).join(','),
-      waiting: () => this.counters.queued,
-      drained: () => this.#drained(),
+      address: this.#address(),
+      waiting: () => pipeline.queued,
+      delivered: () => pipeline.delivered,
     });
-    const udp = options.delivery === 'udp';
-    const room = udpBodyRoom(options.udp.maxDatagram);
-    this.#batcher = new Batcher(
-      {
-        ...options.batch,
-        maxBytes: udp ? Math.min(options.batch.maxBytes, room) : options.batch.maxBytes,
-        ...(udp ? { maxRecordBytes: room } : {}),
-        clock,
-      },
-      {
-        batch: (body, count) => this.#onBatch(body, count),
-        oversize: (piece, end) => {
-          this.#fallback.write(piece);
-          if (end) this.#tooLarge += 1;
-        },
-      },
-    );
-    this.#intake = new ChunkIntake({
-      push: (chunk) => this.#batcher.push(chunk),
-      batched: () => {
-        if (!this.#exiting) this.#shipper.wake();
-      },
-      defer: options.queue.overflow !== 'block',
-      awaitingReady: () => this.#state === 'connecting',
-    });
-    const shipping = createShipping(options, {
-      queue: this.#queue,
-      fallback: this.#fallback,
-      clock,
-      connect: deps.connect,
-      store: choice,
-      release: (body) => this.#batcher.release(body),
-    });
-    this.#shipper = shipping.shipper;
-    this.#sender = shipping.kind === 'session' ? shipping.shipper : undefined;
-    this.#udp = shipping.kind === 'udp' ? shipping.shipper : undefined;
-    this.#ndjson = shipping.kind === 'ndjson' ? shipping.shipper : undefined;
-    this.#shipper.on('progress', () => {
-      this.#hold.check(true);
-      this.#conditions.check();
-      this.emit('progress');
-    });
-    this.#shipper.on('status', (status) => {
-      this.#state = status.state;
-      if (status.state === 'disconnected' && status.error !== undefined)
-        this.#lastError = status.error.message;
+    pipeline.on('changed', () => this.#conditions.check());
+    pipeline.on('progress', () => this.emit('progress'));
+    pipeline.on('status', (status) => {
       this.#notices.status(status);
-      this.#hold.check();
       this.#conditions.check();
       this.emit('status', status);
     });
-    // Without a service option, REGISTER waits for the first record's name; a spool left by an
-    // earlier run has records already, so the first of those names it and shipping starts now.
-    // Else a session connects at once: pino hands the first records over in a burst, once the
-    // app yields, and they then wait for READY alone, not for a connect as well.
-    const held = this.#sender?.unacked()[0];
-    if (options.service !== undefined) this.#startShipper(options.service);
-    else if (held !== undefined) this.#startShipper(serviceOf(held.body));
-    else this.#sender?.connectEarly();
+    pipeline.begin(options.service);
     this.#unhookExit = onProcessExit(() => this.#onProcessExit());
   }
 
   /** A snapshot of the counters. */
   get counters(): AppenderCounters {
-    const sender = this.#sender?.counters;
-    const shipperSent = sender?.sent ?? this.#udp?.counters.sent ?? this.#ndjson?.counters.sent ?? 0;
+    const pipeline = this.#pipeline;
+    const shipper = pipeline.shipper;
     return Object.freeze({
-      sent: shipperSent,
-      acknowledged: sender?.acknowledged ?? 0,
-      queued: this.#queue.records + this.#batcher.pendingRecords + (this.#sender?.unacknowledged ?? 0),
-      dropped: this.#dropped() + this.#undelivered,
-      spooled: sender?.spooled ?? 0,
-      reconnects: this.#shipper.reconnects,
+      sent: shipper.counters.sent,
+      acknowledged: shipper.counters.acknowledged,
+      queued: pipeline.queued,
+      dropped: pipeline.dropped + this.#undelivered,
+      spooled: shipper.counters.spooled,
+      reconnects: shipper.reconnects,
     });
   }
 
@@ -223,17 +138,17 @@ export class Appender extends Writable {
    * also emitted as a 'status' event with the permanent client's status.
    */
   get state(): ClientState | 'idle' {
-    return this.#state;
+    return this.#pipeline.state;
   }
 
   /** The service name, once known. */
   get service(): string | undefined {
-    return this.#service;
+    return this.#pipeline.service;
   }
 
   /** The source id of the current session numbering (a session) or of the datagrams (UDP). */
   get source(): string | undefined {
-    return this.#sender?.source ?? this.#udp?.source;
+    return this.#pipeline.shipper.source;
   }
 
   /**
@@ -242,12 +157,12 @@ export class Appender extends Writable {
    * an error would end pino's worker.
    */
   flush(cb?: WriteCallback): void {
-    this.#intake.drain();
-    this.#batcher.cut();
-    const target = this.#accepted;
-    this.#shipper.wake();
+    const pipeline = this.#pipeline;
+    pipeline.cutAll(false);
+    const target = pipeline.accepted;
+    pipeline.shipper.wake();
     void this.#conditions
-      .waitFor(() => this.#settled() >= target, this.options.closeTimeout)
+      .waitFor(() => pipeline.settled >= target, this.options.closeTimeout)
       .then(() => {
         // A throwing callback is the caller's error, as with any callback: not an unhandled rejection.
         try {
@@ -262,11 +177,11 @@ export class Appender extends Writable {
 
   /** Writes after end are not an error here (it would be fatal to the worker): dropped, counted. */
   override write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
-    if (this.writableEnded || this.destroyed || this.#gaveUp) {
+    if (this.writableEnded || this.destroyed || this.#life.gaveUp) {
       const records = this.#dropLate(chunk);
       // Logged by an 'exit' listener after this appender's own: its report is out already.
-      if (this.#exiting && records > 0)
-        this.#stderr(formatLateLine(records, 'the exit report', this.#fallbackName()));
+      if (this.#life.exiting && records > 0)
+        this.#stderr(formatLateLine(records, 'the exit report', fallbackName(this.options.fallback)));
       const done = typeof encoding === 'function' ? encoding : cb;
       if (typeof done === 'function') queueMicrotask(() => done(null));
       return false;
@@ -276,45 +191,27 @@ export class Appender extends Writable {
 
   /** Ends: a write blocked by the 'block' policy is let through so that closing can start. */
   override end(...args: unknown[]): this {
-    this.#hold.end();
+    this.#pipeline.hold.end();
     return (super.end as (...a: unknown[]) => this).apply(this, args);
   }
 
   override _write(chunk: string | Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
     // At exit, the writes node still buffered were taken by #onProcessExit already.
-    if (this.#exiting) {
+    if (this.#life.exiting) {
       cb();
       return;
     }
-    this.#take(chunk);
-    this.#hold.afterWrite(cb);
+    this.#pipeline.take(chunk);
+    this.#pipeline.hold.afterWrite(cb);
   }
 
   override _writev(chunks: { chunk: string | Buffer }[], cb: WriteCallback): void {
-    if (this.#exiting) {
+    if (this.#life.exiting) {
       cb();
       return;
     }
-    for (const { chunk } of chunks) this.#take(chunk);
-    this.#hold.afterWrite(cb);
-  }
-
-  /**
-   * A session waiting for the service name gets it from the chunk's first record now, so that
-   * REGISTER leaves before the chunk is batched (a UDP or NDJSON shipper starts as before). Only
-   * when nothing is pending: else the chunk may begin inside a line, named once batched.
-   */
-  #take(chunk: string | Buffer): void {
-    if (
-      this.#service === undefined &&
-      this.#sender !== undefined &&
-      !this.#intake.pending &&
-      this.#batcher.pendingBytes === 0
-    ) {
-      const service = firstRecordService(chunk);
-      if (service !== undefined) this.#startShipper(service);
-    }
-    this.#intake.take(chunk);
+    for (const { chunk } of chunks) this.#pipeline.take(chunk);
+    this.#pipeline.hold.afterWrite(cb);
   }
 
   override _final(cb: WriteCallback): void {
@@ -326,73 +223,31 @@ export class Appender extends Writable {
     void this.#shutdown().then(() => cb(null));
   }
 
-  #onBatch(body: Buffer, count: number): void {
-    if (this.#service === undefined) this.#startShipper(serviceOf(body));
-    this.#accepted += count;
-    this.#queue.push(body, count);
-    if (!this.#intake.batching && !this.#exiting) this.#shipper.wake();
-    this.#conditions.check();
-  }
-
-  #startShipper(service: string): void {
-    this.#service = service;
-    this.#shipper.start(service);
-  }
-
-  #dropped(): number {
-    const shipperDropped =
-      this.#sender?.counters.dropped ?? this.#udp?.counters.dropped ?? this.#ndjson?.counters.dropped ?? 0;
-    return this.#queue.dropped + this.#tooLarge + shipperDropped;
-  }
-
-  /** Records accepted that are done with: acknowledged, spooled, sent (UDP, NDJSON) or dropped. */
-  #settled(): number {
-    const sender = this.#sender;
-    const dropped = this.#queue.dropped + (sender?.counters.dropped ?? 0);
-    if (sender === undefined) return dropped + (this.#udp?.counters.sent ?? this.#ndjson?.counters.sent ?? 0);
-    return dropped + (this.#spooling() ? sender.counters.spooled : sender.counters.acknowledged);
-  }
-
-  /** True when closing has nothing left to wait for. */
-  #drained(): boolean {
-    if (this.#intake.pending || this.#queue.records > 0 || this.#batcher.pendingRecords > 0) return false;
-    const sender = this.#sender;
-    if (sender === undefined) return true;
-    if (sender.appending > 0) return false;
-    if (sender.unacknowledged === 0) return true;
-    // Spooled is safe: wait for acks only while a session is up and not paused.
-    return (
-      this.#spooling() &&
-      (this.#state === 'disconnected' || this.#state === 'closed' || this.#state === 'paused')
-    );
-  }
-
-  /** Records are in a working spool: asked for, and not failed since (then memory only). */
-  #spooling(): boolean {
-    return this.#durable && this.#sender?.durable === true;
-  }
-
+  /** Closes once; while the process exits nothing asynchronous starts. */
   #shutdown(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
+    if (this.#life.applyIf('close')) this.#closed = this.#close();
+    return this.#closed ?? Promise.resolve();
   }
 
   async #close(): Promise<void> {
+    const pipeline = this.#pipeline;
     try {
-      this.#intake.drain();
-      this.#batcher.end();
-      const sender = this.#sender;
+      pipeline.cutAll(true);
       // Records from an earlier run's spool, and no record in this one to name the service.
-      if (this.#service === undefined && (this.#queue.records > 0 || (sender?.unacknowledged ?? 0) > 0)) {
-        this.#startShipper(scriptName());
+      if (
+        pipeline.service === undefined &&
+        (pipeline.queue.records > 0 || pipeline.shipper.unacknowledged > 0)
+      ) {
+        pipeline.nameService(scriptName());
       }
-      this.#shipper.wake();
+      pipeline.shipper.wake();
       this.#notices.closing(this.options.closeTimeout);
-      await this.#conditions.waitFor(() => this.#drained(), this.options.closeTimeout);
+      await this.#conditions.waitFor(() => pipeline.delivered, this.options.closeTimeout);
       this.#notices.stop();
       const peer = this.#describePeer();
-      await withTimeout(this.#shipper.stop(), TEARDOWN_MS);
-      this.#giveUp('closeTimeout', peer);
+      await withTimeout(pipeline.shipper.stop(), TEARDOWN_MS, this.#closeClock);
+      // The process may have begun exiting meanwhile: its report is out already.
+      if (this.#life.applyIf('finish')) this.#giveUp('closeTimeout', peer);
     } catch (error) {
       // Closing must end with 'close', whatever went wrong: say what, once.
       this.#stderr(`logwire appender: closing failed: ${(error as Error).message}\n`);
@@ -408,56 +263,35 @@ export class Appender extends Writable {
    * spool, on disk) goes to `fallback` and is reported now, synchronously.
    */
   #onProcessExit(): void {
-    this.#exiting = true;
+    if (!this.#life.applyIf('exit')) return;
     this.#notices.stop();
+    const pipeline = this.#pipeline;
     // As at close: the queue keeps what comes in, to be reported as undelivered, not dropped.
-    this.#hold.end();
+    pipeline.hold.end();
     try {
       // Writes node's Writable still buffers behind a held one (the hold, 'block'): pino
       // handed them over, so they are ours to deliver or report.
-      for (const { chunk } of this.#bufferedWrites()) this.#take(chunk);
-      this.#intake.drain();
-      this.#batcher.end();
+      for (const { chunk } of this.#bufferedWrites()) pipeline.take(chunk);
+      pipeline.cutAll(true);
       this.#giveUp('exit', this.#describePeer());
     } catch (error) {
       this.#stderr(`logwire appender: reporting at exit failed: ${(error as Error).message}\n`);
     }
   }
 
-  /** Delivery is no longer waited for: the rest goes to `fallback` and into one report line. */
   #giveUp(cause: 'closeTimeout' | 'exit', peer: string): void {
-    if (this.#gaveUp) return;
-    this.#gaveUp = true;
-    const sender = this.#sender;
-    const left = this.#queue.drain();
-    const spooling = this.#spooling();
-    // Numbered, but the store has not taken them yet: in memory only, or not (all) on disk. A
-    // spool writes one batch at a time, so only the first of them can be on disk already.
-    const inAppend = sender?.appendingBatches() ?? [];
-    const unacked = sender !== undefined && !spooling ? [...sender.unacked(), ...inAppend] : [];
-    const spoolPending = spooling ? inAppend : [];
-    const giveUp = [...unacked, ...left, ...spoolPending];
-    for (const batch of giveUp) this.#undelivered += batch.count;
-    const pendingRecords = spoolPending.reduce((sum, batch) => sum + batch.count, 0);
-    const line = formatCloseReport({
-      cause,
-      acknowledging: sender !== undefined,
-      undelivered: this.#undelivered - pendingRecords,
-      overflow: this.#queue.dropped,
-      tooLarge: this.#tooLarge + (sender?.counters.dropped ?? this.#udp?.counters.dropped ?? 0),
-      leftInSpool: spooling ? (sender?.unacknowledged ?? 0) - pendingRecords : 0,
-      spoolPending: pendingRecords,
-      maybeInSpool: spoolPending[0]?.count ?? 0,
-      closeTimeout: this.options.closeTimeout,
-      fallback: this.#fallbackName(),
-      peer,
-      spoolDir: this.options.spool?.dir,
-    });
-    // The count first: writing a large rest to fallback may take longer than the app waits.
-    if (line !== undefined) this.#stderr(line);
-    for (const batch of giveUp) this.#fallback.write(batch.body);
-    // At exit the fallback stays open: an 'exit' listener after this one may still log.
-    if (cause === 'closeTimeout') this.#fallback.close();
+    this.#undelivered += giveUp(
+      this.#pipeline,
+      {
+        cause,
+        peer,
+        undeliveredBefore: this.#undelivered,
+        closeTimeout: this.options.closeTimeout,
+        fallbackName: fallbackName(this.options.fallback),
+        spoolDir: this.options.spool?.dir,
+      },
+      this.#stderr,
+    );
   }
 
   /** The writes node's Writable buffers behind the one in progress (`writableBuffer`, untyped). */
@@ -465,17 +299,19 @@ export class Appender extends Writable {
     return (this as unknown as { writableBuffer?: { chunk: string | Buffer }[] }).writableBuffer ?? [];
   }
 
-  #describePeer(): string {
-    const address = this.options.addresses.map(formatAddress).join(',');
-    // Said first: its connection closes after it, and "not connected" would hide the cause.
-    if (this.#sender?.collectorWriteFailed === true)
-      return `collector ${address} could not write the records to its output (see the collector's log)`;
-    if (this.#shipper.connected) return `collector ${address} connected`;
-    return `collector ${address} not connected${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`;
+  #address(): string {
+    return this.options.addresses.map(formatAddress).join(',');
   }
 
-  #fallbackName(): string | undefined {
-    return fallbackName(this.options.fallback);
+  #describePeer(): string {
+    const address = this.#address();
+    const shipper = this.#pipeline.shipper;
+    // Said first: its connection closes after it, and "not connected" would hide the cause.
+    if (shipper.collectorWriteFailed)
+      return `collector ${address} could not write the records to its output (see the collector's log)`;
+    if (shipper.connected) return `collector ${address} connected`;
+    const lastError = this.#pipeline.lastError;
+    return `collector ${address} not connected${lastError === undefined ? '' : `: ${lastError}`}`;
   }
 
   /** A write that can no longer be delivered: to fallback, counted. Returns its records. */
@@ -484,7 +320,7 @@ export class Appender extends Writable {
     if (body === undefined) return 0;
     const records = recordsIn(body);
     this.#undelivered += records;
-    this.#fallback.write(body);
+    this.#pipeline.fallback.write(body);
     return records;
   }
 }

@@ -63,12 +63,12 @@ export class ChunkIntake {
     }
     this.#deferred.push(chunk);
     this.#deferredLength += chunk.length;
-    if (this.#deferredLength >= MAX_DEFERRED) this.drain();
+    if (this.#deferredLength >= MAX_DEFERRED) this.batchDeferred();
     else if (this.#deferred.length === 1) this.#schedule();
   }
 
   /** Batches what is deferred now (flush and end come after the input they follow). */
-  drain(): void {
+  batchDeferred(): void {
     if (this.#deferred.length === 0) return;
     const chunks = this.#deferred;
     this.#deferred = [];
@@ -87,7 +87,7 @@ export class ChunkIntake {
   }
 
   #schedule(): void {
-    if (this.#options.awaitingReady()) setImmediate(() => this.drain());
-    else queueMicrotask(() => this.drain());
+    if (this.#options.awaitingReady()) setImmediate(() => this.batchDeferred());
+    else queueMicrotask(() => this.batchDeferred());
   }
 }

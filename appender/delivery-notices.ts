@@ -32,7 +32,7 @@ export interface DeliveryNoticesOptions {
   /** Records held and not yet delivered. */
   readonly waiting: () => number;
   /** True when closing has nothing left to wait for. */
-  readonly drained: () => boolean;
+  readonly delivered: () => boolean;
 }
 
 export class DeliveryNotices {
@@ -113,7 +113,7 @@ export class DeliveryNotices {
         : this.#latest === 'disconnected'
           ? `not connected${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`
           : undefined;
-    if (why === undefined || this.#options.drained()) return;
+    if (why === undefined || this.#options.delivered()) return;
     this.#waitSaid = true;
     this.#options.stderr(
       `logwire appender: waiting up to ${closeTimeout} ms (closeTimeout) for collector ` +

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../shared/net/clock.js';
 import type { OverflowPolicy } from '../shared/sender/record-queue.js';
+import type { ShipperStatus } from './shipper.js';
 
 /**
  * How long a full queue may hold pino's input back, while a session takes records, without the
@@ -16,8 +17,8 @@ export const HOLD_MAX_MS = 3000;
 
 type WriteCallback = (error?: Error | null) => void;
 
-/** What the hold reads of the record queue. */
-export interface HeldQueue {
+/** What the hold reads of the record queue: how full it is, and how to apply its policy. */
+export interface QueueGauge {
   readonly full: boolean;
   readonly bytes: number;
   readonly maxBytes: number;
@@ -27,10 +28,10 @@ export interface HeldQueue {
 
 export interface InputHoldOptions {
   readonly overflow: OverflowPolicy;
-  readonly queue: HeldQueue;
+  readonly queue: QueueGauge;
   readonly clock: Clock;
-  /** A session (or an NDJSON connection) is taking records now. */
-  readonly taking: () => boolean;
+  /** Whether a session (or an NDJSON connection) is taking records now. */
+  readonly shipper: ShipperStatus;
 }
 
 /**
@@ -63,7 +64,7 @@ export class InputHold {
   get holding(): boolean {
     if (this.#ending) return true;
     if (this.#options.overflow === 'block' || this.#expired) return false;
-    return this.#options.taking();
+    return this.#options.shipper.taking;
   }
 
   /** Completes a write at once, or once the queue has room (or the hold ends). */

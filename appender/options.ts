@@ -1,14 +1,13 @@
 import { hostname } from 'node:os';
 import { basename, extname } from 'node:path';
 import { LogwireError } from '../shared/errors.js';
-import { suggest } from '../shared/near-miss.js';
-import { type Address, parseAddressList } from '../shared/net/address.js';
 import { DEFAULT_BACKOFF, type ExponentialBackoff, parseBackoff } from '../shared/net/backoff.js';
-import { MAX_TIMER_MS } from '../shared/net/clock.js';
 import { parseRateLimit, type RateLimitOptions } from '../shared/net/rate-limit.js';
+import { type Address, parseAddressList } from '../shared/protocol/address.js';
 import type { BatchLimits } from '../shared/sender/batcher.js';
 import type { FallbackTarget } from '../shared/sender/fallback.js';
 import { OVERFLOW_POLICIES, type OverflowPolicy } from '../shared/sender/record-queue.js';
+import { bad, duration, type Fields, integer, object, show, size, text } from './option-checks.js';
 
 /**
  * The appender's options (issue #4, INTERFACES.md "The appender's options"), checked once, at the
@@ -126,60 +125,6 @@ const RENAMED: Readonly<Record<string, string>> = {
   spoolDir: 'spool',
 };
 
-type Fields = Record<string, unknown>;
-
-function bad(path: string, problem: string): LogwireError {
-  return new LogwireError('LW_ERR_BAD_OPTION', `appender option ${path} ${problem}`);
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return 'a list';
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : String(value);
-}
-
-function object(value: unknown, path: string, keys: readonly string[]): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw bad(path, `must be an object with ${keys.join(', ')}; got ${show(value)}`);
-  }
-  const fields = value as Fields;
-  for (const key of Object.keys(fields)) {
-    if (fields[key] === undefined) continue;
-    if (!keys.includes(key)) {
-      const renamed = path === 'options' ? RENAMED[key] : undefined;
-      const where = path === 'options' ? key : `${path}.${key}`;
-      if (renamed !== undefined) throw bad(where, `is not an option: it is called ${renamed}`);
-      const near = suggest(key, keys);
-      throw bad(
-        where,
-        near === undefined
-          ? `is not an option; the options${path === 'options' ? '' : ` of ${path}`} are ${keys.join(', ')}`
-          : `is not an option; did you mean ${path === 'options' ? near : `${path}.${near}`}?`,
-      );
-    }
-  }
-  return fields;
-}
-
-function integer(value: unknown, path: string, unit: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw bad(path, `must be a whole number of ${unit} from ${min} to ${max}; got ${show(value)}`);
-  }
-  return value;
-}
-
-const size = (value: unknown, path: string, min = 1, max = Number.MAX_SAFE_INTEGER): number =>
-  integer(value, path, 'bytes', min, max);
-const duration = (value: unknown, path: string, min = 0, max = MAX_TIMER_MS): number =>
-  integer(value, path, 'milliseconds', min, max);
-
-function text(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value === '')
-    throw bad(path, `must be a non-empty string; got ${show(value)}`);
-  return value;
-}
-
 const NAME_CHAR = /[^A-Za-z0-9._-]/g;
 
 /**
@@ -203,7 +148,7 @@ export function scriptName(argv: readonly string[] = process.argv): string {
 
 /** Reads and checks the appender's options. Throws LW_ERR_BAD_OPTION naming the path. */
 export function parseAppenderOptions(input: unknown): AppenderOptions {
-  const fields = object(input ?? {}, 'options', KEYS);
+  const fields = object(input ?? {}, 'options', KEYS, RENAMED);
   const addressInput = fields.address ?? DEFAULT_ADDRESS;
   if (typeof addressInput !== 'string' && !Array.isArray(addressInput)) {
     throw bad('address', `must be an address or a list of addresses; got ${show(addressInput)}`);

@@ -1,152 +1,144 @@
-import type { Clock } from '../shared/net/clock.js';
-import type { HeartbeatOptions } from '../shared/net/heartbeat.js';
-import type { ClientStatus, ConnectFn } from '../shared/net/permanent-client.js';
-import type { BatchStore } from '../shared/sender/batch-store.js';
-import type { Fallback } from '../shared/sender/fallback.js';
-import { MemoryStore } from '../shared/sender/memory-store.js';
-import type { RecordQueue } from '../shared/sender/record-queue.js';
-import { Sender } from '../shared/sender/sender.js';
-import { newSourceId } from '../shared/sender/source-id.js';
-import { UdpSender } from '../shared/sender/udp-sender.js';
-import { NdjsonSender } from './ndjson.js';
-import type { AppenderOptions } from './options.js';
+import type { ClientStatus } from '../shared/net/permanent-client.js';
+import type { Batch } from '../shared/sender/batch.js';
+import type { Sender } from '../shared/sender/sender.js';
+import type { UnackedSender } from '../shared/sender/unacked-sender.js';
 
 /**
- * Picks and builds what ships the record queue, from the options: a session sender over a
- * memory store or a spool (PROTOCOL.md §4), a UDP sender (§7), or plain NDJSON (§10).
+ * The one contract the appender ships through, whatever the delivery: a §4 session, §7 datagrams
+ * or plain NDJSON (§10). Counters are the same four for each; what only a session has (acks, a
+ * spool, numbered batches left at close) reads as zero or empty for the others.
  */
 
-/** What the appender needs of each way of sending. */
-export interface Shipper {
-  start(service: string): void;
-  wake(): void;
-  stop(): Promise<void>;
+/** Records, counted after it happened. */
+export interface ShipperCounters {
+  /** Put on the wire (resends included). */
+  readonly sent: number;
+  /** Acknowledged by a collector: 0 without acknowledgements. */
+  readonly acknowledged: number;
+  /** Dropped by the shipper itself: alone over the body or datagram limit. */
+  readonly dropped: number;
+  /** Written to the spool. */
+  readonly spooled: number;
+}
+
+/** What the record queue's hold reads of the shipper (input-hold.ts). */
+export interface ShipperStatus {
+  /** Records are being taken now, or will be at once (a session opening). */
+  readonly taking: boolean;
+}
+
+export interface Shipper extends ShipperStatus {
+  /** A session: records count once acknowledged (or spooled), not once sent. */
+  readonly acknowledging: boolean;
+  readonly counters: ShipperCounters;
   readonly connected: boolean;
   readonly reconnects: number;
+  /** The source id of the session numbering, or of the datagrams. */
+  readonly source: string | undefined;
+  /** Records numbered and not yet acknowledged. */
+  readonly unacknowledged: number;
+  /** Records numbered and not yet held by the store (for a spool: not yet on disk). */
+  readonly appending: number;
+  /** Records are kept in a working spool. */
+  readonly spooling: boolean;
+  /** The collector said it could not write (until the next ACK). */
+  readonly collectorWriteFailed: boolean;
+  /** Numbered batches not acknowledged, oldest first. */
+  unacked(): readonly Batch[];
+  /** Numbered batches not yet held by the store, oldest first. */
+  appendingBatches(): readonly Batch[];
+  /** Connects before the service is known (a session); otherwise nothing. */
+  connectEarly(): void;
+  /** Names the service and starts. */
+  start(service: string): void;
+  /** New batches in the record queue. */
+  wake(): void;
+  stop(): Promise<void>;
   on(event: 'progress', listener: () => void): unknown;
   on(event: 'status', listener: (status: ClientStatus) => void): unknown;
 }
 
-/** The built shipper, and the concrete one for its counters. */
-export type Shipping =
-  | { readonly kind: 'session'; readonly shipper: Sender; readonly durable: boolean }
-  | { readonly kind: 'udp'; readonly shipper: UdpSender }
-  | { readonly kind: 'ndjson'; readonly shipper: NdjsonSender };
+const NONE: readonly Batch[] = Object.freeze([]);
 
-export interface StoreChoice {
-  readonly store: BatchStore;
-  readonly durable: boolean;
-  readonly source: string;
-  readonly renew: () => Promise<string>;
+/** A §4 session over a Sender (a memory store or a spool). */
+export function sessionShipper(sender: Sender, durable: boolean): Shipper {
+  return {
+    acknowledging: true,
+    get counters() {
+      return sender.counters;
+    },
+    get taking() {
+      return sender.sending || sender.opening;
+    },
+    get connected() {
+      return sender.connected;
+    },
+    get reconnects() {
+      return sender.reconnects;
+    },
+    get source() {
+      return sender.source;
+    },
+    get unacknowledged() {
+      return sender.unacknowledged;
+    },
+    get appending() {
+      return sender.appending;
+    },
+    get spooling() {
+      return durable && sender.durable;
+    },
+    get collectorWriteFailed() {
+      return sender.collectorWriteFailed;
+    },
+    unacked: () => sender.unacked(),
+    appendingBatches: () => sender.appendingBatches(),
+    connectEarly: () => sender.connectEarly(),
+    start: (service) => sender.start(service),
+    wake: () => sender.wake(),
+    stop: () => sender.stop(),
+    on: (event: 'progress' | 'status', listener: (status: ClientStatus) => void) =>
+      sender.on(event, listener),
+  };
 }
-
-/** How long closing a link may take to flush before it is destroyed. */
-export const CLOSE_GRACE = 800;
 
 /**
- * While batches await their ACK (due within ack_delay, 10 ms by default), this long with
- * nothing from the collector sends ALIVE, and this long again unanswered drops the link: a
- * stopped collector or a black-holed path costs seconds, not the 30 s of ackTimeout.
+ * Datagrams or NDJSON over an UnackedSender: a record counts once the transport took it.
+ * `taking`: NDJSON holds pino's input while connected; UDP never waits for anyone.
  */
-export const STALL_PROBE_MS = 2000;
-
-/** The heartbeat's spans for `heartbeat` ms of idle silence (never longer while acks are due). */
-export function heartbeatSpans(heartbeat: number): HeartbeatOptions {
-  const probe = Math.min(STALL_PROBE_MS, heartbeat);
-  return { idle: heartbeat, timeout: heartbeat, awaiting: { idle: probe, timeout: probe } };
-}
-
-/** The spool when one is set and can be locked; otherwise memory, under a fresh source id. */
-export async function chooseStore(
-  options: AppenderOptions,
-  stderr: (line: string) => void,
-): Promise<StoreChoice> {
-  const prefix = options.source ?? options.host;
-  const spool = options.spool;
-  if (spool !== undefined) {
-    try {
-      // The spool's modules (zlib, file locks) load only for an appender that has one.
-      const { openSpoolStore } = await import('../shared/sender/spool-store.js');
-      const store = await openSpoolStore(spool.dir, {
-        maxBytes: spool.maxBytes,
-        fsync: spool.fsync,
-        sourcePrefix: prefix,
-      });
-      return { store, durable: true, source: store.sourceId, renew: () => store.renewSourceId() };
-    } catch (error) {
-      // PROTOCOL.md §4: a process that cannot take the lock runs without the spool, under a fresh id.
-      const reason = error instanceof Error ? error.message : String(error);
-      stderr(`logwire appender: running without the spool: ${reason}\n`);
-    }
-  }
+export function unackedShipper(
+  sender: UnackedSender & { readonly source?: string },
+  holds: boolean,
+): Shipper {
   return {
-    store: new MemoryStore(),
-    durable: false,
-    source: newSourceId(prefix),
-    renew: async () => newSourceId(prefix),
+    acknowledging: false,
+    get counters() {
+      const { sent, dropped } = sender.counters;
+      return { sent, dropped, acknowledged: 0, spooled: 0 };
+    },
+    get taking() {
+      return holds && sender.connected;
+    },
+    get connected() {
+      return sender.connected;
+    },
+    get reconnects() {
+      return sender.reconnects;
+    },
+    get source() {
+      return sender.source;
+    },
+    unacknowledged: 0,
+    appending: 0,
+    spooling: false,
+    collectorWriteFailed: false,
+    unacked: () => NONE,
+    appendingBatches: () => NONE,
+    connectEarly: () => {},
+    start: (service) => sender.start(service),
+    wake: () => sender.wake(),
+    stop: () => sender.stop(),
+    on: (event: 'progress' | 'status', listener: (status: ClientStatus) => void) =>
+      sender.on(event, listener),
   };
-}
-
-export interface ShippingParts {
-  readonly queue: RecordQueue;
-  readonly fallback: Fallback;
-  readonly clock: Clock;
-  readonly connect: ConnectFn | undefined;
-  /** Required for a session. */
-  readonly store: StoreChoice | undefined;
-  /** A session gives back each acknowledged body here (the batcher writes over it). */
-  readonly release?: (body: Buffer) => void;
-}
-
-export function createShipping(options: AppenderOptions, parts: ShippingParts): Shipping {
-  const { queue, fallback, store } = parts;
-  const client = {
-    clock: parts.clock,
-    backoff: options.backoff,
-    connectTimeout: options.connectTimeout,
-    closeGrace: CLOSE_GRACE,
-    ...(options.tls === undefined ? {} : { tls: options.tls }),
-    ...(parts.connect === undefined ? {} : { connect: parts.connect }),
-  };
-  const rateLimit = options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit };
-  if (options.delivery === 'udp') {
-    const shipper = new UdpSender({
-      addresses: options.addresses,
-      queue,
-      source: newSourceId(options.source ?? options.host),
-      host: options.host,
-      maxDatagram: options.udp.maxDatagram,
-      fallback,
-      client,
-      ...rateLimit,
-    });
-    return { kind: 'udp', shipper };
-  }
-  if (options.delivery === 'ndjson') {
-    return {
-      kind: 'ndjson',
-      shipper: new NdjsonSender({ addresses: options.addresses, queue, client, ...rateLimit }),
-    };
-  }
-  if (store === undefined) throw new Error('a session needs a store');
-  const heartbeat = options.heartbeat === 0 ? {} : { heartbeat: heartbeatSpans(options.heartbeat) };
-  const shipper = new Sender({
-    addresses: options.addresses,
-    store: store.store,
-    durable: store.durable,
-    queue,
-    source: store.source,
-    renewSource: store.renew,
-    host: options.host,
-    pid: process.pid,
-    window: options.window,
-    ackTimeout: options.ackTimeout,
-    registerTimeout: options.connectTimeout,
-    fallback,
-    ...rateLimit,
-    ...(parts.release === undefined ? {} : { release: parts.release }),
-    ...(options.token === undefined ? {} : { token: options.token }),
-    client: { ...client, ...heartbeat },
-  });
-  return { kind: 'session', shipper, durable: store.durable };
 }

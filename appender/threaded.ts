@@ -6,7 +6,7 @@ import type { AppenderCounters } from './appender.js';
 import { formatLateLine, writeStderr } from './close-report.js';
 import { type AppenderOptions, parseAppenderOptions } from './options.js';
 import { onProcessExit } from './process-exit.js';
-import { CLOSE_GRACE } from './shipper.js';
+import { CLOSE_GRACE } from './shipping.js';
 import { COUNTER_KEYS, THREAD_RUNNING, type ThreadData, type ToMain } from './thread-messages.js';
 
 /**

@@ -36,11 +36,11 @@ export class Conditions {
 }
 
 /** Waits for `promise` at most `ms`; its failure only ends the wait. */
-export function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+export function withTimeout(promise: Promise<void>, ms: number, clock: Clock = systemClock): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
+    const timer = clock.setTimeout(resolve, ms);
     const done = (): void => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       resolve();
     };
     promise.then(done, done);

@@ -45,7 +45,7 @@ import { check, DIST, load } from './measure.mjs';
 const { connectLink } = await load('shared/net/connect.js');
 const { listen } = await load('shared/net/listener.js');
 const { Messenger } = await load('shared/net/messenger.js');
-const { parseAddress, formatAddress } = await load('shared/net/address.js');
+const { parseAddress, formatAddress } = await load('shared/protocol/address.js');
 const { WS_HIGH_WATER_MARK } = await load('shared/net/links/ws-link.js');
 const { UDP_HIGH_WATER_MARK } = await load('shared/net/links/udp-link.js');
 const { message } = await load('shared/protocol/message.js');

@@ -14,11 +14,11 @@
  */
 
 import { type Command, Option } from 'commander';
-import { formatAddress } from '../../shared/net/address.js';
 import { type Clock, systemClock } from '../../shared/net/clock.js';
 import { connectLink } from '../../shared/net/connect.js';
 import type { Link } from '../../shared/net/link.js';
 import { Messenger } from '../../shared/net/messenger.js';
+import { formatAddress } from '../../shared/protocol/address.js';
 import { formatLine } from '../../shared/protocol/line.js';
 import { type Message, REPLY_COMMANDS } from '../../shared/protocol/message.js';
 import { collect } from './repeatable.js';

@@ -6,8 +6,8 @@
 
 import { readFileSync } from 'node:fs';
 import { LogwireError } from '../../shared/errors.js';
-import { type Address, parseAddress, type Scheme } from '../../shared/net/address.js';
 import { MAX_TIMER_MS } from '../../shared/net/clock.js';
+import { type Address, parseAddress, type Scheme } from '../../shared/protocol/address.js';
 import { parseLine } from '../../shared/protocol/line.js';
 import { type Message, params } from '../../shared/protocol/message.js';
 

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LogwireError } from '../../shared/errors.js';
-import { type Address, formatAddress, parseAddress } from '../../shared/net/address.js';
 import { DEFAULT_UNIX_MODE } from '../../shared/net/unix-socket.js';
+import { type Address, formatAddress, parseAddress } from '../../shared/protocol/address.js';
 import { normalizeOrigin } from '../intake/origin-policy.js';
 import { COLLECTOR_DEFAULTS, type ListenerConfig } from './config-types.js';
 import { checkKeys, configError, describe, fileMode, isTable, type Table } from './config-values.js';

@@ -3,7 +3,7 @@
  * (INTERFACES.md). TOML keys are the snake_case of these names; docs/collector.md lists them.
  */
 
-import type { Address } from '../../shared/net/address.js';
+import type { Address } from '../../shared/protocol/address.js';
 
 export type Durability = 'write' | 'fsync';
 export type OutputFormat = 'json' | 'text';

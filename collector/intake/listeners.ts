@@ -5,9 +5,9 @@
  */
 
 import { LogwireError } from '../../shared/errors.js';
-import { formatAddress, type Scheme } from '../../shared/net/address.js';
 import type { Link } from '../../shared/net/link.js';
 import { type Listener, type ListenLimits, type ListenOptions, listen } from '../../shared/net/listener.js';
+import { formatAddress, type Scheme } from '../../shared/protocol/address.js';
 import { DEFAULT_MAX_BODY } from '../../shared/protocol/limits.js';
 import type { CollectorConfig, ListenerConfig } from '../config/config-types.js';
 import { CONTROL_HEADROOM, DataSlots } from './data-slots.js';

@@ -9,7 +9,7 @@
  * host counts as one peer. The table is bounded (`maxPeers`); past it, new peers share one entry.
  */
 
-import type { PeerInfo } from '../../shared/net/peer.js';
+import type { PeerInfo } from '../../shared/protocol/peer.js';
 import type { CollectorLog } from '../config/config-types.js';
 
 export const DEFAULT_LINES_PER_PEER = 10;

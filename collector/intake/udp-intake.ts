@@ -4,9 +4,9 @@
  * kept apart from the high-water marks that sessions move.
  */
 
-import type { PeerInfo } from '../../shared/net/peer.js';
 import { isName } from '../../shared/protocol/accessors.js';
 import type { Message } from '../../shared/protocol/message.js';
+import type { PeerInfo } from '../../shared/protocol/peer.js';
 import type { CollectorConfig } from '../config/config-types.js';
 import type { CollectorCounters } from '../counters.js';
 import { lastRecordNumber } from '../writer/write-job.js';

@@ -3,10 +3,10 @@
  * makes one per connection (or per datagram); the dispatcher knows no transport.
  */
 
-import type { PeerInfo } from '../net/peer.js';
 import type { Message } from '../protocol/message.js';
+import type { PeerInfo } from '../protocol/peer.js';
 
-export type { PeerInfo } from '../net/peer.js';
+export type { PeerInfo } from '../protocol/peer.js';
 
 export interface DispatchContext {
   /** Sends a message back to the peer; a no-op over UDP (nothing answers a datagram, §7). */

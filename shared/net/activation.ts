@@ -1,5 +1,5 @@
 import { LogwireError } from '../errors.js';
-import { type Address, formatAddress } from './address.js';
+import { type Address, formatAddress } from '../protocol/address.js';
 
 /** systemd hands sockets over from this descriptor on (sd_listen_fds(3): SD_LISTEN_FDS_START). */
 export const LISTEN_FDS_START = 3;

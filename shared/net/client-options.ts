@@ -1,6 +1,6 @@
 import { LogwireError } from '../errors.js';
+import type { Address } from '../protocol/address.js';
 import type { FrameLimits } from '../protocol/limits.js';
-import type { Address } from './address.js';
 import { type BackoffSpec, DEFAULT_BACKOFF, parseBackoff } from './backoff.js';
 import { type Clock, MAX_TIMER_MS, systemClock } from './clock.js';
 import { type ConnectOptions, connectLink } from './connect.js';
@@ -152,3 +152,10 @@ function duration(value: unknown, path: string): number {
 function badOption(path: string, problem: string): LogwireError {
   return new LogwireError('LW_ERR_BAD_OPTION', `${path} ${problem}`);
 }
+
+/** Names of the client's own timers in `timers`; users add theirs under other names. */
+export const CLIENT_TIMERS = Object.freeze({
+  reconnect: 'reconnect',
+  heartbeat: 'heartbeat',
+  rateLimit: 'rate-limit',
+});

@@ -1,5 +1,7 @@
-import { debuglog } from 'node:util';
-import type { Address } from './address.js';
+import type { ProtocolError } from '../errors.js';
+import type { Address } from '../protocol/address.js';
+import type { Message } from '../protocol/message.js';
+import { StateMachine } from '../state-machine.js';
 import type { Messenger } from './messenger.js';
 
 /**
@@ -26,6 +28,18 @@ export type ClientStatus =
   | { readonly state: 'paused' }
   | { readonly state: 'closed' };
 
+export interface PermanentClientEvents {
+  status: [status: ClientStatus];
+  /** Every message from the peer but the heartbeat's own ALIVE/ABSOLUTELY, handshake included. */
+  message: [msg: Message];
+  /** Everything held has gone to the link and the link can take more. */
+  drain: [];
+  /** A message whose body was over the limit was skipped (the messenger's 'discarded'). */
+  discarded: [msg: Message, bodyBytes: number];
+  /** The peer broke the protocol; already answered (the messenger's 'protocolError'). */
+  protocolError: [error: ProtocolError];
+}
+
 /** Every allowed move: the states it leaves from and the state it reaches. */
 export const TRANSITIONS = {
   retry: { from: ['disconnected'], to: 'connecting' },
@@ -45,40 +59,9 @@ export type StatusAfter<T extends Transition> = Extract<
   { state: (typeof TRANSITIONS)[T]['to'] }
 >;
 
-const debug = debuglog('logwire');
-
-// Tests and development builds learn of a bad move at once; production keeps running.
-const STRICT = process.env.NODE_ENV === 'test' || process.env.NODE_ENV === 'development';
-
-/** Holds the state; `apply` is the only way to change it. */
-export class ClientStateMachine {
-  #state: ClientState;
-
+/** The permanent client's state machine over TRANSITIONS. */
+export class ClientStateMachine extends StateMachine<ClientState, Transition> {
   constructor(initial: ClientState) {
-    this.#state = initial;
-  }
-
-  get state(): ClientState {
-    return this.#state;
-  }
-
-  /** True when `transition` may be applied now. */
-  can(transition: Transition): boolean {
-    return (TRANSITIONS[transition].from as readonly ClientState[]).includes(this.#state);
-  }
-
-  /**
-   * Moves to the transition's target state and returns true; an illegal move changes nothing and
-   * returns false (in test and development builds it throws, since it is a bug in the client).
-   */
-  apply(transition: Transition): boolean {
-    if (!this.can(transition)) {
-      const problem = `permanent client: illegal transition "${transition}" from "${this.#state}"`;
-      if (STRICT) throw new Error(problem);
-      debug(problem);
-      return false;
-    }
-    this.#state = TRANSITIONS[transition].to;
-    return true;
+    super('permanent client', TRANSITIONS, initial);
   }
 }

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { once } from 'node:events';
 import { isIP } from 'node:net';
-import { type Address, isLoopbackHost } from './address.js';
+import { type Address, isLoopbackHost } from '../protocol/address.js';
 import type { Link } from './link.js';
 import { formatRemote } from './links/peer-of.js';
 import { UdpLink } from './links/udp-link.js';

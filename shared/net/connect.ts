@@ -2,16 +2,17 @@ import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { ClientOptions, WebSocket } from 'ws';
 import { LogwireError } from '../errors.js';
-import { type Address, formatAddress } from './address.js';
+import { type Address, formatAddress } from '../protocol/address.js';
+import type { Transport } from '../protocol/peer.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Own } from './connect-udp.js';
 import type { Link } from './link.js';
 import { formatRemote, peerOf } from './links/peer-of.js';
 import { SocketLink } from './links/socket-link.js';
 import { WS_SUBPROTOCOL, WsLink } from './links/ws-link.js';
-import type { Transport } from './peer.js';
 
-export const DEFAULT_CONNECT_TIMEOUT = 10_000;
+/** A link's connect, when `connectLink` is not given one (the appender's own default is shorter). */
+export const DEFAULT_LINK_CONNECT_TIMEOUT = 10_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /** Client TLS material, PEM text or Buffers; by default the system's CAs verify the peer. */
@@ -124,7 +125,7 @@ class ConnectAttempt {
     let reason: LogwireError | undefined;
     const ms =
       phase === 'connect'
-        ? (this.#options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT)
+        ? (this.#options.connectTimeout ?? DEFAULT_LINK_CONNECT_TIMEOUT)
         : (this.#options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
     const timer = this.#clock.setTimeout(() => {
       reason = this.#timeoutError(phase, ms);

@@ -7,7 +7,7 @@
  *   framing 'message': each data event is one whole protocol message (WebSocket, UDP)
  */
 
-import type { PeerInfo } from './peer.js';
+import type { PeerInfo } from '../protocol/peer.js';
 
 export type Framing = 'stream' | 'message';
 

@@ -12,8 +12,8 @@ import { encodeMessage, encodeMessageToBuffer } from '../protocol/encode.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { type FrameLimits, MAX_BAD_LINES_IN_A_ROW } from '../protocol/limits.js';
 import { type Message, params } from '../protocol/message.js';
+import type { PeerInfo } from '../protocol/peer.js';
 import type { Link } from './link.js';
-import type { PeerInfo } from './peer.js';
 
 export interface MessengerOptions {
   readonly limits?: Partial<FrameLimits>;

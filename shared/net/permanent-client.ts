@@ -1,25 +1,27 @@
 import { EventEmitter } from 'node:events';
-import { LogwireError, type ProtocolError } from '../errors.js';
+import { LogwireError } from '../errors.js';
+import type { Address } from '../protocol/address.js';
 import type { Message } from '../protocol/message.js';
-import type { Address } from './address.js';
+import { type Attempt, asError, formatPeer, newAttempt, settle } from './attempt.js';
 import { Backoff } from './backoff.js';
 import {
+  CLIENT_TIMERS,
   type PermanentClientConfig,
   type PermanentClientOptions,
   parsePermanentClientOptions,
 } from './client-options.js';
+import { ClientSending } from './client-sending.js';
 import {
   type ClientState,
   ClientStateMachine,
-  type ClientStatus,
+  type PermanentClientEvents,
   type StatusAfter,
   type Transition,
 } from './client-state.js';
 import { Heartbeat } from './heartbeat.js';
-import { HeldQueue, wireBytes } from './held-queue.js';
 import type { Link } from './link.js';
 import { Messenger } from './messenger.js';
-import { RateLimit } from './rate-limit.js';
+import type { OutletSource } from './outlet.js';
 import { Timers } from './timers.js';
 
 /**
@@ -29,45 +31,21 @@ import { Timers } from './timers.js';
  * unhandled rejection at any moment. It never throws into its caller and never blocks: every
  * wait is a named timer on the injected clock.
  *
- *   send ─▶ [held queue] ─(connected, not paused, link not full, tokens)─▶ messenger ─▶ link
- *                                                                             │
- *   'message' ◀── heartbeat filter (ALIVE answered, our ABSOLUTELYs eaten) ◀──┘
+ *   send ─▶ [held queue] ─┐
+ *   feed(source) ─────────┴─▶ outlet (connected, not paused, link not full, tokens) ─▶ messenger ─▶ link
+ *                                                                                        │
+ *   'message' ◀── heartbeat filter (ALIVE answered, our ABSOLUTELYs eaten) ◀─────────────┘
+ *
+ * Everything a client sends goes through its one outlet (outlet.ts): first what `send` held, then
+ * what the layer above feeds it (a sender's window, a record queue), pulled only while the link
+ * can take it.
  *
  * A pause belongs to one link (PROTOCOL.md §4.6): each new link starts unpaused.
  */
 
 export type { ConnectFn, Handshake, PermanentClientOptions } from './client-options.js';
-export type { ClientState, ClientStatus } from './client-state.js';
-
-export interface PermanentClientEvents {
-  status: [status: ClientStatus];
-  /** Every message from the peer but the heartbeat's own ALIVE/ABSOLUTELY, handshake included. */
-  message: [msg: Message];
-  /** Everything held has gone to the link and the link can take more. */
-  drain: [];
-  /** A message whose body was over the limit was skipped (the messenger's 'discarded'). */
-  discarded: [msg: Message, bodyBytes: number];
-  /** The peer broke the protocol; already answered (the messenger's 'protocolError'). */
-  protocolError: [error: ProtocolError];
-}
-
-/** Names of the client's own timers in `timers`; users add theirs under other names. */
-export const CLIENT_TIMERS = Object.freeze({
-  reconnect: 'reconnect',
-  heartbeat: 'heartbeat',
-  rateLimit: 'rate-limit',
-});
-
-/** One try at one address: the connect, then the link and its handshake. */
-interface Attempt {
-  readonly address: Address;
-  readonly abort: AbortController;
-  messenger: Messenger | undefined;
-  /** Failed or lost: its late callbacks change nothing. */
-  over: boolean;
-  /** Given up on because the peer went silent (heartbeat): the next try goes to the next address. */
-  silent: boolean;
-}
+export { CLIENT_TIMERS } from './client-options.js';
+export type { ClientState, ClientStatus, PermanentClientEvents } from './client-state.js';
 
 export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   /** The client's named timers; add your own (flush, ack timeout) beside them. */
@@ -75,8 +53,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   readonly #config: PermanentClientConfig;
   readonly #machine = new ClientStateMachine('connecting');
   readonly #backoff: Backoff;
-  readonly #queue: HeldQueue;
-  readonly #rate: RateLimit | undefined;
+  readonly #sending: ClientSending;
   readonly #heartbeat: Heartbeat;
   /** Messengers whose link has not emitted 'close' yet: close() waits for them. */
   readonly #open = new Set<Messenger>();
@@ -84,11 +61,8 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   #connectPending = false;
   #index = 0;
   #address: Address;
-  #linkFull = false;
-  #needDrain = false;
   #pauseRequested = false;
   #connects = 0;
-  #dropped = 0;
   #closed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
 
@@ -99,8 +73,10 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     this.#config = config;
     this.timers = new Timers(config.clock);
     this.#backoff = new Backoff(config.backoff);
-    this.#queue = new HeldQueue(config.maxQueueBytes);
-    this.#rate = config.rateLimit === undefined ? undefined : new RateLimit(config.rateLimit, config.clock);
+    this.#sending = new ClientSending(config, this.timers, CLIENT_TIMERS.rateLimit, {
+      writable: () => this.#machine.state === 'connected',
+      drained: () => this.emit('drain'),
+    });
     this.#heartbeat = new Heartbeat(config.heartbeat, this.timers, config.clock, {
       send: (msg) => this.#sendControl(msg),
       dead: (silentMs) => this.#onPeerSilent(silentMs),
@@ -137,15 +113,15 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
 
   /** Messages refused by `send` because the queue was full. */
   get dropped(): number {
-    return this.#dropped;
+    return this.#sending.dropped;
   }
 
   get queuedBytes(): number {
-    return this.#queue.bytes;
+    return this.#sending.heldBytes;
   }
 
   get queuedMessages(): number {
-    return this.#queue.length;
+    return this.#sending.heldMessages;
   }
 
   /**
@@ -156,27 +132,20 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
    */
   send(msg: Message): boolean {
     if (this.#closed !== undefined) return false;
-    let bytes: number | undefined;
-    if (this.#canWrite() && this.#queue.length === 0) {
-      if (this.#rate === undefined) {
-        this.#write(msg);
-        return true;
-      }
-      bytes = wireBytes(msg);
-      if (this.#rate.delayFor(bytes) === 0) {
-        this.#rate.take(bytes);
-        this.#write(msg);
-        return true;
-      }
-    }
-    bytes ??= wireBytes(msg);
-    this.#needDrain = true;
-    if (!this.#queue.offer({ msg, bytes })) {
-      this.#dropped += 1;
-      return false;
-    }
-    if (!this.timers.has(CLIENT_TIMERS.rateLimit)) this.#flush();
-    return true;
+    return this.#sending.send(msg);
+  }
+
+  /**
+   * Sends from `source` after what `send` holds, whenever the link can take more: the layer above
+   * keeps its items until the outlet writes them (a session's window is rewound, not re-queued).
+   */
+  feed(source: OutletSource): void {
+    this.#sending.feed(source);
+  }
+
+  /** The source has more to send: sends now if the link, the pause and the rate limit allow. */
+  pump(): void {
+    this.#sending.pump();
   }
 
   /**
@@ -206,7 +175,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     const messenger = this.#attempt?.messenger;
     if (state === 'paused' && messenger !== undefined) {
       this.#go('resume', { state: 'connected', address: this.#address, messenger });
-      if (this.#machine.state === 'connected') this.#flush();
+      if (this.#machine.state === 'connected') this.pump();
     } else if (state === 'connecting') {
       this.#pauseRequested = false;
     }
@@ -224,7 +193,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     });
     this.timers.clearAll();
     this.#heartbeat.stop();
-    this.#queue.clear();
+    this.#sending.clear();
     const attempt = this.#attempt;
     attempt?.abort.abort(new LogwireError('LW_ERR_CLOSED', 'the permanent client was closed'));
     for (const messenger of this.#open) {
@@ -247,13 +216,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
     if (this.#machine.state === 'connecting') this.emit('status', { state: 'connecting', address });
     else this.#go('retry', { state: 'connecting', address });
     if (this.#closed !== undefined) return; // a status listener closed the client
-    const attempt: Attempt = {
-      address,
-      abort: new AbortController(),
-      messenger: undefined,
-      over: false,
-      silent: false,
-    };
+    const attempt = newAttempt(address);
     this.#attempt = attempt;
     this.#connectPending = true;
     settle(
@@ -293,7 +256,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
       this.#fail(attempt, new LogwireError('LW_ERR_CLOSED', `${formatPeer(link)} closed at once`));
       return;
     }
-    this.#linkFull = false;
+    this.#sending.attach(messenger);
     this.#pauseRequested = false;
     this.#heartbeat.start();
     const handshake = this.#config.handshake;
@@ -322,7 +285,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
       this.#go('pause', { state: 'paused' });
       return;
     }
-    this.#flush();
+    this.pump();
   }
 
   /** A connect, handshake or link during the handshake failed: next address, or wait a step. */
@@ -360,8 +323,7 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
   #endAttempt(attempt: Attempt): void {
     attempt.over = true;
     this.#heartbeat.stop();
-    this.timers.clear(CLIENT_TIMERS.rateLimit);
-    this.#linkFull = false;
+    this.#sending.detach();
     this.#pauseRequested = false;
     // Stops a handshake still waiting; the hook's rejection is then ignored.
     attempt.abort.abort(new LogwireError('LW_ERR_CLOSED', 'the link of this attempt is gone'));
@@ -409,46 +371,11 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
 
   // ── sending and receiving ────────────────────────────────────────────────
 
-  #canWrite(): boolean {
-    return this.#machine.state === 'connected' && !this.#linkFull;
-  }
-
-  #write(msg: Message): void {
-    const messenger = this.#attempt?.messenger;
-    if (messenger !== undefined && !messenger.send(msg)) {
-      this.#linkFull = true;
-      this.#needDrain = true;
-    }
-  }
-
-  /** Hands held messages to the link while it may take them; waits on a timer for tokens. */
-  #flush(): void {
-    const rate = this.#rate;
-    for (let head = this.#queue.peek(); head !== undefined; head = this.#queue.peek()) {
-      if (!this.#canWrite()) return;
-      if (rate !== undefined) {
-        const delay = rate.delayFor(head.bytes);
-        if (delay > 0) {
-          this.timers.set(CLIENT_TIMERS.rateLimit, delay, () => this.#flush());
-          return;
-        }
-        rate.take(head.bytes);
-      }
-      this.#queue.shift();
-      this.#write(head.msg);
-    }
-    if (this.#needDrain && this.#canWrite()) {
-      this.#needDrain = false;
-      this.emit('drain');
-    }
-  }
-
   /** ALIVE and ABSOLUTELY go at once: past the queue, a pause and the rate limit's wait. */
   #sendControl(msg: Message): void {
     const messenger = this.#attempt?.messenger;
     if (messenger === undefined || messenger.closed) return;
-    this.#rate?.take(wireBytes(msg));
-    if (!messenger.send(msg)) this.#linkFull = true;
+    this.#sending.control(messenger, msg);
   }
 
   #onMessage(attempt: Attempt, msg: Message): void {
@@ -459,41 +386,13 @@ export class PermanentClient extends EventEmitter<PermanentClientEvents> {
 
   #onLinkDrain(attempt: Attempt): void {
     if (attempt.over || this.#closed !== undefined) return;
-    // The peer's end took our bytes: a stalled peer's buffers fill and this stops.
+    // The peer's end took our bytes: a stalled peer's buffers fill and this stops (the outlet
+    // pumps again on the same 'drain').
     this.#heartbeat.life();
-    this.#linkFull = false;
-    if (!this.timers.has(CLIENT_TIMERS.rateLimit)) this.#flush();
   }
 
   /** The one place state changes: applies the named transition, then reports it. */
   #go<T extends Transition>(transition: T, status: StatusAfter<T>): void {
     if (this.#machine.apply(transition)) this.emit('status', status);
   }
-}
-
-/**
- * Runs `start` and routes its outcome, a synchronous throw included, to `ok` or `failed`. What
- * those throw (a listener's bug) surfaces as an uncaught exception, never as an unhandled
- * rejection.
- */
-function settle<T>(start: () => Promise<T>, ok: (value: T) => void, failed: (error: unknown) => void): void {
-  let promise: Promise<T>;
-  try {
-    promise = Promise.resolve(start());
-  } catch (error) {
-    promise = Promise.reject(error);
-  }
-  promise.then(ok, failed).catch((error: unknown) => {
-    process.nextTick(() => {
-      throw error;
-    });
-  });
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-function formatPeer(link: Link): string {
-  return `${link.peer.transport}/${link.peer.remote}`;
 }

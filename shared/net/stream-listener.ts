@@ -3,17 +3,17 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { LogwireError } from '../errors.js';
+import { type Address, formatAddress } from '../protocol/address.js';
+import type { Transport } from '../protocol/peer.js';
 import { activatedDescriptor } from './activation.js';
-import { type Address, formatAddress } from './address.js';
 import type { TimerHandle } from './clock.js';
 import { watchIdle } from './idle-watch.js';
 import type { Link } from './link.js';
 import { peerOf } from './links/peer-of.js';
 import { SocketLink } from './links/socket-link.js';
 import { WS_SUBPROTOCOL, WsLink } from './links/ws-link.js';
-import type { Listener, ListenLimits, ResolvedListenOptions } from './listener.js';
-import { listenFailure, resolveListenLimits } from './listener.js';
-import type { Transport } from './peer.js';
+import type { Listener, ListenLimits, ResolvedListenOptions } from './listen-options.js';
+import { listenFailure, resolveListenLimits } from './listen-options.js';
 import { bindPrivately, claimUnixPath, resolveGroup, setUnixPermissions } from './unix-socket.js';
 
 /**

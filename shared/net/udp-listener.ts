@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { type Address, isLoopbackHost } from '../protocol/address.js';
 import { activatedDescriptor } from './activation.js';
-import { type Address, isLoopbackHost } from './address.js';
 import type { TimerHandle } from './clock.js';
 import type { Link } from './link.js';
 import { formatRemote } from './links/peer-of.js';
@@ -12,7 +12,7 @@ import {
   listenFailure,
   type ResolvedListenOptions,
   resolveListenLimits,
-} from './listener.js';
+} from './listen-options.js';
 
 /** Bytes the kernel may buffer for a UDP listener (capped by net.core.rmem_max). */
 export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;

@@ -7,7 +7,7 @@
  */
 
 import { LogwireError } from '../errors.js';
-import { type Address, parseAddress } from '../net/address.js';
+import { type Address, parseAddress } from './address.js';
 import type { Params } from './message.js';
 
 /** A point in time as `sec[.nsec]` carries it: seconds and nanoseconds (0 to 999 999 999). */

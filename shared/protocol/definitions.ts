@@ -15,8 +15,8 @@
  */
 
 import { ProtocolError } from '../errors.js';
-import { parseAddress } from '../net/address.js';
 import { isName, parseBoolean, parseInteger, parseList, parseTimestamp } from './accessors.js';
+import { parseAddress } from './address.js';
 import type { Message } from './message.js';
 
 /**

@@ -155,7 +155,7 @@ export class RecordQueue {
   }
 
   /** Takes every waiting batch, oldest first (at close, to report or spool them). */
-  drain(): PendingBatch[] {
+  takeAll(): PendingBatch[] {
     const all = this.#items.toArray();
     this.#items.clear();
     this.#bytes = 0;

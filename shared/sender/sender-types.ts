@@ -1,6 +1,6 @@
-import type { Address } from '../net/address.js';
 import type { ClientStatus, PermanentClientOptions } from '../net/permanent-client.js';
 import type { RateLimitOptions } from '../net/rate-limit.js';
+import type { Address } from '../protocol/address.js';
 import type { BatchStore } from './batch-store.js';
 import type { Fallback } from './fallback.js';
 import type { RecordQueue } from './record-queue.js';
@@ -21,6 +21,10 @@ export interface SenderCounters {
   refused: number;
   /** Links dropped for want of acknowledgements. */
   ackTimeouts: number;
+}
+
+export function zeroCounters(): SenderCounters {
+  return { sent: 0, acknowledged: 0, dropped: 0, spooled: 0, refused: 0, ackTimeouts: 0 };
 }
 
 export interface SenderOptions {

@@ -2,16 +2,17 @@ import { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 import { LogwireError } from '../errors.js';
 import type { Messenger } from '../net/messenger.js';
+import type { OutletSource } from '../net/outlet.js';
 import { type ClientStatus, PermanentClient } from '../net/permanent-client.js';
-import { RateLimit } from '../net/rate-limit.js';
 import { parseInteger } from '../protocol/accessors.js';
 import { type Message, message } from '../protocol/message.js';
 import { type Batch, lastSeq } from './batch.js';
 import type { BatchStore } from './batch-store.js';
 import { Numbering } from './numbering.js';
-import type { SenderCounters, SenderEvents, SenderOptions } from './sender-types.js';
+import { type SenderCounters, type SenderEvents, type SenderOptions, zeroCounters } from './sender-types.js';
 import { ServiceGate } from './service-gate.js';
 import { openSession } from './session-opening.js';
+import { type SessionState, SessionStateMachine } from './session-state.js';
 import { SourceRenewal } from './source-renewal.js';
 import { Window } from './window.js';
 
@@ -24,6 +25,9 @@ import { Window } from './window.js';
  *    drops happen here)                                  ◀── store.ack(M) ◀── ACK seq=M ◀──┘
  * ```
  *
+ * The session's state is one state machine (session-state.ts); batches go out through the
+ * client's outlet, which pulls them from the window only while the link can take them.
+ *
  * Handshake (the client's hook, before it reports 'connected'): REGISTER, then READY last=L;
  * max_body=B → forget up to L, resend whole every batch ending above L, then new batches
  * pipelined within the window. PAUSE holds (nothing is dropped for it), UNPAUSE goes on, and a
@@ -35,8 +39,9 @@ import { Window } from './window.js';
  * Records get their numbers in numbering.ts: without a spool only while a session is up, not
  * paused and the window has room; with a spool at once, on disk.
  *
- * EVENTS go straight to the session's messenger, never through the client's held queue: a held
- * batch would outlive its link and reach the next session before the resends, as a gap.
+ * EVENTS are pulled from the window by the client's outlet, never put in the client's held
+ * queue: a held batch would outlive its link and reach the next session before the resends, as
+ * a gap.
  */
 
 const debug = debuglog('logwire');
@@ -44,38 +49,24 @@ const debug = debuglog('logwire');
 export type { SenderCounters, SenderEvents, SenderOptions } from './sender-types.js';
 
 const TIMER_ACK = 'ack-timeout';
-const TIMER_RATE = 'sender-rate';
+/** EVENTS line allowance in the rate limit's cost of a batch. */
+const EVENTS_LINE_BYTES = 64;
 const DEFAULT_REGISTER_TIMEOUT = 10_000;
 
 export class Sender extends EventEmitter<SenderEvents> {
-  readonly counters: SenderCounters = {
-    sent: 0,
-    acknowledged: 0,
-    dropped: 0,
-    spooled: 0,
-    refused: 0,
-    ackTimeouts: 0,
-  };
+  readonly counters: SenderCounters = zeroCounters();
   readonly #options: SenderOptions;
   readonly #store: BatchStore;
   readonly #window: Window;
   #client: PermanentClient | undefined;
-  #rate: RateLimit | undefined;
   readonly #sourceId: SourceRenewal;
   readonly #service = new ServiceGate();
-  /** A session is up: READY came and the client reported 'connected'. */
-  #ready = false;
-  #paused = false;
-  /** A session is being opened on a live link (see `opening`). */
-  #opening = false;
-  /** Handshakes begun: tells the current one from an older one that fails late. */
-  #handshakes = 0;
+  readonly #session = new SessionStateMachine();
+  /** The link of the session, once the client reported it connected. */
   #messenger: Messenger | undefined;
-  #linkFull = false;
   /** Last record sent in this session: an ACK above it is clamped to it. */
   #sentTop = 0;
   readonly #numbering: Numbering;
-  #stopped = false;
   #lastRefusal: string | undefined;
   /** The collector said it could not write (`INVALID command=EVENTS;reason=write_failed`). */
   #writeFailed = false;
@@ -109,22 +100,32 @@ export class Sender extends EventEmitter<SenderEvents> {
     return this.#sourceId.source;
   }
 
+  get #stopped(): boolean {
+    return this.#session.state === 'stopped';
+  }
+
+  /** The session's state (session-state.ts). */
+  get state(): SessionState {
+    return this.#session.state;
+  }
+
   /** True while a session is up and not paused. */
   get sending(): boolean {
-    return this.#ready && !this.#paused;
+    return this.#session.state === 'ready';
   }
 
   /** A link is up and its session is being opened (REGISTER sent, or about to be): READY is near. */
   get opening(): boolean {
-    return this.#opening;
+    return this.#session.state === 'registering';
   }
 
   get paused(): boolean {
-    return this.#paused;
+    return this.#session.state === 'paused';
   }
 
+  /** A session is up (READY came), paused or not. */
   get connected(): boolean {
-    return this.#ready;
+    return this.#session.state === 'ready' || this.#session.state === 'paused';
   }
 
   get reconnects(): number {
@@ -183,20 +184,22 @@ export class Sender extends EventEmitter<SenderEvents> {
   /** Names the service and starts the sessions (REGISTER waits for the name). */
   start(service: string): void {
     if (this.#stopped || !this.#service.open(service)) return;
+    this.#session.apply('name');
     this.#startClient();
     this.wake();
   }
 
   #startClient(): void {
     if (this.#client !== undefined || this.#stopped) return;
-    const clock = this.#options.client?.clock;
-    if (this.#options.rateLimit !== undefined) this.#rate = new RateLimit(this.#options.rateLimit, clock);
+    const rateLimit = this.#options.rateLimit;
     const client = new PermanentClient({
       ...this.#options.client,
+      ...(rateLimit === undefined ? {} : { rateLimit }),
       addresses: this.#options.addresses,
-      handshake: (messenger, signal) => this.#handshake(messenger, signal),
+      handshake: (messenger, signal) => this.#open(messenger, signal),
     });
     this.#client = client;
+    client.feed(this.#windowSource());
     client.on('message', (msg) => this.#onMessage(msg));
     client.on('status', (status) => this.#onStatus(status));
   }
@@ -213,9 +216,9 @@ export class Sender extends EventEmitter<SenderEvents> {
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
-    this.#stopped = true;
-    this.#numbering.stop();
     this.#lose();
+    this.#session.apply('stop');
+    this.#numbering.stop();
     const client = this.#client;
     if (client !== undefined) await client.close();
     await this.#store
@@ -226,36 +229,31 @@ export class Sender extends EventEmitter<SenderEvents> {
   // ── sending ──────────────────────────────────────────────────────────────
 
   #pump(): void {
-    const messenger = this.#messenger;
-    if (!this.sending || this.#linkFull || messenger === undefined || this.#stopped) return;
-    // A batch numbered before this collector's max_body was known may be over it: it still goes
-    // whole (PROTOCOL.md §3), since the collector takes any numbered body up to 16 MiB.
-    for (let next = this.#window.next(); next !== undefined; next = this.#window.next()) {
-      const events = message('EVENTS', { seq: next.seq, count: next.count }, next.body);
-      if (this.#rate !== undefined && !this.#takeTokens(events)) return;
-      const room = messenger.send(events);
-      this.#window.markSent();
-      this.#sentTop = lastSeq(next);
-      this.counters.sent += next.count;
-      this.#armAckTimer(false);
-      if (!room) {
-        this.#linkFull = true;
-        return;
-      }
-    }
+    if (this.sending) this.#client?.pump();
   }
 
-  /** Waits on a timer when the rate limit says so; true when `events` may go now. */
-  #takeTokens(events: Message): boolean {
-    const rate = this.#rate!;
-    const bytes = events.body!.length + 64;
-    const delay = rate.delayFor(bytes);
-    if (delay > 0) {
-      this.#client?.timers.set(TIMER_RATE, delay, () => this.#pump());
-      return false;
-    }
-    rate.take(bytes);
-    return true;
+  /**
+   * What the outlet sends: the window's next batch, whole, while the session takes records. A
+   * batch numbered before this collector's max_body was known may be over it: it still goes whole
+   * (PROTOCOL.md §3), since the collector takes any numbered body up to 16 MiB.
+   */
+  #windowSource(): OutletSource {
+    return {
+      nextCost: () => {
+        if (!this.sending || this.#messenger === undefined) return undefined;
+        const next = this.#window.next();
+        return next === undefined ? undefined : next.body.length + EVENTS_LINE_BYTES;
+      },
+      writeNext: (messenger) => {
+        const next = this.#window.next()!;
+        const room = messenger.send(message('EVENTS', { seq: next.seq, count: next.count }, next.body));
+        this.#window.markSent();
+        this.#sentTop = lastSeq(next);
+        this.counters.sent += next.count;
+        this.#armAckTimer(false);
+        return room;
+      },
+    };
   }
 
   #dropRecords(body: Buffer, count: number): void {
@@ -312,20 +310,6 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   // ── the session ──────────────────────────────────────────────────────────
 
-  async #handshake(messenger: Messenger, signal: AbortSignal): Promise<void> {
-    this.#paused = false;
-    this.#opening = true;
-    const attempt = ++this.#handshakes;
-    try {
-      await this.#open(messenger, signal);
-    } catch (error) {
-      // A late failure of an older handshake must not end the opening of a newer one.
-      if (attempt === this.#handshakes) this.#opening = false;
-      throw error;
-    }
-    // Still opening until the client reports 'connected' (then `sending`): no gap between.
-  }
-
   async #open(messenger: Messenger, signal: AbortSignal): Promise<void> {
     const options = this.#options;
     const opened = await openSession(
@@ -343,6 +327,7 @@ export class Sender extends EventEmitter<SenderEvents> {
           this.counters.refused += 1;
           this.#lastRefusal = refusal;
         },
+        registering: () => this.#session.applyIf('register'),
       },
       signal,
     );
@@ -360,18 +345,19 @@ export class Sender extends EventEmitter<SenderEvents> {
     switch (msg.command) {
       case 'ACK': {
         const seq = parseInteger(msg.params.seq ?? '');
-        if (seq !== undefined && this.#ready) {
+        if (seq !== undefined && this.connected) {
           this.#writeFailed = false;
           this.#onAck(seq);
         }
         return;
       }
       case 'PAUSE':
-        this.#paused = true;
+        // Also right after READY, before the client reports the link connected.
+        this.#session.applyIf('pause');
         this.#client?.pause();
         return;
       case 'UNPAUSE':
-        this.#paused = false;
+        this.#session.applyIf('unpause');
         this.#client?.resume();
         this.wake();
         return;
@@ -386,18 +372,9 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   #onStatus(status: ClientStatus): void {
     if (status.state === 'connected') {
-      if (!this.#ready) {
-        this.#ready = true;
-        this.#opening = false;
-        this.#linkFull = false;
-        const messenger = status.messenger;
-        this.#messenger = messenger;
-        messenger.on('drain', () => {
-          if (messenger !== this.#messenger) return;
-          this.#linkFull = false;
-          this.#pump();
-        });
-      }
+      // Also after each UNPAUSE: the session is new only when its link is.
+      this.#session.applyIf('ready');
+      this.#messenger = status.messenger;
       this.wake();
     } else if (status.state === 'disconnected' || status.state === 'closed') {
       this.#lose();
@@ -407,14 +384,10 @@ export class Sender extends EventEmitter<SenderEvents> {
 
   /** The session is over: whatever was in flight waits to be resent whole in the next one. */
   #lose(): void {
-    this.#ready = false;
-    this.#opening = false;
-    this.#paused = false;
+    this.#session.applyIf('lose');
     this.#messenger = undefined;
-    this.#linkFull = false;
     this.#window.rewind();
     this.#client?.timers.clear(TIMER_ACK);
-    this.#client?.timers.clear(TIMER_RATE);
   }
 
   #afterChange(): void {

@@ -30,6 +30,8 @@ export interface SessionOpening {
   readonly timers: Timers;
   /** A refusal that a fresh source id does not cure, as `COMMAND reason=…`. */
   readonly refused: (refusal: string) => void;
+  /** REGISTER is about to leave: the service is named and the source id settled. */
+  readonly registering?: () => void;
 }
 
 export interface OpenedSession {
@@ -53,6 +55,7 @@ export async function openSession(
   const renewing = opening.sourceId.pending;
   if (renewing !== undefined) await renewing;
   signal.throwIfAborted();
+  opening.registering?.();
   const { store } = opening;
   const outcome = await register(
     messenger,

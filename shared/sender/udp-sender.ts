@@ -57,7 +57,7 @@ export class UdpSender extends UnackedSender {
     super.start(service);
   }
 
-  protected admit(pending: PendingBatch): number | undefined {
+  protected cost(pending: PendingBatch): number | undefined {
     if (pending.body.length <= this.#room) return pending.body.length + UDP_LINE_ROOM;
     this.queue.shift();
     this.#recut(pending);

@@ -1,16 +1,17 @@
 import { EventEmitter } from 'node:events';
-import type { Address } from '../net/address.js';
 import type { Messenger } from '../net/messenger.js';
+import type { OutletSource } from '../net/outlet.js';
 import { type ClientStatus, PermanentClient, type PermanentClientOptions } from '../net/permanent-client.js';
-import { RateLimit, type RateLimitOptions } from '../net/rate-limit.js';
+import type { RateLimitOptions } from '../net/rate-limit.js';
+import type { Address } from '../protocol/address.js';
 import type { PendingBatch, RecordQueue } from './record-queue.js';
 
 /**
  * What the senders without acknowledgements share (UDP §7, plain NDJSON §10): a permanent
- * client for reconnection, failover and backoff, and a pump that moves batches from the record
- * queue to the link as fast as the link and the rate limit allow. A batch counts as sent once
- * the transport takes it; while the link is down, batches wait in the queue under its policy.
- * Subclasses say how a batch is admitted (its cost for the rate limit) and how it is written.
+ * client for reconnection, failover and backoff, whose outlet pulls batches from the record
+ * queue as fast as the link and the rate limit allow. A batch counts as sent once the transport
+ * takes it; while the link is down, batches wait in the queue under its policy. Subclasses say
+ * what a batch costs against the rate limit and how it is written.
  */
 
 export interface UnackedCounters {
@@ -33,16 +34,12 @@ export interface UnackedSenderEvents {
   status: [status: ClientStatus];
 }
 
-const TIMER_RATE = 'unacked-rate';
-
 export abstract class UnackedSender extends EventEmitter<UnackedSenderEvents> {
   readonly counters: UnackedCounters = { sent: 0, dropped: 0 };
   protected readonly queue: RecordQueue;
   readonly #options: UnackedSenderOptions;
   #client: PermanentClient | undefined;
-  #rate: RateLimit | undefined;
-  #messenger: Messenger | undefined;
-  #linkFull = false;
+  #connected = false;
   #stopped = false;
 
   constructor(options: UnackedSenderOptions) {
@@ -52,7 +49,7 @@ export abstract class UnackedSender extends EventEmitter<UnackedSenderEvents> {
   }
 
   get connected(): boolean {
-    return this.#messenger !== undefined;
+    return this.#connected;
   }
 
   get reconnects(): number {
@@ -62,77 +59,63 @@ export abstract class UnackedSender extends EventEmitter<UnackedSenderEvents> {
   /** Connects (once). */
   start(_service: string): void {
     if (this.#client !== undefined || this.#stopped) return;
-    const clock = this.#options.client?.clock;
-    if (this.#options.rateLimit !== undefined) this.#rate = new RateLimit(this.#options.rateLimit, clock);
-    const client = new PermanentClient({ ...this.#options.client, addresses: this.#options.addresses });
+    const rateLimit = this.#options.rateLimit;
+    const client = new PermanentClient({
+      ...this.#options.client,
+      ...(rateLimit === undefined ? {} : { rateLimit }),
+      addresses: this.#options.addresses,
+    });
     this.#client = client;
+    client.feed(this.#queueSource());
     client.on('status', (status) => this.#onStatus(status));
   }
 
   /** New batches in the record queue. */
   wake(): void {
-    this.pump();
+    this.#client?.pump();
   }
 
   /** Closes the connection once what was handed to it is flushed. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#messenger = undefined;
+    this.#connected = false;
     await this.#client?.close();
   }
 
   /**
    * The bytes this batch costs against the rate limit, or undefined when the subclass took it
-   * off the queue itself (a UDP batch re-cut to fit datagrams).
+   * off the queue itself (a UDP batch re-cut to fit datagrams): the queue is then looked at again.
    */
-  protected abstract admit(pending: PendingBatch): number | undefined;
+  protected abstract cost(pending: PendingBatch): number | undefined;
 
   /** Writes one batch; false when the link is full. */
   protected abstract transmit(messenger: Messenger, pending: PendingBatch): boolean;
 
-  protected pump(): void {
-    const messenger = this.#messenger;
-    if (messenger === undefined || this.#linkFull || this.#stopped) return;
-    let sent = false;
-    for (let pending = this.queue.peek(); pending !== undefined; pending = this.queue.peek()) {
-      const cost = this.admit(pending);
-      if (cost === undefined) continue;
-      if (this.#rate !== undefined) {
-        const delay = this.#rate.delayFor(cost);
-        if (delay > 0) {
-          this.#client?.timers.set(TIMER_RATE, delay, () => this.pump());
-          break;
+  #queueSource(): OutletSource {
+    return {
+      nextCost: () => {
+        for (let pending = this.queue.peek(); pending !== undefined; pending = this.queue.peek()) {
+          const cost = this.cost(pending);
+          if (cost !== undefined) return cost;
         }
-        this.#rate.take(cost);
-      }
-      this.queue.shift();
-      const room = this.transmit(messenger, pending);
-      this.counters.sent += pending.count;
-      sent = true;
-      if (!room) {
-        this.#linkFull = true;
-        break;
-      }
-    }
-    if (sent) this.emit('progress');
+        return undefined;
+      },
+      writeNext: (messenger) => {
+        const pending = this.queue.shift()!;
+        const room = this.transmit(messenger, pending);
+        this.counters.sent += pending.count;
+        return room;
+      },
+      pumped: (written) => {
+        if (written > 0) this.emit('progress');
+      },
+    };
   }
 
   #onStatus(status: ClientStatus): void {
-    if (status.state === 'connected') {
-      const messenger = status.messenger;
-      this.#messenger = messenger;
-      this.#linkFull = false;
-      messenger.on('drain', () => {
-        if (messenger !== this.#messenger) return;
-        this.#linkFull = false;
-        this.pump();
-      });
-      this.pump();
-    } else if (status.state === 'disconnected' || status.state === 'closed') {
-      this.#messenger = undefined;
-      this.#client?.timers.clear(TIMER_RATE);
-    }
+    if (status.state === 'connected') this.#connected = true;
+    else if (status.state === 'disconnected' || status.state === 'closed') this.#connected = false;
     this.emit('status', status);
   }
 }

@@ -66,12 +66,12 @@ describe('ChunkIntake', () => {
     expect(events).toEqual([`push ${chunk.length}`, `push ${chunk.length}`, 'batched false']);
   });
 
-  it('drain() batches what waits now (flush, end)', () => {
+  it('batchDeferred() batches what waits now (flush, end)', () => {
     const { chunks, events } = intake();
     chunks.take(large());
-    chunks.drain();
+    chunks.batchDeferred();
     expect(events).toEqual([`push ${DEFER_MIN}`, 'batched false']);
-    chunks.drain();
+    chunks.batchDeferred();
     expect(events).toHaveLength(2);
   });
 
@@ -94,7 +94,7 @@ describe('ChunkIntake', () => {
       awaitingReady: () => false,
     });
     chunks.take(large());
-    expect(() => chunks.drain()).toThrow('boom');
+    expect(() => chunks.batchDeferred()).toThrow('boom');
     expect(chunks.batching).toBe(false);
   });
 });

@@ -3,9 +3,9 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAppender } from '../../appender/appender.js';
 import { DeliveryNotices, UNREACHABLE_WARN_MS } from '../../appender/delivery-notices.js';
-import { formatAddress } from '../../shared/net/address.js';
 import { ManualClock } from '../../shared/net/clock.js';
 import type { ClientStatus } from '../../shared/net/permanent-client.js';
+import { formatAddress } from '../../shared/protocol/address.js';
 import { refusedAddress } from '../helpers/loopback-peer.js';
 
 const ADDRESS = 'tcp/127.0.0.1:4043';
@@ -21,7 +21,7 @@ function setup(drained = false) {
     stderr: (line) => lines.push(line),
     address: ADDRESS,
     waiting: () => 42,
-    drained: () => drained,
+    delivered: () => drained,
   });
   return { clock, lines, notices };
 }

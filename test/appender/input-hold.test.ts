@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type HeldQueue, HOLD_LIMIT_MS, HOLD_MAX_MS, InputHold } from '../../appender/input-hold.js';
+import { HOLD_LIMIT_MS, HOLD_MAX_MS, InputHold, type QueueGauge } from '../../appender/input-hold.js';
 import { ManualClock } from '../../shared/net/clock.js';
 import type { OverflowPolicy } from '../../shared/sender/record-queue.js';
 
 /** A queue whose fill the test sets; trim() empties what is over the bound. */
-class TestQueue implements HeldQueue {
+class TestQueue implements QueueGauge {
   bytes = 0;
   readonly maxBytes = 100;
   trims = 0;
@@ -21,7 +21,7 @@ function setup(overflow: OverflowPolicy, taking = true) {
   const clock = new ManualClock();
   const queue = new TestQueue();
   const state = { taking };
-  const hold = new InputHold({ overflow, queue, clock, taking: () => state.taking });
+  const hold = new InputHold({ overflow, queue, clock, shipper: state });
   const done: string[] = [];
   const write = (name: string): void => hold.afterWrite(() => done.push(name));
   const settle = (): Promise<void> => new Promise((resolve) => queueMicrotask(resolve));

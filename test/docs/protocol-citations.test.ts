@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAddress } from '../../shared/net/address.js';
+import { parseAddress } from '../../shared/protocol/address.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const PROTOCOL_DOC = readFileSync(join(ROOT, 'docs', 'protocol.md'), 'utf8');

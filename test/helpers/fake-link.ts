@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Link, LinkEvents } from '../../shared/net/link.js';
-import type { PeerInfo } from '../../shared/net/peer.js';
 import { encodeMessageToBuffer } from '../../shared/protocol/encode.js';
 import type { Message } from '../../shared/protocol/message.js';
+import type { PeerInfo } from '../../shared/protocol/peer.js';
 
 /**
  * An in-memory Link for tests that need no socket (a fake `connect`): it records writes, and

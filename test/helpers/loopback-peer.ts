@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { type Address, parseAddress } from '../../shared/net/address.js';
 import { peerOf } from '../../shared/net/links/peer-of.js';
 import { SocketLink } from '../../shared/net/links/socket-link.js';
 import { Messenger } from '../../shared/net/messenger.js';
+import { type Address, parseAddress } from '../../shared/protocol/address.js';
 import type { Message } from '../../shared/protocol/message.js';
 
 /**

@@ -2,9 +2,9 @@
  * A test client over any transport through the product's own connectLink + Messenger.
  */
 
-import { parseAddress } from '../../shared/net/address.js';
 import { type ConnectOptions, connectLink } from '../../shared/net/connect.js';
 import { Messenger } from '../../shared/net/messenger.js';
+import { parseAddress } from '../../shared/protocol/address.js';
 import type { Message } from '../../shared/protocol/message.js';
 import { Inbox } from './inbox.js';
 

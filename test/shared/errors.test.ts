@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode, errorCode, LogwireError, ProtocolError } from '../../shared/errors.js';
-import { parseAddress } from '../../shared/net/address.js';
 import { listen } from '../../shared/net/listener.js';
+import { parseAddress } from '../../shared/protocol/address.js';
 import { FrameDecoder } from '../../shared/protocol/frame-decoder.js';
 
 /** Every code: documented, and raised; and the errors as the code that raises them makes them. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
+import type { PeerInfo } from '../../protocol/peer.js';
 import type { Framing, Link, LinkEvents } from '../link.js';
-import type { PeerInfo } from '../peer.js';
 
 /**
  * What every link shares: typed events, the closed flag and a 'close' emitted exactly once.

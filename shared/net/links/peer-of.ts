@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { isLoopbackHost } from '../address.js';
-import type { PeerInfo, Transport } from '../peer.js';
+import { isLoopbackHost } from '../../protocol/address.js';
+import type { PeerInfo, Transport } from '../../protocol/peer.js';
 
 export interface PeerOfOptions {
   /** The Unix socket path (the remote end of a Unix socket has no name of its own). */

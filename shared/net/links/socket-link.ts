@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
+import type { PeerInfo } from '../../protocol/peer.js';
 import { type Clock, systemClock, type TimerHandle } from '../clock.js';
-import type { PeerInfo } from '../peer.js';
 import { LinkBase } from './link-base.js';
 
 /** How long close() waits for a flush that makes no progress before it destroys the socket. */

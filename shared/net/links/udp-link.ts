@@ -1,5 +1,5 @@
 import type { Socket } from 'node:dgram';
-import type { PeerInfo } from '../peer.js';
+import type { PeerInfo } from '../../protocol/peer.js';
 import { LinkBase } from './link-base.js';
 
 /** write() returns false while this many bytes wait in libuv's send queue. */

@@ -1,4 +1,4 @@
-import type { PeerInfo } from '../peer.js';
+import type { PeerInfo } from '../../protocol/peer.js';
 import { LinkBase } from './link-base.js';
 
 /** Datagrams kept for a link whose consumer has not subscribed to 'data' yet. */

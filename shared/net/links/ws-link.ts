@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
+import type { PeerInfo } from '../../protocol/peer.js';
 import { type Clock, systemClock, type TimerHandle } from '../clock.js';
-import type { PeerInfo } from '../peer.js';
 import { LinkBase } from './link-base.js';
 import { DEFAULT_CLOSE_GRACE } from './socket-link.js';
 

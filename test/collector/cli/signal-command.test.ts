@@ -8,9 +8,9 @@ import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSignal, type SignalOptions } from '../../../collector/cli/signal-command.js';
 import { LogwireError } from '../../../shared/errors.js';
-import { type Address, formatAddress } from '../../../shared/net/address.js';
 import { ManualClock } from '../../../shared/net/clock.js';
 import type { ConnectOptions } from '../../../shared/net/connect.js';
+import { type Address, formatAddress } from '../../../shared/protocol/address.js';
 import { testCert } from '../../helpers/certs.js';
 
 /** A loopback server that hands each received line to `answer` and writes back what it returns. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSignalRequest, SignalUsageError } from '../../../collector/cli/signal-request.js';
-import { formatAddress } from '../../../shared/net/address.js';
+import { formatAddress } from '../../../shared/protocol/address.js';
 
 describe('parseSignalRequest', () => {
   it('defaults to tcp/127.0.0.1:4043 (a stream, so an answer is awaited), 5000 ms and no reply', () => {

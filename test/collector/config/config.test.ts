@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, suggest } from '../../../collector/config/config.js';
 import { COLLECTOR_DEFAULTS } from '../../../collector/config/config-types.js';
 import { LogwireError } from '../../../shared/errors.js';
-import { formatAddress } from '../../../shared/net/address.js';
+import { formatAddress } from '../../../shared/protocol/address.js';
 
 let dir: string;
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CollectorLog } from '../../../collector/config/config-types.js';
 import { PeerLogLimit } from '../../../collector/intake/peer-log-limit.js';
-import type { PeerInfo } from '../../../shared/net/peer.js';
+import type { PeerInfo } from '../../../shared/protocol/peer.js';
 
 function capture(): { log: CollectorLog; lines: Array<[string, Record<string, unknown> | undefined]> } {
   const lines: Array<[string, Record<string, unknown> | undefined]> = [];

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CollectorConfig } from '../../../collector/config/config-types.js';
 import { normalizeOrigin, originPolicy } from '../../../collector/intake/origin-policy.js';
-import { parseAddress } from '../../../shared/net/address.js';
+import { parseAddress } from '../../../shared/protocol/address.js';
 import { message } from '../../../shared/protocol/message.js';
 import { inProcessCollector } from '../../helpers/in-process-collector.js';
 import { MessengerClient } from '../../helpers/messenger-client.js';

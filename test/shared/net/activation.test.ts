@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LogwireError } from '../../../shared/errors.js';
 import { activatedDescriptor } from '../../../shared/net/activation.js';
-import { parseAddress } from '../../../shared/net/address.js';
 import { connectLink } from '../../../shared/net/connect.js';
 import type { Link } from '../../../shared/net/link.js';
 import { type Listener, listen } from '../../../shared/net/listener.js';
 import { Messenger } from '../../../shared/net/messenger.js';
+import { parseAddress } from '../../../shared/protocol/address.js';
 import { message } from '../../../shared/protocol/message.js';
 import { LinkInbox, recordMessages, tempDir, until } from '../../helpers/net-fixtures.js';
 

@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LogwireError } from '../../../shared/errors.js';
-import { parseAddress } from '../../../shared/net/address.js';
 import { connectLink } from '../../../shared/net/connect.js';
 import { type Listener, listen } from '../../../shared/net/listener.js';
+import { parseAddress } from '../../../shared/protocol/address.js';
 import { testCert } from '../../helpers/certs.js';
 import { closeOf, LinkInbox, tempDir, unansweringPort, within } from '../../helpers/net-fixtures.js';
 

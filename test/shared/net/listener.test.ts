@@ -3,12 +3,12 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { LogwireError } from '../../../shared/errors.js';
-import { formatAddress, parseAddress } from '../../../shared/net/address.js';
 import { ManualClock } from '../../../shared/net/clock.js';
 import { type ConnectOptions, connectLink } from '../../../shared/net/connect.js';
 import type { Link } from '../../../shared/net/link.js';
 import { WS_SUBPROTOCOL } from '../../../shared/net/links/ws-link.js';
 import { type Listener, type ListenOptions, listen } from '../../../shared/net/listener.js';
+import { formatAddress, parseAddress } from '../../../shared/protocol/address.js';
 import { testCert } from '../../helpers/certs.js';
 import { closeOf, LinkInbox, until, within } from '../../helpers/net-fixtures.js';
 

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogwireError } from '../../../shared/errors.js';
-import { type Address, formatAddress } from '../../../shared/net/address.js';
 import { ManualClock, type TimerHandle } from '../../../shared/net/clock.js';
 import { wireBytes } from '../../../shared/net/held-queue.js';
 import type { Messenger } from '../../../shared/net/messenger.js';
@@ -12,6 +11,7 @@ import {
   PermanentClient,
   type PermanentClientOptions,
 } from '../../../shared/net/permanent-client.js';
+import { type Address, formatAddress } from '../../../shared/protocol/address.js';
 import { type Message, message } from '../../../shared/protocol/message.js';
 import { FakeLink } from '../../helpers/fake-link.js';
 import { LoopbackPeer, refusedAddress } from '../../helpers/loopback-peer.js';

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { parseAddress } from '../../../shared/net/address.js';
 import { type ConnectOptions, connectLink } from '../../../shared/net/connect.js';
 import type { Link } from '../../../shared/net/link.js';
 import { type Listener, type ListenOptions, listen } from '../../../shared/net/listener.js';
 import { Messenger } from '../../../shared/net/messenger.js';
-import type { Transport } from '../../../shared/net/peer.js';
+import { parseAddress } from '../../../shared/protocol/address.js';
 import { type Message, message } from '../../../shared/protocol/message.js';
+import type { Transport } from '../../../shared/protocol/peer.js';
 import { testCert } from '../../helpers/certs.js';
 import { LinkInbox, nextMessages, recordMessages, tempDir, within } from '../../helpers/net-fixtures.js';
 

@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAddress } from '../../../shared/net/address.js';
 import { ManualClock } from '../../../shared/net/clock.js';
 import type { Link } from '../../../shared/net/link.js';
 import { type Listener, type ListenOptions, listen } from '../../../shared/net/listener.js';
+import { parseAddress } from '../../../shared/protocol/address.js';
 import { closeOf, LinkInbox, until } from '../../helpers/net-fixtures.js';
 
 describe('UDP listener', () => {

@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LogwireError } from '../../../shared/errors.js';
-import { parseAddress } from '../../../shared/net/address.js';
 import { connectLink } from '../../../shared/net/connect.js';
 import { type Listener, type ListenOptions, listen } from '../../../shared/net/listener.js';
 import { bindPrivately, resolveGroup } from '../../../shared/net/unix-socket.js';
+import { parseAddress } from '../../../shared/protocol/address.js';
 import { closeOf, tempDir } from '../../helpers/net-fixtures.js';
 
 const dir = tempDir('logwire-unix-');

@@ -42,7 +42,7 @@ describe('RecordQueue', () => {
       expect(tags(dropped)).toEqual(['a']);
       expect(q.dropped).toBe(4);
       expect(q.bytes).toBe(80);
-      expect(tags(q.drain())).toEqual(['b', 'c']);
+      expect(tags(q.takeAll())).toEqual(['b', 'c']);
     });
   });
 
@@ -54,7 +54,7 @@ describe('RecordQueue', () => {
       expect(q.push(body('c', 40), 3)).toBe(true);
       expect(tags(dropped)).toEqual(['c']);
       expect(q.dropped).toBe(3);
-      expect(tags(q.drain())).toEqual(['a', 'b']);
+      expect(tags(q.takeAll())).toEqual(['a', 'b']);
     });
   });
 
@@ -91,7 +91,7 @@ describe('RecordQueue', () => {
     q.unshift(a);
     q.unshift({ body: body('z', 10), count: 1 });
     expect(q.records).toBe(3);
-    expect(tags(q.drain())).toEqual(['z', 'a', 'b']);
+    expect(tags(q.takeAll())).toEqual(['z', 'a', 'b']);
   });
 
   it('stays correct over many pushes and shifts', () => {

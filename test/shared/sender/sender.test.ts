@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAddressList } from '../../../shared/net/address.js';
+import { parseAddressList } from '../../../shared/protocol/address.js';
 import type { BatchStore } from '../../../shared/sender/batch-store.js';
 import type { Fallback } from '../../../shared/sender/fallback.js';
 import { MemoryStore } from '../../../shared/sender/memory-store.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAddressList } from '../../../shared/net/address.js';
+import { parseAddressList } from '../../../shared/protocol/address.js';
 import { formatLine } from '../../../shared/protocol/line.js';
 import { message } from '../../../shared/protocol/message.js';
 import type { Fallback } from '../../../shared/sender/fallback.js';

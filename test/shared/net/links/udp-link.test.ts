@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAddress } from '../../../../shared/net/address.js';
 import { connectLink } from '../../../../shared/net/connect.js';
 import type { Link } from '../../../../shared/net/link.js';
 import type { UdpLink } from '../../../../shared/net/links/udp-link.js';
+import { parseAddress } from '../../../../shared/protocol/address.js';
 import { closeOf, until } from '../../../helpers/net-fixtures.js';
 
 describe('UdpLink', () => {

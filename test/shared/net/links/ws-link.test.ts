@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { parseAddress } from '../../../../shared/net/address.js';
 import { connectLink } from '../../../../shared/net/connect.js';
 import type { Link } from '../../../../shared/net/link.js';
 import { WS_SUBPROTOCOL } from '../../../../shared/net/links/ws-link.js';
+import { parseAddress } from '../../../../shared/protocol/address.js';
 import { closeOf, until, within } from '../../../helpers/net-fixtures.js';
 
 /** A plain `ws` server as the peer, so the test controls text frames and close codes. */

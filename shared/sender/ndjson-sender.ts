@@ -1,10 +1,6 @@
-import type { Messenger } from '../shared/net/messenger.js';
-import type { PendingBatch } from '../shared/sender/record-queue.js';
-import {
-  type UnackedCounters,
-  UnackedSender,
-  type UnackedSenderOptions,
-} from '../shared/sender/unacked-sender.js';
+import type { Messenger } from '../net/messenger.js';
+import type { PendingBatch } from './record-queue.js';
+import { type UnackedCounters, UnackedSender, type UnackedSenderOptions } from './unacked-sender.js';
 
 /**
  * `protocol: 'ndjson'` (issue #4, PROTOCOL.md §10): the records, as pino wrote them, over a
@@ -18,7 +14,7 @@ export type NdjsonCounters = UnackedCounters;
 export type NdjsonSenderOptions = UnackedSenderOptions;
 
 export class NdjsonSender extends UnackedSender {
-  protected admit(pending: PendingBatch): number {
+  protected cost(pending: PendingBatch): number {
     return pending.body.length;
   }
 

@@ -10,7 +10,7 @@ import {
   parseAddressList,
   SCHEMES,
   type Scheme,
-} from '../../../shared/net/address.js';
+} from '../../../shared/protocol/address.js';
 
 function badAddress(text: string, opts?: { defaultScheme?: Scheme }): LogwireError {
   try {
