@@ -30,11 +30,10 @@ import { Listeners } from './intake/listeners.js';
 import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './intake/peer-log-limit.js';
 import { SessionTable } from './intake/session-table.js';
 import { acceptUdpEvents, type UdpDeps } from './intake/udp-intake.js';
-import type { FileOutput } from './outputs/file-output.js';
+import type { CollectorOutputs } from './open-outputs.js';
 import { PathTemplate } from './outputs/path-template.js';
 import { fileOutputSettings, openState, type StartOptions } from './state.js';
 import { Backpressure } from './writer/backpressure.js';
-import { Router } from './writer/router.js';
 import { Writer } from './writer/writer.js';
 
 export type { StartOptions } from './state.js';
@@ -55,8 +54,7 @@ interface Core {
   readonly counters: CollectorCounters;
   readonly sessions: SessionTable;
   readonly checkpoint: Checkpoint;
-  readonly output: FileOutput;
-  readonly router: Router;
+  readonly output: CollectorOutputs;
   readonly writer: Writer;
   readonly backpressure: Backpressure;
   readonly badInputLog: PeerLogLimit;
@@ -70,8 +68,9 @@ async function openCore(initial: CollectorConfig, options: StartOptions): Promis
   const sessions = new SessionTable();
   const counters = createCounters();
   const maxSources = (): number => config.current.maxSources;
-  const { checkpoint, output } = await openState(initial, options, { sessions, counters, clock, maxSources });
   const onError = (error: unknown): void => log.error(error instanceof Error ? error.message : String(error));
+  const state = await openState(initial, options, { sessions, counters, clock, maxSources, onError });
+  const { checkpoint, outputs: output } = state;
   // Bodies that span socket reads are copied into reused slabs, given back once written.
   const bodyPool = new SlabPool(BODY_SLAB_BYTES, BODY_SLABS_KEPT);
   const backpressure = new Backpressure({
@@ -79,9 +78,8 @@ async function openCore(initial: CollectorConfig, options: StartOptions): Promis
     counters,
     tellReady: (msg) => sessions.tellReady(msg),
   });
-  const router = new Router(PathTemplate.parse(initial.path), output, onError);
   const writer = new Writer({
-    router,
+    router: output.router,
     checkpoint,
     counters,
     onError,
@@ -93,7 +91,7 @@ async function openCore(initial: CollectorConfig, options: StartOptions): Promis
   const badInputLog = new PeerLogLimit(log, { clock: () => clock.date() });
   const bodySlabs = new SlabCutter(bodyPool);
   return {
-    ...{ log, onError, config, clock, counters, sessions, checkpoint, output, router, writer },
+    ...{ log, onError, config, clock, counters, sessions, checkpoint, output, writer },
     ...{ backpressure, badInputLog, bodySlabs },
   };
 }
@@ -145,7 +143,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     source: options.reload,
     targets: {
       ...{ listeners, checkpoint },
-      writer: liveWriterKeys(core.router, output),
+      writer: liveWriterKeys(output),
       trace: (on) => dispatcher.setTrace(on ? traceReceived(log) : undefined),
     },
   });
@@ -153,6 +151,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const status = (): Record<string, string | number> =>
     statusReport({
       ...{ lifecycle, backpressure: core.backpressure, listeners, checkpoint, writer, counters },
+      outputs: output,
       health: writer.health,
       links: acceptance,
       uptime: () => clock.date() - startedAt,
@@ -179,12 +178,19 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   return { addresses: listeners.addresses(), stop, done: lifecycle.done, reopen, status };
 }
 
-/** RELOAD's path (the router's template), format and validate (the file output's). */
-function liveWriterKeys(router: Router, output: FileOutput): { reconfigure(config: CollectorConfig): void } {
+/**
+ * RELOAD's live keys: without [[output]] tables, path (the router's template) and format of the
+ * one file output; validate, of every file output ([[output]] and [[route]] need a restart).
+ */
+function liveWriterKeys(outputs: CollectorOutputs): { reconfigure(config: CollectorConfig): void } {
   return {
     reconfigure(config) {
-      router.template = PathTemplate.parse(config.path);
-      output.settings = fileOutputSettings(config);
+      if (config.outputs.length === 0) {
+        outputs.router.template = PathTemplate.parse(config.path);
+        outputs.files[0]!.settings = fileOutputSettings(config);
+        return;
+      }
+      for (const file of outputs.files) file.settings = { ...file.settings, validate: config.validate };
     },
   };
 }

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { readListeners } from './config-listeners.js';
+import { outputNames, readOutputs, readRoutes } from './config-outputs.js';
 import { COLLECTOR_DEFAULTS, type CollectorConfig } from './config-types.js';
 import { checkKeys, configError, deepFreeze, describe, fileMode, type Table } from './config-values.js';
 
@@ -55,6 +56,8 @@ const CHOICE_KEYS = {
 const TOP_KEYS: readonly string[] = [
   'listen',
   'output',
+  'output_dir',
+  'route',
   'state',
   'path',
   'file_mode',
@@ -76,7 +79,16 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
   const table = file === undefined ? Object.create(null) : await readToml(resolve(cwd, file), file);
   checkKeys(table, TOP_KEYS, where);
 
-  const output = flags.output ?? pathValue(table, 'output', where) ?? COLLECTOR_DEFAULTS.output;
+  // `output` is the directory (a string) or the [[output]] tables; output_dir names the directory then.
+  const outputTables = Array.isArray(table.output) ? table.output : undefined;
+  const dirTable: Table = outputTables === undefined ? table : { output: table.output_dir };
+  if (outputTables === undefined && table.output_dir !== undefined)
+    throw configError(
+      `${where}output_dir goes with [[output]] tables; without them, write output = "./logs"`,
+    );
+  if (outputTables !== undefined && table.path !== undefined)
+    throw configError(`${where}path is the default output's; with [[output]] tables, give each its path`);
+  const output = flags.output ?? pathValue(dirTable, 'output', where) ?? COLLECTOR_DEFAULTS.output;
   if (flags.output === '') throw configError('--output must name a directory, like --output ./logs');
   if (flags.state === '') throw configError('--state must name a directory, like --state ./logs/.state');
   const outputDir = resolve(cwd, output);
@@ -88,6 +100,8 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     state: state === undefined ? join(outputDir, '.state') : resolve(cwd, state),
     path: pathTemplate(table, where),
     format: choice(table, 'format', where) ?? COLLECTOR_DEFAULTS.format,
+    outputs: [],
+    routes: [],
     fileMode: fileMode(table.file_mode, 'file_mode', where, 0o200) ?? COLLECTOR_DEFAULTS.fileMode,
     dirMode: fileMode(table.dir_mode, 'dir_mode', where, 0o700) ?? COLLECTOR_DEFAULTS.dirMode,
     durability: choice(table, 'durability', where) ?? COLLECTOR_DEFAULTS.durability,
@@ -106,6 +120,8 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     pauseAbove: integer(table, 'pause_above', where) ?? COLLECTOR_DEFAULTS.pauseAbove,
     trace: flags.trace === true || (bool(table, 'trace', where) ?? false),
   };
+  config.outputs = readOutputs(outputTables, config.format, where);
+  config.routes = readRoutes(table.route, outputNames(config.outputs), where);
   const secretCode = secret(table, 'secret_code', where);
   if (secretCode !== undefined) config.secretCode = secretCode;
   const token = secret(table, 'token', where);

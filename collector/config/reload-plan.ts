@@ -29,6 +29,8 @@ const RELOAD_KEYS = {
   state: 'restart',
   path: 'live',
   format: 'live',
+  outputs: 'restart',
+  routes: 'restart',
   fileMode: 'restart',
   dirMode: 'restart',
   durability: 'restart',
@@ -68,8 +70,10 @@ export function planReload(current: CollectorConfig, next: CollectorConfig): Rel
     : { kind: 'apply', changed: changed.map(fileKey) };
 }
 
-/** The key as the TOML file spells it: snake_case, and `listen` for the listeners. */
+/** The key as the TOML file spells it: snake_case; `listen`, `output`, `route` for the tables. */
 function fileKey(key: ConfigKey): string {
   if (key === 'listeners') return 'listen';
+  if (key === 'outputs') return 'output';
+  if (key === 'routes') return 'route';
   return key.replace(/[A-Z]/g, (upper) => `_${upper.toLowerCase()}`);
 }

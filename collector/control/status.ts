@@ -12,6 +12,8 @@ export interface StatusSources {
   readonly checkpoint: { sources(): number; readonly evicted: number; readonly udpLost: number };
   readonly writer: { readonly queuedBytes: number };
   readonly counters: CollectorCounters;
+  /** Each output's `output_<name>_…` fields (open-outputs.ts). */
+  readonly outputs?: { report(): Record<string, string | number> };
   /** ms since start, on the collector's clock. */
   readonly uptime: () => number;
 }
@@ -42,5 +44,6 @@ export function statusReport(from: StatusSources): Record<string, string | numbe
     held_links: from.backpressure.heldLinks,
     udp_lost: from.checkpoint.udpLost,
     ...Object.fromEntries(Object.entries(from.counters).map(([name, value]) => [snakeCase(name), value])),
+    ...from.outputs?.report(),
   };
 }
