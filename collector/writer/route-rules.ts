@@ -51,7 +51,10 @@ export function parseLevelTest(text: unknown): LevelTest | { readonly error: str
   if (/^\d+$/.test(word)) return { op, value: Number(word) };
   const value = LEVELS[word.toLowerCase()];
   if (value === undefined) {
-    const near = suggest(word.toLowerCase(), Object.keys(LEVELS));
+    const lower = word.toLowerCase();
+    // "warning" for warn: a name that starts the word is the likelier meaning than a near spelling.
+    const near =
+      Object.keys(LEVELS).find((name) => lower.startsWith(name)) ?? suggest(lower, Object.keys(LEVELS));
     const hint =
       near === undefined ? `the names are ${Object.keys(LEVELS).join(', ')}` : `did you mean "${near}"?`;
     return { error: `"${word}" is not a level name; ${hint}` };
