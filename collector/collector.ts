@@ -37,11 +37,10 @@ import { acceptUdpEvents, type UdpDeps } from './intake/udp-intake.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
 import { checkHealth, type Health } from './metrics/health-check.js';
 import { MetricsEndpoint } from './metrics/metrics-endpoint.js';
-import type { FileOutput } from './outputs/file-output.js';
+import type { CollectorOutputs } from './open-outputs.js';
 import { PathTemplate } from './outputs/path-template.js';
 import { fileOutputSettings, openState, type StartOptions } from './state.js';
 import { Backpressure } from './writer/backpressure.js';
-import { Router } from './writer/router.js';
 import type { CommittedTick } from './writer/tick-tally.js';
 import { Writer } from './writer/writer.js';
 
@@ -67,8 +66,7 @@ interface Core {
   readonly gate: ReadGate;
   readonly sessions: SessionTable;
   readonly checkpoint: Checkpoint;
-  readonly output: FileOutput;
-  readonly router: Router;
+  readonly output: CollectorOutputs;
   readonly writer: Writer;
   readonly backpressure: Backpressure;
   readonly badInputLog: PeerLogLimit;
@@ -87,8 +85,9 @@ async function openCore(
   const counters = createCounters();
   const gate = new ReadGate();
   const maxSources = (): number => config.current.maxSources;
-  const { checkpoint, output } = await openState(initial, options, { sessions, counters, clock, maxSources });
   const onError = (error: unknown): void => log.error(error instanceof Error ? error.message : String(error));
+  const state = await openState(initial, options, { sessions, counters, clock, maxSources, onError });
+  const { checkpoint, outputs: output } = state;
   // Bodies that span socket reads are copied into reused slabs, given back once written.
   const bodyPool = new SlabPool(BODY_SLAB_BYTES, BODY_SLABS_KEPT);
   const backpressure = new Backpressure({
@@ -97,9 +96,8 @@ async function openCore(
     tellReady: (msg) => sessions.tellReady(msg),
     gate,
   });
-  const router = new Router(PathTemplate.parse(initial.path), output, onError);
   const writer = new Writer({
-    router,
+    router: output.router,
     checkpoint,
     counters,
     onError,
@@ -112,7 +110,7 @@ async function openCore(
   const badInputLog = new PeerLogLimit(log, { clock: () => clock.date() });
   const bodySlabs = new SlabCutter(bodyPool);
   return {
-    ...{ log, onError, config, clock, counters, sessions, checkpoint, output, router, writer },
+    ...{ log, onError, config, clock, counters, sessions, checkpoint, output, writer },
     ...{ access: createAccessCounters(), gate, backpressure, badInputLog, bodySlabs },
   };
 }
@@ -178,7 +176,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     source: options.reload,
     targets: {
       ...{ listeners, checkpoint },
-      writer: liveWriterKeys(core.router, output),
+      writer: liveWriterKeys(output),
       trace: (on) => dispatcher.setTrace(on ? traceReceived(log) : undefined),
     },
   });
@@ -187,6 +185,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     statusReport({
       ...{ lifecycle, backpressure: core.backpressure, listeners, checkpoint, writer, counters },
       access: core.access,
+      outputs: output,
       health: writer.health,
       links: acceptance,
       sessions: () => sessions.live.values(),
@@ -266,7 +265,7 @@ function collectorMetrics(core: Core, links: { readonly linkCount: number }): Co
     pausedSessions: () => (backpressure.paused ? sessions.live.size : 0),
     queuedBytes: () => writer.queuedBytes,
     heldBytes: () => backpressure.heldBytes,
-    openFiles: () => output.files.openCount,
+    openFiles: () => output.files.reduce((open, file) => open + file.files.openCount, 0),
     udpLost: () => checkpoint.udpLost,
     sources: () => checkpoint.sources(),
   });
@@ -284,12 +283,19 @@ function collectorHealth(core: Core, stopping: () => boolean): Promise<Health> {
   });
 }
 
-/** RELOAD's path (the router's template), format and validate (the file output's). */
-function liveWriterKeys(router: Router, output: FileOutput): { reconfigure(config: CollectorConfig): void } {
+/**
+ * RELOAD's live keys: without [[output]] tables, path (the router's template) and format of the
+ * one file output; validate, of every file output ([[output]] and [[route]] need a restart).
+ */
+function liveWriterKeys(outputs: CollectorOutputs): { reconfigure(config: CollectorConfig): void } {
   return {
     reconfigure(config) {
-      router.template = PathTemplate.parse(config.path);
-      output.settings = fileOutputSettings(config);
+      if (config.outputs.length === 0) {
+        outputs.router.template = PathTemplate.parse(config.path);
+        outputs.files[0]!.settings = fileOutputSettings(config);
+        return;
+      }
+      for (const file of outputs.files) file.settings = { ...file.settings, validate: config.validate };
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * What the collector opens before it listens: the output directory, the checkpoint (locked,
- * recovered: unacknowledged tails cut) and the file output over its output set, every part of it on the one clock.
+ * recovered: unacknowledged tails cut) and the outputs (open-outputs.ts), every part of it on the one clock.
  */
 
 import { mkdir } from 'node:fs/promises';
@@ -9,7 +9,8 @@ import { logRecovery } from './checkpoint/recovery-log.js';
 import type { CollectorClock } from './clock.js';
 import type { CollectorConfig, CollectorLog } from './config/config-types.js';
 import type { CollectorCounters } from './counters.js';
-import { FileOutput, type FileOutputSettings } from './outputs/file-output.js';
+import { type CollectorOutputs, openOutputs } from './open-outputs.js';
+import type { FileOutputSettings } from './outputs/file-output.js';
 import type { WritevFn } from './outputs/output-file.js';
 import { OutputSet, type SweepTimers } from './outputs/output-set.js';
 
@@ -31,6 +32,7 @@ export interface StateDeps {
   readonly clock: CollectorClock;
   /** max_sources, live (RELOAD). */
   readonly maxSources: () => number;
+  readonly onError: (error: unknown) => void;
 }
 
 /** The file output's live keys (format, validate) and its durability. */
@@ -59,7 +61,7 @@ export async function openState(
   config: CollectorConfig,
   options: StartOptions,
   deps: StateDeps,
-): Promise<{ checkpoint: Checkpoint; output: FileOutput }> {
+): Promise<{ checkpoint: Checkpoint; outputs: CollectorOutputs }> {
   const { log } = options;
   const { clock, counters } = deps;
   await mkdir(config.output, { recursive: true, mode: config.dirMode });
@@ -74,32 +76,34 @@ export async function openState(
   try {
     const recovery = await checkpoint.recover(config.output);
     logRecovery(log, recovery);
-    const outputs = await OutputSet.open({
-      dir: config.output,
-      fileMode: config.fileMode,
-      dirMode: config.dirMode,
-      maxOpenFiles: config.maxOpenFiles,
-      fileIdleClose: config.fileIdleClose,
-      durability: config.durability,
-      exclude: [config.state],
-      // A new file's identity is saved before its first byte, so recovery can cut it (checkpoint.ts).
-      onOpen: (file) => checkpoint.noteOpened(file),
-      onVanished: (path, whereabouts) => {
-        if (whereabouts === 'deleted') {
-          counters.outputsDeleted += 1;
-          log.warn('output file deleted while open: reopened it, and wrote the current batch again there', {
-            path,
-          });
-        } else {
-          counters.outputsMoved += 1;
-          log.info('output file moved away while open: writing to a new file at its path', { path });
-        }
-      },
-      clock: () => clock.date(),
-      timers: sweepTimers(clock),
-      ...(options.writev === undefined ? {} : { writev: options.writev }),
-    });
-    return { checkpoint, output: new FileOutput(outputs, checkpoint, fileOutputSettings(config)) };
+    const openSet = (): Promise<OutputSet> =>
+      OutputSet.open({
+        dir: config.output,
+        fileMode: config.fileMode,
+        dirMode: config.dirMode,
+        maxOpenFiles: config.maxOpenFiles,
+        fileIdleClose: config.fileIdleClose,
+        durability: config.durability,
+        exclude: [config.state],
+        // A new file's identity is saved before its first byte, so recovery can cut it (checkpoint.ts).
+        onOpen: (file) => checkpoint.noteOpened(file),
+        onVanished: (path, whereabouts) => {
+          if (whereabouts === 'deleted') {
+            counters.outputsDeleted += 1;
+            log.warn('output file deleted while open: reopened it, and wrote the current batch again there', {
+              path,
+            });
+          } else {
+            counters.outputsMoved += 1;
+            log.info('output file moved away while open: writing to a new file at its path', { path });
+          }
+        },
+        clock: () => clock.date(),
+        timers: sweepTimers(clock),
+        ...(options.writev === undefined ? {} : { writev: options.writev }),
+      });
+    const outputs = await openOutputs(config, checkpoint, openSet, deps.onError);
+    return { checkpoint, outputs };
   } catch (error) {
     await checkpoint.close();
     throw error;

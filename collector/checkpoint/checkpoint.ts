@@ -81,6 +81,8 @@ export class Checkpoint {
   /** The sources with a mark in the merged view, least recently active first. */
   readonly #recency: SourceRecency;
   #evicted = 0;
+  /** The tails declared since the last save (every output's part of the tick under way). */
+  readonly #declared = new Map<string, number>();
 
   private constructor(stateDir: string, options: CheckpointOptions, lock: StateLock, store: CheckpointStore) {
     this.stateDir = stateDir;
@@ -242,8 +244,10 @@ export class Checkpoint {
    */
   declare(tail: ReadonlyMap<string, number>): Promise<void> {
     if (this.#closed) return Promise.reject(new LogwireError('LW_ERR_CLOSED', 'the checkpoint is closed'));
+    // Several outputs declare their parts of one tick in turn: each line holds them all.
+    for (const [path, bytes] of tail) this.#declared.set(path, (this.#declared.get(path) ?? 0) + bytes);
     const delta = emptyDelta();
-    delta.tail = tail;
+    delta.tail = new Map(this.#declared);
     return this.#commit(delta);
   }
 
@@ -262,6 +266,7 @@ export class Checkpoint {
     if (!this.dirty) return this.#queue;
     const delta = this.#staged;
     this.#staged = emptyDelta();
+    this.#declared.clear();
     // Everything declared is now written and being saved: no tail is in flight any more.
     delta.tail = NO_TAIL;
     return this.#commit(delta).catch((error: unknown) => {

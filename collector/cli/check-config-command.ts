@@ -34,9 +34,14 @@ export async function runCheckConfig(file: string, deps: CheckConfigDeps = {}): 
 
 export function summary(file: string, config: CollectorConfig): string {
   const listeners = config.listeners.map((l) => formatAddress(l.address)).join(',');
+  // With [[output]] tables, each output has its own path and format: name them instead.
+  const writing =
+    config.outputs.length === 0
+      ? `path=${config.path} format=${config.format}`
+      : `outputs=${config.outputs.map((o) => o.name).join(',')} routes=${config.routes.length}`;
   return (
     `${file}: valid: listen=${listeners} output=${config.output} state=${config.state} ` +
-    `path=${config.path} format=${config.format} durability=${config.durability}`
+    `${writing} durability=${config.durability}`
   );
 }
 

@@ -9,6 +9,9 @@
  *   lists              LOGWIRE_LISTEN=tcp/127.0.0.1:4043,udp/127.0.0.1:4043 (comma-separated)
  *   anything else      the text as it is (paths, choices, modes like 0640, secrets)
  *
+ * `[[output]]` and `[[route]]` tables come from the file only: LOGWIRE_ROUTE is refused, and
+ * LOGWIRE_OUTPUT names the directory (with tables in the file, LOGWIRE_OUTPUT_DIR does).
+ *
  * A variable set to the empty string counts as unset. A `LOGWIRE_` variable that is a near miss
  * of a key is an error with a suggestion; any other is left alone (it may be another tool's).
  */
@@ -16,7 +19,8 @@
 import { configError, suggest, type Table } from './config-values.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
-export type EnvKind = 'integer' | 'boolean' | 'list' | 'string';
+/** `table`: the key holds TOML tables ([[route]]), which only the file can give. */
+export type EnvKind = 'integer' | 'boolean' | 'list' | 'string' | 'table';
 
 const PREFIX = 'LOGWIRE_';
 
@@ -34,6 +38,10 @@ export function readEnvironment(
   for (const key of keys) {
     const text = env[envVarName(key)];
     if (text === undefined || text === '') continue;
+    if (kind(key) === 'table')
+      throw configError(
+        `environment variable ${envVarName(key)} cannot be set: [[${key}]] tables come from the configuration file only`,
+      );
     table[key] = typed(text, kind(key));
   }
   for (const name of Object.keys(env)) {
@@ -64,6 +72,7 @@ function typed(text: string, kind: EnvKind): unknown {
         .map((item) => item.trim())
         .filter((item) => item !== '');
     case 'string':
+    case 'table':
       return text;
   }
 }

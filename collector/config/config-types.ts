@@ -23,6 +23,29 @@ export interface ListenerConfig {
   readonly access?: AccessSettings;
 }
 
+/** One `[[output]]` table of type `file` (docs/collector.md "Outputs and routing"). */
+export interface FileOutputConfig {
+  readonly type: 'file';
+  readonly name: string;
+  /** Path template under the output directory. */
+  readonly path: string;
+  readonly format: OutputFormat;
+  /** A client's ACK waits for every required output; an optional one keeps its own backlog. */
+  readonly required: boolean;
+  /** An optional output's backlog limit in bytes; past it, its records are dropped and counted. */
+  readonly backlog: number;
+}
+
+export type OutputConfig = FileOutputConfig;
+
+/** One `[[route]]` table: which outputs a record of a service and level goes to. */
+export interface RouteConfig {
+  readonly service?: readonly string[];
+  readonly level?: { readonly op: '>=' | '>' | '<=' | '<' | '=' | '!='; readonly value: number };
+  readonly to: readonly string[];
+  readonly continue: boolean;
+}
+
 export interface CollectorConfig {
   readonly listeners: readonly ListenerConfig[];
   /** Output directory (default ./logs). */
@@ -32,6 +55,10 @@ export interface CollectorConfig {
   /** Path template under `output` (default `{service}.log`). */
   readonly path: string;
   readonly format: OutputFormat;
+  /** The `[[output]]` tables; empty: one required file output named `files` from path and format. */
+  readonly outputs: readonly OutputConfig[];
+  /** The `[[route]]` tables, in order; empty: every record to every output. */
+  readonly routes: readonly RouteConfig[];
   readonly fileMode: number;
   readonly dirMode: number;
   readonly durability: Durability;
@@ -87,6 +114,8 @@ export const COLLECTOR_DEFAULTS = Object.freeze({
   maxOpenFiles: 256,
   fileIdleClose: 60_000,
   pauseAbove: 64 * 1024 * 1024,
+  outputBacklog: 16 * 1024 * 1024,
+  defaultOutputName: 'files',
   ndjsonService: 'ndjson',
   httpService: 'http',
   listen: ['tcp/127.0.0.1:4043', 'udp/127.0.0.1:4043'] as readonly string[],

@@ -12,6 +12,7 @@ import { ACCESS_KEYS, allowFlags, readAccess, requireAllow } from '../access/acc
 import { readMetricsAddress } from '../metrics/metrics-address.js';
 import { type Environment, type EnvKind, envVarName, readEnvironment } from './config-env.js';
 import { readListeners } from './config-listeners.js';
+import { outputNames, readOutputs, readRoutes } from './config-outputs.js';
 import { COLLECTOR_DEFAULTS, type CollectorConfig } from './config-types.js';
 import { checkKeys, configError, deepFreeze, describe, fileMode, type Table } from './config-values.js';
 
@@ -65,6 +66,8 @@ const CHOICE_KEYS = {
 export const TOP_KEYS: readonly string[] = [
   'listen',
   'output',
+  'output_dir',
+  'route',
   'state',
   'path',
   'file_mode',
@@ -92,10 +95,11 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
   /** Messages name the variable when the environment set the key, else the file. */
   const at = (key: string): string => (key in envTable ? `${envVarName(key)}: ` : where);
 
-  const output = flags.output ?? pathValue(table, 'output', at('output')) ?? COLLECTOR_DEFAULTS.output;
+  const { output, outputTables } = outputDirectory(fileTable, envTable, at);
+  const chosen = flags.output ?? output ?? COLLECTOR_DEFAULTS.output;
   if (flags.output === '') throw configError('--output must name a directory, like --output ./logs');
   if (flags.state === '') throw configError('--state must name a directory, like --state ./logs/.state');
-  const outputDir = resolve(cwd, output);
+  const outputDir = resolve(cwd, chosen);
   const state = flags.state ?? pathValue(table, 'state', at('state'));
 
   const config: { -readonly [K in keyof CollectorConfig]: CollectorConfig[K] } = {
@@ -104,6 +108,8 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     state: state === undefined ? join(outputDir, '.state') : resolve(cwd, state),
     path: pathTemplate(table, at('path')),
     format: choice(table, 'format', at('format')) ?? COLLECTOR_DEFAULTS.format,
+    outputs: [],
+    routes: [],
     fileMode: fileMode(table.file_mode, 'file_mode', at('file_mode'), 0o200) ?? COLLECTOR_DEFAULTS.fileMode,
     dirMode: fileMode(table.dir_mode, 'dir_mode', at('dir_mode'), 0o700) ?? COLLECTOR_DEFAULTS.dirMode,
     durability: choice(table, 'durability', at('durability')) ?? COLLECTOR_DEFAULTS.durability,
@@ -126,6 +132,8 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     pauseAbove: integer(table, 'pause_above', at('pause_above')) ?? COLLECTOR_DEFAULTS.pauseAbove,
     trace: flags.trace === true || (bool(table, 'trace', at('trace')) ?? false),
   };
+  config.outputs = readOutputs(outputTables, config.format, where);
+  config.routes = readRoutes(fileTable.route, outputNames(config.outputs), where);
   const secretCode = secret(table, 'secret_code', at('secret_code'));
   if (secretCode !== undefined) config.secretCode = secretCode;
   Object.assign(config, readAccess(table, at('allow')));
@@ -141,6 +149,36 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     requireAllow(listener.address, listener.access?.allow ?? config.allow, label);
   }
   return deepFreeze(config);
+}
+
+/**
+ * `output` is the directory (a string) or the [[output]] tables; output_dir names the directory
+ * then. Tables come from the file only: the environment sets plain values.
+ */
+function outputDirectory(
+  fileTable: Table,
+  envTable: Table,
+  at: (key: string) => string,
+): { output: string | undefined; outputTables: unknown[] | undefined } {
+  const table: Table = { ...fileTable, ...envTable };
+  const outputTables = Array.isArray(fileTable.output) ? fileTable.output : undefined;
+  if (outputTables !== undefined && 'output' in envTable)
+    throw configError(
+      `${envVarName('output')}: the file's [[output]] tables name the outputs; set ${envVarName('output_dir')} for their directory`,
+    );
+  if (outputTables === undefined && table.output_dir !== undefined)
+    throw configError(
+      `${at('output_dir')}output_dir goes with [[output]] tables; without them, write output = "./logs"`,
+    );
+  if (outputTables !== undefined && table.path !== undefined)
+    throw configError(
+      `${at('path')}path is the default output's; with [[output]] tables, give each its path`,
+    );
+  const output =
+    outputTables === undefined
+      ? pathValue(table, 'output', at('output'))
+      : pathValue({ output: table.output_dir }, 'output', at('output_dir'));
+  return { output, outputTables };
 }
 
 async function readToml(path: string, shown: string): Promise<Table> {
@@ -234,6 +272,7 @@ function pathTemplate(table: Table, where: string): string {
 }
 
 function envKind(key: string): EnvKind {
+  if (key === 'route') return 'table';
   if (key in INTEGER_KEYS) return 'integer';
   if (key === 'trace') return 'boolean';
   if (key === 'listen' || key === 'allow') return 'list';

@@ -29,6 +29,8 @@ const RELOAD_KEYS = {
   state: 'restart',
   path: 'live',
   format: 'live',
+  outputs: 'restart',
+  routes: 'restart',
   fileMode: 'restart',
   dirMode: 'restart',
   durability: 'restart',
@@ -82,8 +84,10 @@ function origins(config: CollectorConfig): unknown[] {
   return config.listeners.map((listener) => listener.allowOrigins ?? []);
 }
 
-/** The key as the TOML file spells it: snake_case, and `listen` for the listeners. */
+/** The key as the TOML file spells it: snake_case; `listen`, `output`, `route` for the tables. */
 function fileKey(key: ConfigKey): string {
   if (key === 'listeners') return 'listen';
+  if (key === 'outputs') return 'output';
+  if (key === 'routes') return 'route';
   return key.replace(/[A-Z]/g, (upper) => `_${upper.toLowerCase()}`);
 }

@@ -25,6 +25,8 @@ export interface StatusSources {
   readonly access: AccessCounters;
   /** ms since the epoch, on the collector's clock (the lists' `time`). */
   readonly date: () => number;
+  /** Each output's `output_<name>_…` fields (open-outputs.ts). */
+  readonly outputs?: { report(): Record<string, string | number> };
   /** ms since start, on the collector's clock. */
   readonly uptime: () => number;
 }
@@ -57,6 +59,7 @@ export function statusReport(from: StatusSources): Record<string, string | numbe
     ...Object.fromEntries(
       Object.entries({ ...from.counters, ...from.access }).map(([name, value]) => [snakeCase(name), value]),
     ),
+    ...from.outputs?.report(),
     ...statusLists(from.sessions(), from.checkpoint.marks(), from.date()),
   };
 }

@@ -36,10 +36,19 @@ export class FileOutput implements Output {
   readonly files: OutputSet;
   readonly #checkpoint: FileMarks;
 
-  constructor(files: OutputSet, checkpoint: FileMarks, settings: FileOutputSettings) {
+  /** Where its rejected records go: _rejected.log, or _rejected.<name>.log beside another file output. */
+  readonly rejectedPath: string;
+
+  constructor(
+    files: OutputSet,
+    checkpoint: FileMarks,
+    settings: FileOutputSettings,
+    rejectedPath = REJECTED_PATH,
+  ) {
     this.files = files;
     this.#checkpoint = checkpoint;
     this.settings = settings;
+    this.rejectedPath = rejectedPath;
   }
 
   stage(batches: readonly RoutedBatch[], records: (job: BatchJob) => TickRecords, now: number): OutputPart {
@@ -53,7 +62,7 @@ export class FileOutput implements Output {
     for (const batch of batches) {
       const { good, rejected } = this.#accept(batch, now, records(batch.job));
       add(batch.path, good);
-      add(REJECTED_PATH, rejected);
+      add(this.rejectedPath, rejected);
     }
     return {
       declare: (save) => this.#declare(files, save),
@@ -110,27 +119,27 @@ export class FileOutput implements Output {
 
   /** Splits and checks a batch: chunks for its file, and lines for _rejected.log. */
   #accept(batch: RoutedBatch, now: number, records: TickRecords): { good: Buffer[]; rejected: Buffer[] } {
-    const { job, skip } = batch;
+    const { job, skip, body, count } = batch;
     const source = job.route.source;
-    const reject = (reason: string, record: Buffer, count: number): Buffer => {
-      records.rejected += count;
+    const reject = (reason: string, record: Buffer, lost: number): Buffer => {
+      records.rejected += lost;
       return Buffer.from(formatRejected({ time: now, reason, source, record }));
     };
-    if (job.body === undefined) {
-      return { good: [], rejected: [reject('body_too_large', Buffer.alloc(0), job.count - skip)] };
+    if (body === undefined) {
+      return { good: [], rejected: [reject('body_too_large', Buffer.alloc(0), count - skip)] };
     }
     const format = FORMATS[this.settings.format];
     if (format.verbatim && this.settings.validate === 'shape') {
       // The hot path: one pass, no Buffer per line; undefined sends invalid UTF-8 line by line below.
-      const scan = scanShape(job.body, job.count, skip);
+      const scan = scanShape(body, count, skip);
       if (scan !== undefined) {
-        if (!scan.ok) return { good: [], rejected: [reject(scan.reason, job.body, job.count - skip)] };
+        if (!scan.ok) return { good: [], rejected: [reject(scan.reason, body, count - skip)] };
         records.written += scan.good;
         return { good: scan.chunks, rejected: scan.rejected.map((r) => reject(r.reason, r.line, 1)) };
       }
     }
-    const split = splitBatch(job.body, job.count);
-    if (!split.ok) return { good: [], rejected: [reject(split.reason, job.body, job.count - skip)] };
+    const split = splitBatch(body, count);
+    if (!split.ok) return { good: [], rejected: [reject(split.reason, body, count - skip)] };
     const lines = skip === 0 ? split.lines : split.lines.slice(skip);
     const rejected: Buffer[] = [];
     const good: Buffer[] = [];
@@ -139,7 +148,7 @@ export class FileOutput implements Output {
       if (reason === undefined) good.push(line);
       else rejected.push(reject(reason, line, 1));
     }
-    const { chunks, unrenderable } = format.render(job.body, good, job.route, now);
+    const { chunks, unrenderable } = format.render(body, good, job.route, now);
     records.written += good.length - unrenderable.length;
     for (const line of unrenderable) rejected.push(reject('not_an_object', line, 1));
     return { good: chunks, rejected };

@@ -21,6 +21,13 @@ export interface RoutedBatch {
   readonly skip: number;
   /** Where in the output the router sent it (for files: a path relative to the output directory). */
   readonly path: string;
+  /**
+   * The records this output takes, `count` of them with `skip` at the head: the job's own body
+   * and count, or, when routing by level splits the batch, a copy of the records routed here
+   * (then `skip` is 0). Outputs read these, not `job.body`.
+   */
+  readonly body: Buffer | undefined;
+  readonly count: number;
 }
 
 /** Records one tick wrote and rejected, added to the counters once the tick is committed. */

@@ -40,19 +40,22 @@ export class TickTally {
 
   /** `job` joins the tick: the counts of its service, to add this job's outcome to. */
   take(job: BatchJob): TickCounts {
-    const counts = this.countsOf(job);
+    const counts = this.countsOf(job.route.service);
     counts.records += job.count;
     counts.bytes += job.body?.length ?? 0;
     this.#jobs.push(job);
     return counts;
   }
 
-  /** The counts of `job`'s service (an output counts what it wrote and rejected there). */
-  countsOf(job: BatchJob): ServiceTick {
-    let counts = this.#services.get(job.route.service);
+  /**
+   * The counts of `service`: what the required outputs wrote and rejected for it is added here
+   * once the tick is committed (tick-parts.ts countParts).
+   */
+  countsOf(service: string): ServiceTick {
+    let counts = this.#services.get(service);
     if (counts === undefined) {
       counts = { written: 0, retransmitted: 0, gaps: 0, rejected: 0, records: 0, bytes: 0 };
-      this.#services.set(job.route.service, counts);
+      this.#services.set(service, counts);
     }
     return counts;
   }

@@ -18,8 +18,9 @@ import { LogwireError } from '../../shared/errors.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { CheckpointHealth } from '../checkpoint/checkpoint-health.js';
 import type { CollectorCounters } from '../counters.js';
-import type { Output, OutputPart, RoutedBatch } from '../outputs/output.js';
-import type { Router } from './router.js';
+import type { RoutedBatch } from '../outputs/output.js';
+import type { OutputEntry, Router } from './router.js';
+import { countParts, stageParts, writeStaged } from './tick-parts.js';
 import { type CommittedTick, noteArrival, type TickCounts, TickTally } from './tick-tally.js';
 import type { BatchJob, Route } from './write-job.js';
 
@@ -53,18 +54,18 @@ export interface WriterDeps {
  */
 const TICK_BYTES = 1024 * 1024;
 
-/**
- * What one tick did to the record counters (tick-tally.ts) is added to CollectorCounters only
- * once the tick is written and saved: a failed tick (a full disk) counts nothing, and its
- * resent records count once.
- */
 /** One tick routed: each output's batches, each batch's mark, and the marks before the tick. */
 interface RoutedTick {
-  readonly parts: Map<Output, RoutedBatch[]>;
+  readonly parts: Map<OutputEntry, RoutedBatch[]>;
   readonly marks: Array<[BatchJob, number]>;
   readonly before: Map<string, number>;
 }
 
+/**
+ * What one tick did to the record counters (tick-tally.ts) is added to CollectorCounters only
+ * once the tick is written and saved: a failed tick (a full disk) counts nothing, and its
+ * resent records count once. Written and rejected count the required outputs only.
+ */
 function addCounts(counters: CollectorCounters, tick: TickCounts): void {
   counters.written += tick.written;
   counters.retransmitted += tick.retransmitted;
@@ -86,6 +87,9 @@ export class Writer {
   /** Session batches submitted and not yet answered, per source, and who waits for none. */
   private readonly pending = new Map<string, { batches: number; waiters: Array<() => void> }>();
   queuedBytes = 0;
+  /** A tick is asked for with nothing queued (an optional output's retry). */
+  private nudged = false;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: WriterDeps) {
     this.deps = deps;
@@ -150,9 +154,38 @@ export class Writer {
     return new Promise((resolve) => this.idleWaiters.push({ until, resolve }));
   }
 
+  /**
+   * Runs a tick even with nothing queued, so an optional output's backlog is tried again when
+   * no input comes (optional-lane.ts).
+   */
+  private nudge(): void {
+    this.nudged = true;
+    if (!this.running) {
+      this.running = true;
+      setImmediate(() => void this.drain());
+    }
+  }
+
+  /** When an optional output has a backlog, a tick when its retry is due. */
+  private scheduleRetry(): void {
+    const due = Math.min(
+      ...this.deps.router.entries.map((entry) => entry.lane?.retryAt || Number.POSITIVE_INFINITY),
+    );
+    if (due === Number.POSITIVE_INFINITY || this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        this.nudge();
+      },
+      Math.max(0, due - this.#date()),
+    );
+    this.retryTimer.unref();
+  }
+
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batches = this.queue.splice(0, this.tickLength());
+    while (this.queue.length > 0 || this.nudged) {
+      this.nudged = false;
+      const batches = this.queue.splice(0, this.queue.length === 0 ? 0 : this.tickLength());
       try {
         if (this.abandoned !== undefined) throw this.abandoned;
         await this.commit(batches);
@@ -165,6 +198,7 @@ export class Writer {
       this.deps.onQueued?.(this.queuedBytes);
     }
     this.running = false;
+    this.scheduleRetry();
   }
 
   /** A job is done with (acknowledged or failed): bookkeeping and whoever waits on it. */
@@ -209,29 +243,25 @@ export class Writer {
     const { checkpoint } = this.deps;
     const tally = new TickTally();
     const { parts, marks, before } = this.route(batches, now, tally);
-    const staged = [...parts].map(([output, routed]) =>
-      output.stage(routed, (job) => tally.countsOf(job), now),
-    );
+    const staged = stageParts(parts, this.deps.router.entries, now);
     // Marks moved in memory as batches were routed; they go back if the tick does not go through.
     const restoreMarks = (): void => {
       for (const [source, mark] of before) checkpoint.setMark(source, mark, now);
     };
     try {
-      for (const part of staged) await part.declare((step) => this.health.untilSaved(step));
+      for (const { part } of staged) await part.declare((step) => this.health.untilSaved(step));
     } catch (error) {
       // Given up (stopping) or closed before a byte was written: only the marks go back.
       restoreMarks();
       this.abandon(error);
       throw error;
     }
+    let written: Awaited<ReturnType<typeof writeStaged>>;
     try {
-      await writeParts(staged);
+      written = await writeStaged(staged, now, this.deps.onError);
     } catch (error) {
-      // Nothing of this group is acknowledged: what did land is taken back, marks go back,
+      // Nothing of this group is acknowledged: what did land was taken back; marks go back,
       // sessions close, and clients resend.
-      await Promise.all(
-        staged.map((part) => part.undo().catch((undoError: unknown) => this.deps.onError(undoError))),
-      );
       restoreMarks();
       this.deps.onError(error);
       for (const job of batches) job.fail(error);
@@ -248,6 +278,7 @@ export class Writer {
       this.abandon(error);
       throw error;
     }
+    countParts(written, (service) => tally.countsOf(service));
     addCounts(this.deps.counters, tally.total());
     this.deps.onCommitted?.(tally.committed());
     for (const [job, mark] of marks) job.done(mark);
@@ -266,16 +297,17 @@ export class Writer {
       const source = job.route.source;
       if (job.mode === 'session' && !routed.before.has(source))
         routed.before.set(source, checkpoint.mark(source));
-      const { output, path } = router.route(job.route, now);
       const skip = this.skipped(job, tick);
       if (skip >= job.count && job.mode === 'session') {
         tick.retransmitted += job.count;
         routed.marks.push([job, checkpoint.mark(source)]);
         continue;
       }
-      const part = routed.parts.get(output);
-      if (part === undefined) routed.parts.set(output, [{ job, skip, path }]);
-      else part.push({ job, skip, path });
+      for (const { entry, batch } of router.route(job, skip, now)) {
+        const part = routed.parts.get(entry);
+        if (part === undefined) routed.parts.set(entry, [batch]);
+        else part.push(batch);
+      }
       if (job.mode === 'session') {
         tick.retransmitted += skip;
         checkpoint.setMark(source, job.seq + job.count - 1, now);
@@ -321,11 +353,4 @@ export class Writer {
     }
     return Math.max(0, Math.min(job.count, mark + 1 - job.seq));
   }
-}
-
-/** Writes every output's part; settles all before deciding, so no failure is handled while another write lands. */
-async function writeParts(parts: readonly OutputPart[]): Promise<void> {
-  const results = await Promise.allSettled(parts.map((part) => part.write()));
-  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
 }

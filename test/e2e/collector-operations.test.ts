@@ -337,6 +337,7 @@ describe('logwire check-config', () => {
     ['ouput = "./logs"\n', 'unknown key "ouput"; did you mean "output"?'],
     ['listen = ["tcp/127.0.0.1:4043", "tcp/127.0.0.1:4043"]\n', 'listen: tcp/127.0.0.1:4043 is given twice'],
     ['format = \n', 'line 1'],
+    ['[[route]]\nto = ["alert"]\n', '[[route]] #1: to names an unknown output "alert"'],
   ])('refuses %j naming the file, the key and the reason', async (toml, reason) => {
     const file = join(dir, 'bad.toml');
     await writeFile(file, toml);

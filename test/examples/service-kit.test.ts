@@ -16,6 +16,8 @@ import { PROTOCOL_COMMANDS } from '../../shared/protocol/definitions.js';
 import { LOGWIRE_BIN } from '../helpers/collector-process.js';
 
 const run = promisify(execFile);
+/** Keys that go with [[output]] tables: the example shows them in its own section. */
+const TABLE_SETTINGS = ['output_dir', 'route'];
 const EXAMPLES = resolve(import.meta.dirname, '..', '..', 'examples');
 const INSTALLED_BIN = '/usr/local/bin/logwire';
 
@@ -32,7 +34,9 @@ describe('examples/collector.toml', () => {
 
   it('names every top-level and [[listen]] key, commented or not', async () => {
     const text = await readFile(file, 'utf8');
-    const written = new Set([...text.matchAll(/^#?\s*([a-z_]+)\s*=/gm)].map((m) => m[1]));
+    const written = new Set(
+      [...text.matchAll(/^#?\s*(?:([a-z_]+)\s*=|\[\[([a-z_]+)\]\])/gm)].map((m) => m[1] ?? m[2]),
+    );
     const missing = [...TOP_KEYS, ...LISTEN_KEYS].filter((key) => !written.has(key));
     expect(missing).toEqual([]);
   });
@@ -47,14 +51,32 @@ describe('examples/collector.toml', () => {
     const text = await readFile(file, 'utf8');
     const head = text.slice(0, text.indexOf('# listen = ['));
     const settings = [...head.matchAll(/^# ([a-z_]+ = .+)$/gm)].map((m) => m[1]!);
+    // listen, and what goes with [[output]] tables, have sections of their own further down.
     expect(settings.map((line) => line.split(' ')[0]).sort()).toEqual(
-      TOP_KEYS.filter((key) => key !== 'listen').sort(),
+      TOP_KEYS.filter((key) => !['listen', ...TABLE_SETTINGS].includes(key)).sort(),
     );
     const uncommented = join(dir, 'uncommented.toml');
     await writeFile(uncommented, `${settings.join('\n')}\nlisten = ["tcp/127.0.0.1:4043"]\n`);
     const config = await loadConfig({ file: uncommented, flags: {} }, dir);
     expect(config.state).toBe('/var/lib/logwire');
     expect(config.secretCode).toBe('change-me');
+  });
+
+  it('loads with its [[output]] and [[route]] example uncommented', async () => {
+    const text = await readFile(file, 'utf8');
+    const section = text.slice(text.indexOf('# ── Several outputs'));
+    const lines = [...section.matchAll(/^# ((?:[a-z_]+ = |\[\[).+)$/gm)].map((m) => m[1]!);
+    expect(lines.filter((line) => line.startsWith('[['))).toHaveLength(5);
+    const uncommented = join(dir, 'outputs.toml');
+    await writeFile(uncommented, `${lines.join('\n')}\n`);
+    const config = await loadConfig({ file: uncommented, flags: {} }, dir);
+    expect(config.output).toBe('/var/log/logwire');
+    expect(config.outputs.map((o) => [o.name, o.required])).toEqual([
+      ['files', true],
+      ['warnings', true],
+      ['archive', false],
+    ]);
+    expect(config.routes.map((r) => r.to)).toEqual([['warnings'], ['files', 'archive']]);
   });
 });
 

@@ -21,5 +21,5 @@ export function fileWriter(
 ): Writer {
   const { outputs, ...rest } = deps;
   const output = new FileOutput(outputs, deps.checkpoint, settings);
-  return new Writer({ ...rest, router: new Router(settings.template, output, deps.onError) });
+  return new Writer({ ...rest, router: Router.single(settings.template, output, deps.onError) });
 }

@@ -66,3 +66,34 @@ describe('LOGWIRE_<KEY>', () => {
     await expect(load(env)).rejects.toThrow(text);
   });
 });
+
+describe('LOGWIRE_<KEY> beside [[output]] and [[route]] tables', () => {
+  let tables: string;
+  beforeAll(async () => {
+    tables = join(dir, 'tables.toml');
+    await writeFile(
+      tables,
+      'output_dir = "file-dir"\n[[output]]\nname = "all"\npath = "{service}.log"\n[[route]]\nto = ["all"]\n',
+    );
+  });
+  const loadTables = (env: Record<string, string>) => loadConfig({ file: tables, flags: {}, env }, dir);
+
+  it("sets the outputs' directory with LOGWIRE_OUTPUT_DIR; the tables stay the file's", async () => {
+    const config = await loadTables({ LOGWIRE_OUTPUT_DIR: 'env-dir' });
+    expect(config.output).toBe(join(dir, 'env-dir'));
+    expect(config.outputs.map((o) => o.name)).toEqual(['all']);
+    expect(config.routes).toEqual([{ to: ['all'], continue: false }]);
+  });
+
+  it('refuses LOGWIRE_ROUTE, and LOGWIRE_OUTPUT over [[output]] tables, naming the variable', async () => {
+    await expect(loadTables({ LOGWIRE_ROUTE: 'all' })).rejects.toThrow(
+      'environment variable LOGWIRE_ROUTE cannot be set: [[route]] tables come from the configuration file only',
+    );
+    await expect(loadTables({ LOGWIRE_OUTPUT: 'x' })).rejects.toThrow(
+      "LOGWIRE_OUTPUT: the file's [[output]] tables name the outputs; set LOGWIRE_OUTPUT_DIR",
+    );
+    await expect(load({ LOGWIRE_OUTPUT_DIR: 'x' })).rejects.toThrow(
+      'LOGWIRE_OUTPUT_DIR: output_dir goes with [[output]] tables',
+    );
+  });
+});

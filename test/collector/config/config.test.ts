@@ -374,3 +374,100 @@ describe('suggest', () => {
     );
   });
 });
+
+describe('[[output]] and [[route]]', () => {
+  const error = async (text: string): Promise<string> => {
+    const caught = await loadConfig({ file: await toml(text), flags: {} }, dir).catch((e: unknown) => e);
+    expect(caught).toBeInstanceOf(LogwireError);
+    return (caught as LogwireError).message;
+  };
+
+  it('reads outputs and routes, with defaults', async () => {
+    const config = await loadConfig(
+      {
+        file: await toml(`output_dir = "out"
+format = "text"
+[[output]]
+name = "files"
+path = "{service}.log"
+[[output]]
+name = "warn"
+path = "{service}.warn.log"
+format = "json"
+required = false
+[[route]]
+match = { service = "checkout", level = ">= warn" }
+to = ["warn"]
+continue = true
+[[route]]
+to = ["files"]
+`),
+        flags: {},
+      },
+      dir,
+    );
+    expect(config.output).toBe(join(dir, 'out'));
+    expect(config.outputs).toEqual([
+      {
+        type: 'file',
+        name: 'files',
+        path: '{service}.log',
+        format: 'text',
+        required: true,
+        backlog: COLLECTOR_DEFAULTS.outputBacklog,
+      },
+      {
+        type: 'file',
+        name: 'warn',
+        path: '{service}.warn.log',
+        format: 'json',
+        required: false,
+        backlog: COLLECTOR_DEFAULTS.outputBacklog,
+      },
+    ]);
+    expect(config.routes).toEqual([
+      { service: ['checkout'], level: { op: '>=', value: 40 }, to: ['warn'], continue: true },
+      { to: ['files'], continue: false },
+    ]);
+  });
+
+  it('keeps the default single output without [[output]]; routes may name it "files"', async () => {
+    const config = await loadConfig({ file: await toml('[[route]]\nto = ["files"]\n'), flags: {} }, dir);
+    expect(config.outputs).toEqual([]);
+    expect(config.routes).toEqual([{ to: ['files'], continue: false }]);
+  });
+
+  it('refuses a route to an unknown output, with "did you mean"', async () => {
+    expect(await error('[[output]]\nname = "alerts"\npath = "a.log"\n[[route]]\nto = ["alert"]\n')).toMatch(
+      /\[\[route\]\] #1: to names an unknown output "alert"; did you mean "alerts"\?/,
+    );
+  });
+
+  it('refuses a route with no outputs, a bad level, and records left without an output', async () => {
+    expect(await error('[[route]]\nto = []\n')).toMatch(/to must list at least one output/);
+    expect(await error('[[route]]\nmatch = { level = ">= warning" }\nto = ["files"]\n')).toMatch(
+      /match.level: "warning" is not a level name; did you mean "warn"\?/,
+    );
+    expect(await error('[[route]]\nmatch = { level = ">= warn" }\nto = ["files"]\n')).toMatch(
+      /a record that matches no \[\[route\]\] would go nowhere/,
+    );
+    expect(await error('[[route]]\nmatch = { sevice = "x" }\nto = ["files"]\n')).toMatch(
+      /did you mean "service"/,
+    );
+  });
+
+  it('refuses duplicate names and paths, a bad type, and path beside [[output]]', async () => {
+    const two = (a: string, b: string): string => `[[output]]\n${a}\n[[output]]\n${b}\n`;
+    expect(await error(two('name = "a"\npath = "x.log"', 'name = "a"\npath = "y.log"'))).toMatch(/named "a"/);
+    expect(await error(two('name = "a"\npath = "x.log"', 'name = "b"\npath = "x.log"'))).toMatch(
+      /both write path/,
+    );
+    expect(await error('[[output]]\nname = "a"\ntype = "fille"\npath = "x.log"\n')).toMatch(
+      /did you mean "file"/,
+    );
+    expect(await error('path = "{service}.log"\n[[output]]\nname = "a"\npath = "x.log"\n')).toMatch(
+      /path is the default output's/,
+    );
+    expect(await error('[[output]]\nname = "a"\npath = "{servce}.log"\n')).toMatch(/\[\[output\]\] #1 "a":/);
+  });
+});

@@ -11,9 +11,17 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Checkpoint } from '../../../collector/checkpoint/checkpoint.js';
 import { createCounters } from '../../../collector/counters.js';
+import { FileOutput } from '../../../collector/outputs/file-output.js';
 import { OutputSet } from '../../../collector/outputs/output-set.js';
 import { PathTemplate } from '../../../collector/outputs/path-template.js';
+import { REJECTED_PATH } from '../../../collector/outputs/rejected-file.js';
+import { OptionalLane } from '../../../collector/writer/optional-lane.js';
+import { OutputProgress } from '../../../collector/writer/output-progress.js';
+import { RouteTable } from '../../../collector/writer/route-rules.js';
+import { type OutputEntry, Router } from '../../../collector/writer/router.js';
+import type { ServiceTick } from '../../../collector/writer/tick-tally.js';
 import type { BatchJob } from '../../../collector/writer/write-job.js';
+import { Writer } from '../../../collector/writer/writer.js';
 import { fileWriter } from '../../helpers/file-writer.js';
 
 let dir: string;
@@ -197,4 +205,65 @@ it('counts written, rejected, retransmitted and gaps only once their tick is wri
   await w.idle();
   expect(acks).toEqual([102, 109]);
   expect(tally()).toEqual({ written: 99 + 7, rejected: 1, retransmitted: 53, gaps: 2 });
+});
+
+it('counts per service what the required outputs wrote, not an optional output beside them', async () => {
+  const copies = await OutputSet.open({ dir: join(dir, 'out'), fileIdleClose: 0 });
+  try {
+    const settings = { format: 'json', validate: 'shape', durability: 'write' } as const;
+    const required: OutputEntry = {
+      name: 'files',
+      output: new FileOutput(outputs, checkpoint, settings),
+      template: PathTemplate.parse('{service}.log'),
+      rejectedPath: REJECTED_PATH,
+      progress: new OutputProgress('files', true),
+    };
+    const progress = new OutputProgress('copy', false);
+    const optional: OutputEntry = {
+      name: 'copy',
+      output: new FileOutput(copies, checkpoint, settings, '_rejected.copy.log'),
+      template: PathTemplate.parse('{service}.copy.log'),
+      rejectedPath: '_rejected.copy.log',
+      progress,
+      lane: new OptionalLane(progress, 1 << 20),
+    };
+    const onError = (error: unknown): void => {
+      throw error;
+    };
+    const counters = createCounters();
+    const services = new Map<string, Pick<ServiceTick, 'written' | 'rejected' | 'records'>>();
+    const w = new Writer({
+      router: new Router([required, optional], new RouteTable([], ['files', 'copy']), onError),
+      checkpoint,
+      counters,
+      onError,
+      onCommitted: (tick) => {
+        for (const [service, counts] of tick.services) {
+          const seen = services.get(service) ?? { written: 0, rejected: 0, records: 0 };
+          seen.written += counts.written;
+          seen.rejected += counts.rejected;
+          seen.records += counts.records;
+          services.set(service, seen);
+        }
+      },
+    });
+    const acks: number[] = [];
+    w.submit(batch(1, ['{"a":1}', '{"a":2}', '{"a":3}', '[1]'], acks));
+    w.submit({
+      ...batch(1, ['{"b":1}', '{"b":2}'], acks),
+      route: { source: 'o', service: 'other', host: 'h' },
+    });
+    await w.idle();
+    expect(acks).toEqual([4, 2]);
+    // Both outputs took every record; the counts are the required output's, once.
+    expect(Object.fromEntries(services)).toEqual({
+      svc: { written: 3, rejected: 1, records: 4 },
+      other: { written: 2, rejected: 0, records: 2 },
+    });
+    expect({ written: counters.written, rejected: counters.rejected }).toEqual({ written: 5, rejected: 1 });
+    expect({ written: progress.written, rejected: progress.rejected }).toEqual({ written: 5, rejected: 1 });
+    expect((await readFile(join(dir, 'out', 'svc.copy.log'), 'utf8')).split('\n')).toHaveLength(4);
+  } finally {
+    await copies.close();
+  }
 });
