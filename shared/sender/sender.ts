@@ -177,11 +177,8 @@ export class Sender extends EventEmitter<SenderEvents> {
     return this.#numbering.appendingBatches();
   }
 
-  /**
-   * Connects before the service name is known: the link (TLS included) is up and kept alive by
-   * heartbeats, and REGISTER goes out the moment `start` names the service. An app that logs
-   * its first record in a burst then waits one round trip for READY, not a connect as well.
-   */
+  /** Connects before the service is known (REGISTER leaves once `start` names it): a first burst
+   * then waits one round trip for READY, not a connect as well. */
   connectEarly(): void {
     this.#startClient();
   }
@@ -215,10 +212,8 @@ export class Sender extends EventEmitter<SenderEvents> {
     this.#pump();
   }
 
-  /**
-   * Stops for good: closes the client (the link is flushed, then closed) and the store. What is
-   * unacknowledged stays readable through `unacked()`; a spool keeps it on disk.
-   */
+  /** Stops for good: closes the client (flushed, then closed) and the store; what is unacknowledged
+   * stays readable through `unacked()`, and a spool keeps it on disk. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#lose();
