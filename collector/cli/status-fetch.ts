@@ -41,7 +41,8 @@ export async function fetchStatus(host: string, timeout?: number | string): Prom
   );
   const why = err.trim().replace(/^logwire signal: /, '');
   if (result.exitCode === SIGNAL_EXIT.NO_ANSWER) {
-    return { kind: 'failed', exitCode: 3, reason: `no answer from ${host}: ${why}` };
+    // signal's own reason already names the address ("no collector answered at …").
+    return { kind: 'failed', exitCode: 3, reason: why || `no collector answered at ${host}` };
   }
   if (result.exitCode !== SIGNAL_EXIT.SENT || result.reply === undefined) {
     return { kind: 'failed', exitCode: result.exitCode, reason: why || `${host} did not answer STATUS` };

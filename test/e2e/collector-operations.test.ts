@@ -119,6 +119,8 @@ describe('logwire status', () => {
     const result = await logwire(['status', '--host', `tcp/127.0.0.1:${port}`, '--timeout', '3000']);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(`tcp/127.0.0.1:${port}`);
+    // One reason, said once: signal's own "no collector answered at …".
+    expect(result.stderr.match(/tcp\/127\.0\.0\.1:\d+/g)).toHaveLength(1);
     const top = await logwire(['top', '--host', `tcp/127.0.0.1:${port}`]);
     expect(top.code).toBe(3);
     expect(top.stderr).toContain(`tcp/127.0.0.1:${port}`);
