@@ -108,7 +108,8 @@ export class DeliveryNotices {
   /** While closing, once: the wait is for a collector that is not taking records. */
   #sayWaiting(): void {
     const closeTimeout = this.#closeTimeout;
-    if (closeTimeout === undefined || this.#waitSaid) return;
+    // A closeTimeout of 0 waits for nothing: there is no wait to announce.
+    if (closeTimeout === undefined || closeTimeout === 0 || this.#waitSaid) return;
     const why =
       this.#latest === 'paused'
         ? 'paused'

@@ -3,7 +3,7 @@
  * recovered: unacknowledged tails cut) and the outputs (open-outputs.ts), every part of it on the one clock.
  */
 
-import { mkdir } from 'node:fs/promises';
+import { makeDirs } from '../shared/make-dirs.js';
 import { Checkpoint } from './checkpoint/checkpoint.js';
 import { logRecovery } from './checkpoint/recovery-log.js';
 import type { CollectorClock } from './clock.js';
@@ -64,7 +64,7 @@ export async function openState(
 ): Promise<{ checkpoint: Checkpoint; outputs: CollectorOutputs }> {
   const { log } = options;
   const { clock, counters } = deps;
-  await mkdir(config.output, { recursive: true, mode: config.dirMode });
+  await makeDirs(config.output, config.dirMode);
   const checkpoint = await Checkpoint.open(config.state, {
     durability: config.durability,
     sourceTtl: config.sourceTtl,

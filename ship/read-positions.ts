@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogwireError } from '../shared/errors.js';
+import { makeDirsSync } from '../shared/make-dirs.js';
 
 /**
  * ship's durable memory of the files it reads: `<spool dir>/positions.json`. A "read" is one
@@ -46,7 +47,7 @@ export class ReadPositions {
 
   /** Loads `<dir>/positions.json` (none yet: empty). Throws LW_ERR_BAD_OPTION on a broken file. */
   static load(dir: string): ReadPositions {
-    mkdirSync(dir, { recursive: true });
+    makeDirsSync(dir);
     let text: string;
     try {
       text = readFileSync(join(dir, FILE), 'utf8');

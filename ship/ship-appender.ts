@@ -36,6 +36,8 @@ export function openShipAppender(settings: ShipSettings, service: string): Promi
     address: [...settings.addresses],
     service,
     queue: { overflow: 'block' },
+    // ship waits `--timeout` itself (finishDelivery); closing then waits no longer.
+    closeTimeout: 0,
     ...(settings.spoolDir === undefined ? {} : { spool: spoolPath(settings.spoolDir) }),
   });
 }

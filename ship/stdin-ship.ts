@@ -108,7 +108,10 @@ function report(
       `logwire ship: ${counts.tooLarge} lines over ${MAX_RECORD_BYTES} bytes were not shipped (a record cannot be that large)\n`,
     );
   }
-  const undelivered = outcome.lost + (settings.spoolDir === undefined ? outcome.unacknowledged : 0);
+  // Without a spool, what was unacknowledged when the wait ran out is given up at close and so
+  // counted in `lost` too: each record once.
+  const undelivered =
+    settings.spoolDir === undefined ? Math.max(outcome.lost, outcome.unacknowledged) : outcome.lost;
   if (undelivered > 0 || counts.tooLarge > 0) {
     stderr(
       `logwire ship: ${undelivered + counts.tooLarge} of ${counts.lines + counts.tooLarge} records were not delivered\n`,

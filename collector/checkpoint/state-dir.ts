@@ -1,7 +1,7 @@
 /** The state directory opened for a checkpoint: created if needed, locked, its store loaded. */
 
-import { mkdir } from 'node:fs/promises';
 import { LogwireError } from '../../shared/errors.js';
+import { makeDirs } from '../../shared/make-dirs.js';
 import { StateLock } from './checkpoint-lock.js';
 import { CheckpointStore, type CheckpointStoreOptions } from './checkpoint-store.js';
 
@@ -14,7 +14,7 @@ export async function openStateDir(
   options: CheckpointStoreOptions,
 ): Promise<{ lock: StateLock; store: CheckpointStore }> {
   try {
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await makeDirs(stateDir, 0o700);
   } catch (error) {
     throw new LogwireError(
       'LW_ERR_CHECKPOINT',

@@ -184,7 +184,6 @@ export function addCollectorCommand(program: Command): Command {
       '--listen <address>',
       'listen on ADDRESS (repeatable); replaces the default tcp/127.0.0.1:4043 and udp/127.0.0.1:4043',
       collect,
-      [],
     )
     .option('--output <dir>', 'output directory (default ./logs)')
     .option('--state <dir>', 'state directory (default <output>/.state)')
@@ -193,7 +192,6 @@ export function addCollectorCommand(program: Command): Command {
       '--allow <cidr>',
       'addresses that may reach listeners open to other hosts (repeatable; "any" for all)',
       collect,
-      [],
     )
     .option('--metrics <address>', 'serve /metrics and /health on HOST:PORT, like 127.0.0.1:9464')
     .option(

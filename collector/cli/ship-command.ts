@@ -16,7 +16,7 @@ import { collect } from './repeatable.js';
 const DEFAULT_ADDRESS = 'tcp/127.0.0.1:4043';
 
 interface ShipFlags {
-  readonly address: string[];
+  readonly address?: string[];
   readonly service?: string;
   readonly spool?: string;
   readonly timeout?: string;
@@ -28,7 +28,8 @@ function stderr(line: string): void {
 
 /** The settings, or a usage error (exit 1) naming the flag. */
 export function shipSettings(flags: ShipFlags, files: readonly string[]): ShipSettings {
-  const addresses = flags.address.length > 0 ? flags.address : [DEFAULT_ADDRESS];
+  const addresses =
+    flags.address !== undefined && flags.address.length > 0 ? flags.address : [DEFAULT_ADDRESS];
   for (const address of parseAddressList(addresses)) {
     if (address.scheme === 'http' || address.scheme === 'udp') {
       throw new LogwireError(
@@ -84,7 +85,6 @@ export function addShipCommand(program: Command): Command {
       '--address <address>',
       `collector address; repeat for failover (default ${DEFAULT_ADDRESS})`,
       collect,
-      [],
     )
     .option('--service <name>', 'service name (default: the first record\'s "name", else ship)')
     .option('--spool <dir>', 'directory for the spool and the read positions (required with files)')

@@ -201,7 +201,7 @@ export function addSignalCommand(program: Command): Command {
     .option('--reply', 'print the reply on stdout (streams only)')
     .option('--secret-code <code>', 'the collector secret_code (tls only)')
     .option('--ca <file>', 'PEM certificates to trust for tls, besides the system ones')
-    .option('--param <name=value>', 'add a parameter (repeatable)', collect, [])
+    .option('--param <name=value>', 'add a parameter (repeatable)', collect)
     .option(
       '--timeout <ms>',
       `how long to wait for the connection and the reply (default ${DEFAULT_SIGNAL_TIMEOUT})`,

@@ -5,9 +5,10 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogwireError } from '../../shared/errors.js';
+import { makeDirs } from '../../shared/make-dirs.js';
 import type { CollectorConfig } from '../config/config-types.js';
 
 /** How the message names a directory's setting: the flag, and the config key when a file is used. */
@@ -20,7 +21,7 @@ function setting(flag: '--output' | '--state', flagGiven: boolean, configFile: s
 async function checkWritable(dir: string, mode: number, name: string): Promise<void> {
   const probe = join(dir, `.logwire-write-check-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    await mkdir(dir, { recursive: true, mode });
+    await makeDirs(dir, mode);
     const handle = await open(probe, 'wx');
     await handle.close();
     await unlink(probe);

@@ -1,5 +1,6 @@
-import { mkdir, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { LogwireError } from '../../shared/errors.js';
+import { makeDirs } from '../../shared/make-dirs.js';
 import type { Durability } from '../config/config-types.js';
 import { outputError } from './confined-path.js';
 import {
@@ -124,7 +125,7 @@ export class OutputSet {
   /** Creates the output directory when missing and resolves it (and `exclude`) through symlinks. */
   static async open(options: OutputSetOptions): Promise<OutputSet> {
     try {
-      await mkdir(options.dir, { recursive: true, mode: options.dirMode ?? DEFAULT_DIR_MODE });
+      await makeDirs(options.dir, options.dirMode ?? DEFAULT_DIR_MODE);
       const root = await realpath(options.dir);
       const exclude: string[] = [];
       for (const dir of options.exclude ?? []) exclude.push(await realpath(dir).catch(() => dir));

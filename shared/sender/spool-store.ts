@@ -1,7 +1,8 @@
-import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ignoreMissing, syncDirectory } from '../durable-file.js';
 import { LogwireError } from '../errors.js';
+import { makeDirs } from '../make-dirs.js';
 import { type Batch, lastSeq } from './batch.js';
 import { BatchQueue } from './batch-queue.js';
 import { appendError, type BatchStore, checkReserveCount } from './batch-store.js';
@@ -93,7 +94,7 @@ export class SpoolStore implements BatchStore {
   static async open(dir: string, options: SpoolStoreOptions = {}): Promise<SpoolStore> {
     let lock: SpoolLock;
     try {
-      await mkdir(dir, { recursive: true });
+      await makeDirs(dir);
       lock = await SpoolLock.acquire(dir);
     } catch (error) {
       throw spoolError(`lock spool ${dir}`, error);

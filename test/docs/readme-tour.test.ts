@@ -2,7 +2,7 @@
  * README.md's 30-second tour, run line by line through `sh` as written, in a scratch directory
  * that links `examples/` to the repository's. Two things differ from a user's terminal, both
  * through a stand-in `npx` first on PATH: `npx logwire …` runs the built CLI, with the collector on
- * port 0 (LOGWIRE_LISTEN) and `signal`/`status` given its real address; `npx pino-pretty` is `cat`,
+ * port 0 (LOGWIRE_LISTEN) and `signal`/`status` given its real address; `npx --yes pino-pretty` is `cat`,
  * since pino-pretty is fetched from the registry and the tests run offline. The examples get the
  * address through LOGWIRE_ADDRESS. Ctrl-C (SIGINT) stops the collector, which must exit 0.
  */
@@ -31,6 +31,7 @@ function tourLines(): string[] {
 }
 
 const NPX = `#!/bin/sh
+[ "$1" = "--yes" ] && shift
 case "$1" in
   logwire)
     shift; sub="$1"; shift
@@ -66,7 +67,7 @@ it("README's 30-second tour works as written: collect, rotate, read, status", as
     'node examples/pino-tcp.mjs',
     'mv logs/pino-tcp.log logs/pino-tcp.log.1 && npx logwire signal LOG',
     'node examples/pino-tcp.mjs',
-    'npx pino-pretty < logs/pino-tcp.log.1',
+    'npx --yes pino-pretty < logs/pino-tcp.log.1',
     'npx logwire status',
   ]);
   const [start, app, rotate, again, read, status] = tourLines() as [

@@ -17,6 +17,7 @@ import {
   LOGWIRE_BIN,
   startCollector,
 } from '../helpers/collector-process.js';
+import { unansweringPort } from '../helpers/net-fixtures.js';
 import { until } from '../helpers/until.js';
 
 const TOTAL = 100_000;
@@ -104,3 +105,27 @@ it('delivers 100,000 piped lines exactly once across a collector SIGKILL', async
     if (pipeline.exitCode === null) pipeline.kill('SIGKILL');
   }
 }, 120_000);
+
+it('with no collector, reports each undelivered record once and exits 1 once --timeout has run out', async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lw-ship-stdin-'));
+  const dead = await unansweringPort();
+  try {
+    const ship = spawn(
+      process.execPath,
+      [LOGWIRE_BIN, 'ship', '--address', `tcp/127.0.0.1:${dead.port}`, '--timeout', '1000'],
+      { stdio: ['pipe', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    ship.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+    });
+    ship.stdin!.end('x\n{"msg":"y"}\nz\n');
+    const [code] = await once(ship, 'exit');
+    expect(code).toBe(1);
+    expect(stderr).toContain('logwire ship: 3 of 3 records were not delivered');
+    // closing waits no longer than ship's own --timeout did: no second, longer wait announced.
+    expect(stderr).not.toMatch(/waiting up to \d+ ms/);
+  } finally {
+    dead.stop();
+  }
+});

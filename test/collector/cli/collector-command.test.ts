@@ -97,6 +97,12 @@ describe('runCollector', () => {
     const fromConfig = harness(start);
     expect(await runCollector({ config: 'c.toml' }, fromConfig.deps)).toBe(1);
     expect(fromConfig.stderr()).toContain(`--output (or output in c.toml) ${file}: cannot create or write`);
+    // procfs refuses a new directory in a way that makes Node's recursive mkdir spin for ever.
+    const proc = harness(start);
+    expect(await runCollector({ output: '/proc/logwire-test' }, proc.deps)).toBe(1);
+    expect(proc.stderr()).toMatch(
+      /^logwire collector: --output \/proc\/logwire-test: cannot create or write/,
+    );
   });
 
   it('exits 2 when a listener cannot be bound, 1 for other start errors', async () => {
