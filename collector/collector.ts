@@ -31,6 +31,10 @@ import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './intake/peer-log-limit.j
 import { SessionTable } from './intake/session-table.js';
 import { acceptUdpEvents, type UdpDeps } from './intake/udp-intake.js';
 import type { FileOutput } from './outputs/file-output.js';
+import type { ForwardOutput } from './outputs/forward/forward-output.js';
+import { openForward } from './outputs/forward/open-forward.js';
+import type { Output } from './outputs/output.js';
+import { OutputPair } from './outputs/output-pair.js';
 import { PathTemplate } from './outputs/path-template.js';
 import { fileOutputSettings, openState, type StartOptions } from './state.js';
 import { Backpressure } from './writer/backpressure.js';
@@ -56,6 +60,8 @@ interface Core {
   readonly sessions: SessionTable;
   readonly checkpoint: Checkpoint;
   readonly output: FileOutput;
+  /** The relay to an upstream collector (`--forward`), when configured. */
+  readonly forward: ForwardOutput | undefined;
   readonly router: Router;
   readonly writer: Writer;
   readonly backpressure: Backpressure;
@@ -79,7 +85,10 @@ async function openCore(initial: CollectorConfig, options: StartOptions): Promis
     counters,
     tellReady: (msg) => sessions.tellReady(msg),
   });
-  const router = new Router(PathTemplate.parse(initial.path), output, onError);
+  const forward = await openForwardOrClose(initial, checkpoint, log);
+  const routed: Output =
+    forward === undefined ? output : initial.files ? new OutputPair(output, forward) : forward;
+  const router = new Router(PathTemplate.parse(initial.path), routed, onError);
   const writer = new Writer({
     router,
     checkpoint,
@@ -93,9 +102,24 @@ async function openCore(initial: CollectorConfig, options: StartOptions): Promis
   const badInputLog = new PeerLogLimit(log, { clock: () => clock.date() });
   const bodySlabs = new SlabCutter(bodyPool);
   return {
-    ...{ log, onError, config, clock, counters, sessions, checkpoint, output, router, writer },
+    ...{ log, onError, config, clock, counters, sessions, checkpoint, output, forward, router, writer },
     ...{ backpressure, badInputLog, bodySlabs },
   };
+}
+
+/** The forward output when configured; a spool that cannot be opened releases the checkpoint. */
+async function openForwardOrClose(
+  config: CollectorConfig,
+  checkpoint: Checkpoint,
+  log: CollectorLog,
+): Promise<ForwardOutput | undefined> {
+  if (config.forward === undefined) return undefined;
+  try {
+    return await openForward(config, config.forward, checkpoint, log);
+  } catch (error) {
+    await checkpoint.close();
+    throw error;
+  }
 }
 
 function linkAcceptance(
@@ -134,8 +158,14 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const udp = { config: config.read, writer, counters, stopping, badInputLog: core.badInputLog };
   const dispatcher = collectorDispatcher(config.current, { onError, counters, log, udp });
   const acceptance = linkAcceptance(core, dispatcher, stopping);
+  const outputs = {
+    async close(): Promise<void> {
+      await output.close();
+      await core.forward?.close();
+    },
+  };
   const lifecycle: Lifecycle = new Lifecycle({
-    ...{ log, onError, writer, sessions, listeners, output, checkpoint },
+    ...{ log, onError, writer, sessions, listeners, output: outputs, checkpoint },
     chores: startChores(clock, checkpoint, core.badInputLog),
     links: acceptance,
     wait: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
@@ -150,13 +180,15 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     },
   });
   const startedAt = clock.date();
-  const status = (): Record<string, string | number> =>
-    statusReport({
+  const status = (): Record<string, string | number> => ({
+    ...statusReport({
       ...{ lifecycle, backpressure: core.backpressure, listeners, checkpoint, writer, counters },
       health: writer.health,
       links: acceptance,
       uptime: () => clock.date() - startedAt,
-    });
+    }),
+    ...core.forward?.status(),
+  });
   const reopen = async (): Promise<void> => {
     // Between ticks, so no batch is split across the old and the new file.
     await writer.idle();
@@ -172,7 +204,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   try {
     await listeners.open(config.read, (listener, slots, link) => acceptance.onLink(listener, slots, link));
   } catch (error) {
-    await output.close();
+    await outputs.close();
     await checkpoint.close();
     throw error;
   }

@@ -29,6 +29,8 @@ export interface CollectorFlags {
   readonly output?: string;
   readonly state?: string;
   readonly trace?: boolean;
+  /** Upstream collectors to relay to, in failover order. */
+  readonly forward?: readonly string[];
   /** This start only: keep output files the checkpoint cannot account for (docs/collector.md). */
   readonly acceptOutputs?: boolean;
 }
@@ -55,7 +57,10 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
   const cwd = deps.cwd ?? process.cwd();
   const input: ConfigInput = {
     ...(flags.config === undefined ? {} : { file: flags.config }),
-    flags: { listen: flags.listen, output: flags.output, state: flags.state, trace: flags.trace },
+    flags: {
+      ...{ listen: flags.listen, output: flags.output, state: flags.state, trace: flags.trace },
+      forward: flags.forward,
+    },
   };
   let config: CollectorConfig;
   try {
@@ -173,6 +178,12 @@ export function addCollectorCommand(program: Command): Command {
       [],
     )
     .option('--output <dir>', 'output directory (default ./logs)')
+    .option(
+      '--forward <address>',
+      'relay every record to the upstream collector at ADDRESS (repeatable: a failover list); replaces the file output unless --output is given',
+      collect,
+      [],
+    )
     .option('--state <dir>', 'state directory (default <output>/.state)')
     .option('--trace', 'log every received message (never record bodies)')
     .option(

@@ -4,6 +4,7 @@
  */
 
 import type { Address } from '../../shared/protocol/address.js';
+import type { ForwardConfig } from './config-forward.js';
 
 export type Durability = 'write' | 'fsync';
 export type OutputFormat = 'json' | 'text';
@@ -55,6 +56,10 @@ export interface CollectorConfig {
   /** Require this token in REGISTER when set. */
   readonly token?: string;
   readonly trace: boolean;
+  /** Upstream collectors to relay to (`--forward`); absent: no forward output. */
+  readonly forward?: ForwardConfig;
+  /** False when a forward output replaces the file output (no output directory named). */
+  readonly files: boolean;
 }
 
 export const COLLECTOR_DEFAULTS = Object.freeze({

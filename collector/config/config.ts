@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import { FORWARD_KEYS, readForward } from './config-forward.js';
 import { readListeners } from './config-listeners.js';
 import { COLLECTOR_DEFAULTS, type CollectorConfig } from './config-types.js';
 import { checkKeys, configError, deepFreeze, describe, fileMode, type Table } from './config-values.js';
@@ -21,6 +22,8 @@ export interface ConfigFlags {
   readonly state?: string;
   /** `--trace` can only turn tracing on. */
   readonly trace?: boolean;
+  /** Every `--forward`: when any is given, they replace the config's `forward` list. */
+  readonly forward?: readonly string[];
 }
 
 export interface ConfigInput {
@@ -64,6 +67,7 @@ const TOP_KEYS: readonly string[] = [
   'trace',
   ...Object.keys(CHOICE_KEYS),
   ...Object.keys(INTEGER_KEYS),
+  ...FORWARD_KEYS,
 ];
 
 /**
@@ -105,7 +109,14 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     fileIdleClose: integer(table, 'file_idle_close', where) ?? COLLECTOR_DEFAULTS.fileIdleClose,
     pauseAbove: integer(table, 'pause_above', where) ?? COLLECTOR_DEFAULTS.pauseAbove,
     trace: flags.trace === true || (bool(table, 'trace', where) ?? false),
+    files: true,
   };
+  const forward = readForward(table, flags.forward, where);
+  if (forward !== undefined) {
+    config.forward = forward;
+    // A forward replaces the default file output; a named output directory keeps files too.
+    config.files = flags.output !== undefined || table.output !== undefined;
+  }
   const secretCode = secret(table, 'secret_code', where);
   if (secretCode !== undefined) config.secretCode = secretCode;
   const token = secret(table, 'token', where);

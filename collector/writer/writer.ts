@@ -244,6 +244,7 @@ export class Writer {
       throw error;
     }
     addCounts(this.deps.counters, tick);
+    for (const part of staged) part.committed?.();
     for (const [job, mark] of marks) job.done(mark);
   }
 
