@@ -123,3 +123,90 @@ it('relays every record once through A to B, under the app service, and A spools
   expect((await b.stop()).code).toBe(0);
   expectOneToN(await numbersIn(file), 20_000);
 }, 90_000);
+
+it('keeps every record exactly once in B across three SIGKILLs of A and three of B, mid-stream', async () => {
+  const TOTAL = 100_000;
+  let b = await upstream('b');
+  const bPort = b.port('tcp');
+  let a = await relay('a', [`tcp/127.0.0.1:${bPort}`]);
+  const aPort = a.port('tcp');
+  const file = join(dir, 'b', 'logs', 'paced.log');
+  const app = runApp({
+    options: appOptions(aPort),
+    count: TOTAL,
+    name: 'paced',
+    paceEvery: 1000,
+    paceMs: 60,
+    timeoutMs: 170_000,
+  });
+  // Alternately A and B, each once B's file has grown past the next mark.
+  const kills: Array<['a' | 'b', number]> = [
+    ['a', 8_000],
+    ['b', 20_000],
+    ['a', 32_000],
+    ['b', 44_000],
+    ['a', 56_000],
+    ['b', 68_000],
+  ];
+  for (const [which, at] of kills) {
+    await eventually(async () => expect(await lines(file)).toBeGreaterThanOrEqual(at), 120_000);
+    if (which === 'a') {
+      a.child.kill('SIGKILL');
+      await a.exited;
+      a = await relay('a', [`tcp/127.0.0.1:${bPort}`], aPort);
+    } else {
+      b.child.kill('SIGKILL');
+      await b.exited;
+      b = await upstream('b', bPort);
+    }
+  }
+  const run = await app;
+  expect(run.code, run.stderr).toBe(0);
+  await eventually(async () => expect((await status(aPort)).forward_waiting).toBe('0'), 60_000);
+  expect((await a.stop()).code).toBe(0);
+  expect((await b.stop()).code).toBe(0);
+  expectOneToN(await numbersIn(file), TOTAL);
+}, 240_000);
+
+it('fails over from B to B2 when B is killed for good: every record in B or B2, in order, the overlap only B’s last unacknowledged window', async () => {
+  const TOTAL = 40_000;
+  const b = await upstream('b');
+  const b2 = await upstream('b2');
+  const a = await relay('a', [b.addresses[0]!, b2.addresses[0]!]);
+  const fileB = join(dir, 'b', 'logs', 'switch.log');
+  const fileB2 = join(dir, 'b2', 'logs', 'switch.log');
+  const app = runApp({ options: appOptions(a.port('tcp')), count: TOTAL, name: 'switch', paceEvery: 1000, paceMs: 40 });
+  await eventually(async () => expect(await lines(fileB)).toBeGreaterThanOrEqual(10_000), 60_000);
+  b.child.kill('SIGKILL');
+  await b.exited;
+  const run = await app;
+  expect(run.code, run.stderr).toBe(0);
+  await eventually(async () => expect((await status(a.port('tcp'))).forward_waiting).toBe('0'), 60_000);
+  // B starts once more, elsewhere, only to cut what it wrote and never committed.
+  const again = await upstream('b');
+  expect((await again.stop()).code).toBe(0);
+  const before = await numbersIn(fileB);
+  const after = await numbersIn(fileB2);
+  expectOneToN(before, before.length);
+  // B2 starts where B's acknowledged part ended: at most what was in flight when B died overlaps.
+  const overlap = before.length - (after[0]! - 1);
+  expect(overlap).toBeGreaterThanOrEqual(0);
+  expect(overlap).toBeLessThan(5_000);
+  expectOneToN([...before.slice(0, after[0]! - 1), ...after], TOTAL);
+  expect((await a.stop()).code).toBe(0);
+  expect((await b2.stop()).code).toBe(0);
+}, 120_000);
+
+it('relays through a chain A → B → C: every record once in C', async () => {
+  const c = await upstream('c');
+  const b = await relay('b', [c.addresses[0]!]);
+  const a = await relay('a', [b.addresses[0]!]);
+  const run = await runApp({ options: appOptions(a.port('tcp')), count: 20_000, name: 'chained' });
+  expect(run.code, run.stderr).toBe(0);
+  const file = join(dir, 'c', 'logs', 'chained.log');
+  await eventually(async () => expect(await lines(file)).toBe(20_000), 30_000);
+  for (const relayed of [a, b])
+    await eventually(async () => expect((await status(relayed.port('tcp'))).forward_waiting).toBe('0'), 10_000);
+  for (const collector of [a, b, c]) expect((await collector.stop()).code).toBe(0);
+  expectOneToN(await numbersIn(file), 20_000);
+}, 90_000);
