@@ -125,7 +125,7 @@ it('relays every record once through A to B, under the app service, and A spools
 }, 90_000);
 
 it('keeps every record exactly once in B across three SIGKILLs of A and three of B, mid-stream', async () => {
-  const TOTAL = 100_000;
+  const TOTAL = 200_000;
   let b = await upstream('b');
   const bPort = b.port('tcp');
   let a = await relay('a', [`tcp/127.0.0.1:${bPort}`]);
@@ -141,12 +141,12 @@ it('keeps every record exactly once in B across three SIGKILLs of A and three of
   });
   // Alternately A and B, each once B's file has grown past the next mark.
   const kills: Array<['a' | 'b', number]> = [
-    ['a', 8_000],
-    ['b', 20_000],
-    ['a', 32_000],
-    ['b', 44_000],
-    ['a', 56_000],
-    ['b', 68_000],
+    ['a', 15_000],
+    ['b', 45_000],
+    ['a', 75_000],
+    ['b', 105_000],
+    ['a', 135_000],
+    ['b', 165_000],
   ];
   for (const [which, at] of kills) {
     await eventually(async () => expect(await lines(file)).toBeGreaterThanOrEqual(at), 120_000);
