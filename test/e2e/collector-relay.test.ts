@@ -7,7 +7,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,7 +175,13 @@ it('fails over from B to B2 when B is killed for good: every record in B or B2, 
   const a = await relay('a', [b.addresses[0]!, b2.addresses[0]!]);
   const fileB = join(dir, 'b', 'logs', 'switch.log');
   const fileB2 = join(dir, 'b2', 'logs', 'switch.log');
-  const app = runApp({ options: appOptions(a.port('tcp')), count: TOTAL, name: 'switch', paceEvery: 1000, paceMs: 40 });
+  const app = runApp({
+    options: appOptions(a.port('tcp')),
+    count: TOTAL,
+    name: 'switch',
+    paceEvery: 1000,
+    paceMs: 40,
+  });
   await eventually(async () => expect(await lines(fileB)).toBeGreaterThanOrEqual(10_000), 60_000);
   b.child.kill('SIGKILL');
   await b.exited;
@@ -206,7 +212,10 @@ it('relays through a chain A → B → C: every record once in C', async () => {
   const file = join(dir, 'c', 'logs', 'chained.log');
   await eventually(async () => expect(await lines(file)).toBe(20_000), 30_000);
   for (const relayed of [a, b])
-    await eventually(async () => expect((await status(relayed.port('tcp'))).forward_waiting).toBe('0'), 10_000);
+    await eventually(
+      async () => expect((await status(relayed.port('tcp'))).forward_waiting).toBe('0'),
+      10_000,
+    );
   for (const collector of [a, b, c]) expect((await collector.stop()).code).toBe(0);
   expectOneToN(await numbersIn(file), 20_000);
 }, 90_000);
