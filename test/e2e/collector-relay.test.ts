@@ -3,7 +3,8 @@
  * shipping through the packed appender without a spool (the app is never killed: it holds what is unacknowledged and waits for
  * it at exit). Every record reaches B's files exactly
  * once, in order, under the app's own service, across kills of A and B, with B down while A
- * spools, across a failover from B to B2, and through a chain A → B → C.
+ * spools, across a failover from B to B2, and through a chain A → B → C. With `--output` too, A
+ * fans out to its files and the forward output: its files keep going while B is down.
  */
 
 import { execFile } from 'node:child_process';
@@ -218,4 +219,39 @@ it('relays through a chain A → B → C: every record once in C', async () => {
     );
   for (const collector of [a, b, c]) expect((await collector.stop()).code).toBe(0);
   expectOneToN(await numbersIn(file), 20_000);
+}, 90_000);
+
+it('fans out to files and forward with the upstream down: files keep going, the spool grows, then drains once each', async () => {
+  const TOTAL = 10_000;
+  const bPort = await freePort();
+  const aLogs = join(dir, 'a', 'logs');
+  // --output with --forward: both outputs, each required.
+  const a = await startCollector(
+    ['--listen', 'tcp/127.0.0.1:0', '--output', aLogs, '--forward', `tcp/127.0.0.1:${bPort}`],
+    { cwd: dir, listeners: 1 },
+  );
+  const run = await runApp({ options: appOptions(a.port('tcp')), count: TOTAL, name: 'fanned' });
+  // The app exits 0 only once every record is acknowledged: written to A's files and spooled.
+  expect(run.code, run.stderr).toBe(0);
+  const local = join(aLogs, 'fanned.log');
+  expectOneToN(await numbersIn(local), TOTAL);
+  const held = await status(a.port('tcp'));
+  expect(held.forward_waiting).toBe(String(TOTAL));
+  expect(held.forward_state).toBe('lost');
+  expect(held.output_files_written).toBe(String(TOTAL));
+  expect(held.output_forward_written).toBe(String(TOTAL));
+  expect(Number(held.forward_spool_bytes)).toBeGreaterThan(0);
+
+  const b = await upstream('b', bPort);
+  const upstreamFile = join(dir, 'b', 'logs', 'fanned.log');
+  await eventually(async () => expect((await status(a.port('tcp'))).forward_waiting).toBe('0'), 30_000);
+  await eventually(async () => expect(await lines(upstreamFile)).toBe(TOTAL), 30_000);
+  const drained = await status(a.port('tcp'));
+  expect(drained.forward_state).toBe('ready');
+  expect(drained.forward_spool_bytes).toBe('0');
+  expect((await a.stop()).code).toBe(0);
+  expect((await b.stop()).code).toBe(0);
+  expectOneToN(await numbersIn(upstreamFile), TOTAL);
+  // Nothing more reached A's files while the spool drained.
+  expectOneToN(await numbersIn(local), TOTAL);
 }, 90_000);
