@@ -268,6 +268,7 @@ function collectorMetrics(core: Core, links: { readonly linkCount: number }): Co
     openFiles: () => output.files.reduce((open, file) => open + file.files.openCount, 0),
     udpLost: () => checkpoint.udpLost,
     sources: () => checkpoint.sources(),
+    forwards: () => output.forwards.map(({ name, output: forward }) => ({ name, now: forward.now() })),
   });
 }
 

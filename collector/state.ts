@@ -102,7 +102,7 @@ export async function openState(
         timers: sweepTimers(clock),
         ...(options.writev === undefined ? {} : { writev: options.writev }),
       });
-    const outputs = await openOutputs(config, checkpoint, openSet, deps.onError);
+    const outputs = await openOutputs(config, checkpoint, openSet, { onError: deps.onError, log });
     return { checkpoint, outputs };
   } catch (error) {
     await checkpoint.close();

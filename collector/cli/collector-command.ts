@@ -31,6 +31,8 @@ export interface CollectorFlags {
   readonly trace?: boolean;
   readonly allow?: readonly string[];
   readonly metrics?: string;
+  /** Upstream collectors to relay to, in failover order. */
+  readonly forward?: readonly string[];
   /** This start only: keep output files the checkpoint cannot account for (docs/collector.md). */
   readonly acceptOutputs?: boolean;
 }
@@ -66,6 +68,7 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
       trace: flags.trace,
       allow: flags.allow,
       metrics: flags.metrics,
+      forward: flags.forward,
     },
     env: deps.env ?? process.env,
   };
@@ -186,6 +189,12 @@ export function addCollectorCommand(program: Command): Command {
       collect,
     )
     .option('--output <dir>', 'output directory (default ./logs)')
+    .option(
+      '--forward <address>',
+      'relay every record to the upstream collector at ADDRESS (repeatable: a failover list); replaces the file output unless --output is given',
+      collect,
+      [],
+    )
     .option('--state <dir>', 'state directory (default <output>/.state)')
     .option('--trace', 'log every received message (never record bodies)')
     .option(

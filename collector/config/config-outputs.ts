@@ -6,17 +6,21 @@
 
 import { PathTemplate } from '../outputs/path-template.js';
 import { MAX_OUTPUTS, parseLevelTest } from '../writer/route-rules.js';
+import { FORWARD_TABLE_KEYS, readForwardTable } from './config-forward.js';
 import {
   COLLECTOR_DEFAULTS,
-  type FileOutputConfig,
   type OutputConfig,
   type OutputFormat,
   type RouteConfig,
 } from './config-types.js';
 import { checkKeys, configError, describe, isTable, suggest, type Table } from './config-values.js';
 
-const OUTPUT_KEYS = ['name', 'type', 'path', 'format', 'required', 'backlog'] as const;
-const OUTPUT_TYPES = ['file'] as const;
+const COMMON_KEYS = ['name', 'type', 'required', 'backlog'] as const;
+const OUTPUT_KEYS = {
+  file: [...COMMON_KEYS, 'path', 'format'],
+  forward: [...COMMON_KEYS, ...FORWARD_TABLE_KEYS],
+} as const;
+const OUTPUT_TYPES = ['file', 'forward'] as const;
 const ROUTE_KEYS = ['match', 'to', 'continue'] as const;
 const MATCH_KEYS = ['service', 'level'] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -34,17 +38,17 @@ export function readOutputs(value: unknown, format: OutputFormat, where: string)
     for (let j = 0; j < i; j += 1) {
       if (outputs[i]!.name === outputs[j]!.name)
         throw configError(`${where}two [[output]] tables are named "${outputs[i]!.name}"; names must differ`);
-      if (outputs[i]!.path === outputs[j]!.path)
+      const [a, b] = [outputs[i]!, outputs[j]!];
+      if (a.type === 'file' && b.type === 'file' && a.path === b.path)
         throw configError(
-          `${where}[[output]] "${outputs[i]!.name}" and "${outputs[j]!.name}" both write path = "${outputs[i]!.path}"; each file output needs its own`,
+          `${where}[[output]] "${a.name}" and "${b.name}" both write path = "${a.path}"; each file output needs its own`,
         );
     }
   }
   return outputs;
 }
 
-function readOutput(table: Table, format: OutputFormat, where: string): FileOutputConfig {
-  checkKeys(table, OUTPUT_KEYS, where);
+function readOutput(table: Table, format: OutputFormat, where: string): OutputConfig {
   const name = table.name;
   if (typeof name !== 'string' || !NAME.test(name))
     throw configError(
@@ -58,6 +62,9 @@ function readOutput(table: Table, format: OutputFormat, where: string): FileOutp
       `${at}type must be one of ${OUTPUT_TYPES.map((t) => `"${t}"`).join(', ')}${near === undefined ? '' : ` (did you mean "${near}"?)`} (got ${describe(type)})`,
     );
   }
+  checkKeys(table, OUTPUT_KEYS[type as (typeof OUTPUT_TYPES)[number]], at);
+  const common = { name, ...delivery(table, at) };
+  if (type === 'forward') return readForwardTable(table, common, at);
   const path = table.path;
   if (typeof path !== 'string')
     throw configError(`${at}path must be a path template, like path = "{service}.log"`);
@@ -69,6 +76,11 @@ function readOutput(table: Table, format: OutputFormat, where: string): FileOutp
   const outputFormat = table.format ?? format;
   if (outputFormat !== 'json' && outputFormat !== 'text')
     throw configError(`${at}format must be "json" or "text" (got ${describe(outputFormat)})`);
+  return { type: 'file', ...common, path, format: outputFormat };
+}
+
+/** `required` and `backlog`, which every output type takes. */
+function delivery(table: Table, at: string): { required: boolean; backlog: number } {
   const required = table.required ?? true;
   if (typeof required !== 'boolean')
     throw configError(`${at}required must be true or false (got ${describe(required)})`);
@@ -77,7 +89,7 @@ function readOutput(table: Table, format: OutputFormat, where: string): FileOutp
     throw configError(
       `${at}backlog must be a whole number of bytes, at least 1, like backlog = 16777216 (got ${describe(backlog)})`,
     );
-  return { type: 'file', name, path, format: outputFormat, required, backlog };
+  return { required, backlog };
 }
 
 /** Reads `[[route]]` against the output names (the default output's when there is no [[output]]). */

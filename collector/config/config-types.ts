@@ -36,7 +36,27 @@ export interface FileOutputConfig {
   readonly backlog: number;
 }
 
-export type OutputConfig = FileOutputConfig;
+/** Where a forward output relays to, and its limits (docs/collector.md "Relay (forward)"). */
+export interface ForwardConfig {
+  /** Upstream collectors, in failover order. */
+  readonly addresses: readonly Address[];
+  /** Bytes in flight upstream per relayed source. */
+  readonly window: number;
+  /** Spool bytes above which the relay holds its writes (and so PAUSEs its clients). */
+  readonly spoolMaxBytes: number;
+  /** Token sent in each upstream REGISTER. */
+  readonly token?: string;
+}
+
+/** One `[[output]]` table of type `forward`, or the output `forward` / `--forward` make. */
+export interface ForwardOutputConfig extends ForwardConfig {
+  readonly type: 'forward';
+  readonly name: string;
+  readonly required: boolean;
+  readonly backlog: number;
+}
+
+export type OutputConfig = FileOutputConfig | ForwardOutputConfig;
 
 /** One `[[route]]` table: which outputs a record of a service and level goes to. */
 export interface RouteConfig {

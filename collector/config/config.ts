@@ -11,9 +11,15 @@ import { parse, TomlError } from 'smol-toml';
 import { ACCESS_KEYS, allowFlags, readAccess, requireAllow } from '../access/access-config.js';
 import { readMetricsAddress } from '../metrics/metrics-address.js';
 import { type Environment, type EnvKind, envVarName, readEnvironment } from './config-env.js';
+import { FORWARD_DEFAULTS, FORWARD_KEYS, forwardOutput, readForward } from './config-forward.js';
 import { readListeners } from './config-listeners.js';
 import { outputNames, readOutputs, readRoutes } from './config-outputs.js';
-import { COLLECTOR_DEFAULTS, type CollectorConfig } from './config-types.js';
+import {
+  COLLECTOR_DEFAULTS,
+  type CollectorConfig,
+  type ForwardConfig,
+  type OutputConfig,
+} from './config-types.js';
 import { checkKeys, configError, deepFreeze, describe, fileMode, type Table } from './config-values.js';
 
 export { suggest } from './config-values.js';
@@ -29,6 +35,8 @@ export interface ConfigFlags {
   readonly allow?: readonly string[];
   /** `--metrics ADDRESS`: replaces the file's metrics. */
   readonly metrics?: string;
+  /** Every `--forward`: when any is given, they replace the config's `forward` list. */
+  readonly forward?: readonly string[];
 }
 
 export interface ConfigInput {
@@ -78,6 +86,7 @@ export const TOP_KEYS: readonly string[] = [
   ...ACCESS_KEYS,
   ...Object.keys(CHOICE_KEYS),
   ...Object.keys(INTEGER_KEYS),
+  ...FORWARD_KEYS,
 ];
 
 /**
@@ -132,7 +141,12 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     pauseAbove: integer(table, 'pause_above', at('pause_above')) ?? COLLECTOR_DEFAULTS.pauseAbove,
     trace: flags.trace === true || (bool(table, 'trace', at('trace')) ?? false),
   };
-  config.outputs = readOutputs(outputTables, config.format, where);
+  config.outputs = withForward(
+    readOutputs(outputTables, config.format, where),
+    readForward(table, flags.forward, at('forward')),
+    flags.output !== undefined || output !== undefined,
+    config,
+  );
   config.routes = readRoutes(fileTable.route, outputNames(config.outputs), where);
   const secretCode = secret(table, 'secret_code', at('secret_code'));
   if (secretCode !== undefined) config.secretCode = secretCode;
@@ -275,9 +289,33 @@ function envKind(key: string): EnvKind {
   if (key === 'route') return 'table';
   if (key in INTEGER_KEYS) return 'integer';
   if (key === 'trace') return 'boolean';
-  if (key === 'listen' || key === 'allow') return 'list';
-  if (key === 'max_connections_per_peer') return 'integer';
+  if (key === 'listen' || key === 'allow' || key === 'forward') return 'list';
+  if (key === 'max_connections_per_peer' || key === 'forward_window' || key === 'forward_spool_max_bytes')
+    return 'integer';
   return 'string';
+}
+
+/**
+ * The outputs once the top-level forward is added: to the [[output]] tables; or, without them,
+ * alone, or after the default file output when the output directory was named (`filesNamed`).
+ */
+function withForward(
+  tables: OutputConfig[],
+  forward: ForwardConfig | undefined,
+  filesNamed: boolean,
+  config: Pick<CollectorConfig, 'path' | 'format'>,
+): OutputConfig[] {
+  if (forward === undefined) return tables;
+  const relay = forwardOutput(forward);
+  if (tables.some((table) => table.name === relay.name))
+    throw configError(
+      `an [[output]] table is named "${FORWARD_DEFAULTS.name}", which forward / --forward would add; rename the table, or give it the addresses with type = "forward"`,
+    );
+  if (tables.length > 0 || !filesNamed) return [...tables, relay];
+  const { path, format } = config;
+  const name = COLLECTOR_DEFAULTS.defaultOutputName;
+  const backlog = COLLECTOR_DEFAULTS.outputBacklog;
+  return [{ type: 'file', name, path, format, required: true, backlog }, relay];
 }
 
 function camelCase(key: string): string {

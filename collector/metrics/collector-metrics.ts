@@ -8,6 +8,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccessCounters } from '../access/listener-access.js';
 import type { CollectorCounters } from '../counters.js';
+import type { ForwardStatus } from '../outputs/forward/forward-output.js';
+import { FORWARD_STATES } from '../outputs/forward/forwarder.js';
 import type { CommittedTick } from '../writer/tick-tally.js';
 
 /** What the metrics read from the running collector at each scrape. */
@@ -26,6 +28,8 @@ export interface MetricsSource {
   /** Records lost over UDP (gaps in datagram numbers). */
   readonly udpLost: () => number;
   readonly sources: () => number;
+  /** Each forward output's relay now, by output name. */
+  readonly forwards: () => ReadonlyArray<{ readonly name: string; readonly now: ForwardStatus }>;
 }
 
 export type ReloadOutcome = 'applied' | 'refused';
@@ -153,6 +157,48 @@ export class CollectorMetrics {
   #fromCollector(source: MetricsSource): void {
     this.#gaugesNow(source);
     this.#totals(source);
+    this.#forwardGauges(source);
+  }
+
+  /** Per forward output (label `output`): its spool, its sessions upstream and their state. */
+  #forwardGauges(source: MetricsSource): void {
+    const registers = [this.registry];
+    const perOutput = (name: string, help: string, read: (now: ForwardStatus) => number): void => {
+      new Gauge({
+        ...{ name, help, labelNames: ['output'], registers },
+        collect() {
+          this.reset();
+          for (const forward of source.forwards()) this.set({ output: forward.name }, read(forward.now));
+        },
+      });
+    };
+    perOutput(
+      'logwire_forward_spool_bytes',
+      'Bytes in the forward spool, not yet acknowledged upstream',
+      (now) => now.spoolBytes,
+    );
+    perOutput(
+      'logwire_forward_waiting_records',
+      'Records spooled and committed, not yet acknowledged upstream',
+      (now) => now.waiting,
+    );
+    perOutput(
+      'logwire_forward_sessions',
+      'Sessions to the upstream, one per relayed source',
+      (now) => now.sessions,
+    );
+    new Gauge({
+      name: 'logwire_forward_state',
+      help: 'The relay state (the least advanced session): 1 for the state it is in, 0 for the others',
+      labelNames: ['output', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const forward of source.forwards())
+          for (const state of FORWARD_STATES)
+            this.set({ output: forward.name, state }, forward.now.state === state ? 1 : 0);
+      },
+    });
   }
 
   /** A total read at each scrape. */

@@ -47,6 +47,8 @@ export interface OutputPart {
   write(): Promise<void>;
   /** After a failed tick: takes back what did land, so the clients' resends are written once. */
   undo(): Promise<void>;
+  /** After the commit (marks and notes saved), before the ACKs: what was written is now for good. */
+  committed?(): void;
 }
 
 export interface Output {

@@ -280,6 +280,8 @@ export class Writer {
     }
     countParts(written, (service) => tally.countsOf(service));
     addCounts(this.deps.counters, tally.total());
+    // Parts written for good (an optional one that failed was taken back): a relay may send now.
+    for (const { part } of written) part.committed?.();
     this.deps.onCommitted?.(tally.committed());
     for (const [job, mark] of marks) job.done(mark);
   }

@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,12 +33,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function start(): Promise<{ port: number; metrics: string }> {
+async function start(forward?: readonly string[]): Promise<{ port: number; metrics: string }> {
   dir = await mkdtemp(join(tmpdir(), 'lw-metrics-'));
-  const config = await loadConfig(
-    { flags: { listen: ['tcp/127.0.0.1:0'], output: join(dir, 'logs'), metrics: '127.0.0.1:0' } },
-    dir,
-  );
+  const flags = { listen: ['tcp/127.0.0.1:0'], output: join(dir, 'logs'), metrics: '127.0.0.1:0' };
+  const config = await loadConfig({ flags: { ...flags, ...(forward ? { forward } : {}) } }, dir);
   collector = await startCollector(config, { log: { info() {}, warn() {}, error() {}, trace() {} } });
   return {
     port: Number(collector.addresses[0]!.split(':').pop()),
@@ -128,6 +127,33 @@ describe('/metrics', () => {
     for (const name of types.keys()) expect(name).toMatch(/^logwire_/);
   });
 
+  it('shows a forward output whose upstream is down: its spool, its waiting records, its state', async () => {
+    // A port that was just free and is closed again: the upstream refuses every connection.
+    const probe = await RawServerPort.closed();
+    const { port, metrics } = await start([`tcp/127.0.0.1:${probe}`]);
+    const api = await session(port, 'a1', 'api');
+    api.send(eventsMessage(1, 5));
+    await api.next((m) => m.command === 'ACK' && m.params.seq === '5');
+    const scrape = async (): Promise<Sample[]> =>
+      parsePrometheus(await (await fetch(`${metrics}/metrics`)).text()).samples;
+    const samples = await scrape();
+    const output = { output: 'forward' };
+    expect(value(samples, 'logwire_forward_waiting_records', output)).toBe(5);
+    expect(value(samples, 'logwire_forward_spool_bytes', output)).toBeGreaterThan(0);
+    expect(value(samples, 'logwire_forward_sessions', output)).toBe(1);
+    const states = samples.filter((s) => s.name === 'logwire_forward_state' && s.labels.output === 'forward');
+    expect(states.filter((s) => s.value === 1)).toHaveLength(1);
+    expect(['connecting', 'lost']).toContain(states.find((s) => s.value === 1)!.labels.state);
+    // The file output beside it wrote every record all the same.
+    expect(value(samples, 'logwire_records_written_total', { service: 'api' })).toBe(10);
+  });
+
+  it('has no forward series without a forward output', async () => {
+    const { metrics } = await start();
+    const { samples } = parsePrometheus(await (await fetch(`${metrics}/metrics`)).text());
+    expect(samples.filter((s) => s.name.startsWith('logwire_forward_'))).toEqual([]);
+  });
+
   it('counts reopens and reloads', async () => {
     const { port, metrics } = await start();
     const c = await RawClient.connect({ port });
@@ -142,6 +168,17 @@ describe('/metrics', () => {
     expect(value(samples, 'logwire_reloads_total', { outcome: 'refused' })).toBe(1);
   });
 });
+
+/** A loopback TCP port nobody listens on (bound at port 0, then closed). */
+const RawServerPort = {
+  async closed(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  },
+};
 
 /** Whether chattr +i works on a directory under tmpdir (root on ext4 and the like). */
 function immutableProblem(): string | undefined {
