@@ -195,3 +195,39 @@ describe('examples/spool.mjs', () => {
     }
   });
 });
+
+describe('examples/relay (README)', () => {
+  it('an app ships to the relay A, which forwards to B: every record once in B, A spools nothing at the end', async () => {
+    const dir = tempDir('lw-recipe-');
+    try {
+      const central = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', './central'], {
+        cwd: dir.path,
+        listeners: 1,
+      });
+      const relay = await startCollector(
+        ['--listen', 'tcp/127.0.0.1:0', '--forward', central.addresses[0]!, '--state', './relay-state'],
+        { cwd: dir.path, listeners: 1 },
+      );
+      const run = await runExample(
+        'pino-tcp.mjs',
+        ['--address', relay.addresses[0]!, '--count', '25'],
+        dir.path,
+      );
+      expect(run).toMatchObject({ code: 0 });
+      const file = join(dir.path, 'central', 'pino-tcp.log');
+      await within(
+        (async () => {
+          while (!existsSync(file) || records(file).length < 25) await new Promise((r) => setImmediate(r));
+        })(),
+        'the records at B',
+        15_000,
+      );
+      expect(numbers(records(file))).toEqual(oneTo(25));
+      expect(records(file)[0]).toMatchObject({ name: 'pino-tcp', msg: 'order paid' });
+      expect((await relay.stop()).code).toBe(0);
+      expect((await central.stop()).code).toBe(0);
+    } finally {
+      dir.remove();
+    }
+  });
+});
