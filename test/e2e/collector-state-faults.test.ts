@@ -182,8 +182,9 @@ describe('a state directory that refuses writes for a few seconds', () => {
     const client: Client = { acked: 0, next: 1 };
     await deliver(() => port, 6_000, client);
 
-    const streaming = deliver(() => port, 30_000, client);
+    // Frozen before the rest is sent: a stream that outran chattr would never meet the fault.
     await freezeState(true);
+    const streaming = deliver(() => port, 30_000, client);
     await eventually(async () => expect((await status(port)).state).toBe('degraded'));
     const reply = await status(port);
     expect(reply.degraded_reason).toMatch(/^checkpoint: .*(EPERM|not permitted)/);
@@ -210,8 +211,8 @@ describe('a state directory that refuses writes for a few seconds', () => {
     const client: Client = { acked: 0, next: 1 };
     await deliver(() => port, 6_000, client);
 
-    const streaming = deliver(() => port, 30_000, client, 2_000);
     await freezeState(true);
+    const streaming = deliver(() => port, 30_000, client, 2_000);
     await eventually(async () => expect((await status(port)).state).toBe('degraded'));
     const exit = await collector.stop('SIGTERM');
     expect(exit.code).toBe(1);
