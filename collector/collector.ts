@@ -25,12 +25,14 @@ import { Lifecycle } from './control/lifecycle.js';
 import { statusReport } from './control/status.js';
 import { type CollectorCounters, createCounters } from './counters.js';
 import type { CollectorContext } from './intake/dispatch-context.js';
+import { JetStreamInput } from './intake/jetstream-input.js';
 import { LinkAcceptance } from './intake/link-acceptance.js';
 import { Listeners } from './intake/listeners.js';
 import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './intake/peer-log-limit.js';
 import { SessionTable } from './intake/session-table.js';
 import { acceptUdpEvents, type UdpDeps } from './intake/udp-intake.js';
 import type { FileOutput } from './outputs/file-output.js';
+import { JetStreamOutput } from './outputs/jetstream/jetstream-output.js';
 import { PathTemplate } from './outputs/path-template.js';
 import { fileOutputSettings, openState, type StartOptions } from './state.js';
 import { Backpressure } from './writer/backpressure.js';
@@ -56,6 +58,8 @@ interface Core {
   readonly sessions: SessionTable;
   readonly checkpoint: Checkpoint;
   readonly output: FileOutput;
+  /** With --jetstream: where the router sends every batch instead of the file output. */
+  readonly published: JetStreamOutput | undefined;
   readonly router: Router;
   readonly writer: Writer;
   readonly backpressure: Backpressure;
@@ -72,6 +76,7 @@ async function openCore(initial: CollectorConfig, options: StartOptions): Promis
   const maxSources = (): number => config.current.maxSources;
   const { checkpoint, output } = await openState(initial, options, { sessions, counters, clock, maxSources });
   const onError = (error: unknown): void => log.error(error instanceof Error ? error.message : String(error));
+  const published = await openPublished(initial, counters, [output, checkpoint]);
   // Bodies that span socket reads are copied into reused slabs, given back once written.
   const bodyPool = new SlabPool(BODY_SLAB_BYTES, BODY_SLABS_KEPT);
   const backpressure = new Backpressure({
@@ -79,7 +84,7 @@ async function openCore(initial: CollectorConfig, options: StartOptions): Promis
     counters,
     tellReady: (msg) => sessions.tellReady(msg),
   });
-  const router = new Router(PathTemplate.parse(initial.path), output, onError);
+  const router = new Router(PathTemplate.parse(initial.path), published ?? output, onError);
   const writer = new Writer({
     router,
     checkpoint,
@@ -93,7 +98,7 @@ async function openCore(initial: CollectorConfig, options: StartOptions): Promis
   const badInputLog = new PeerLogLimit(log, { clock: () => clock.date() });
   const bodySlabs = new SlabCutter(bodyPool);
   return {
-    ...{ log, onError, config, clock, counters, sessions, checkpoint, output, router, writer },
+    ...{ log, onError, config, clock, counters, sessions, checkpoint, output, published, router, writer },
     ...{ backpressure, badInputLog, bodySlabs },
   };
 }
@@ -134,8 +139,20 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const udp = { config: config.read, writer, counters, stopping, badInputLog: core.badInputLog };
   const dispatcher = collectorDispatcher(config.current, { onError, counters, log, udp });
   const acceptance = linkAcceptance(core, dispatcher, stopping);
+  let input: JetStreamInput | undefined;
   const lifecycle: Lifecycle = new Lifecycle({
-    ...{ log, onError, writer, sessions, listeners, output, checkpoint },
+    ...{ log, onError, writer, listeners, checkpoint },
+    sessions: {
+      drainAll() {
+        sessions.drainAll();
+        void input?.close();
+      },
+    },
+    output: {
+      async close() {
+        await Promise.all([output.close(), core.published?.close(), input?.disconnect()]);
+      },
+    },
     chores: startChores(clock, checkpoint, core.badInputLog),
     links: acceptance,
     wait: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
@@ -171,12 +188,31 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   });
   try {
     await listeners.open(config.read, (listener, slots, link) => acceptance.onLink(listener, slots, link));
+    const from = config.current.fromJetstream;
+    if (from !== undefined) input = await JetStreamInput.open(from, { writer, log, counters });
   } catch (error) {
+    await listeners.close();
+    await core.published?.close();
     await output.close();
     await checkpoint.close();
     throw error;
   }
   return { addresses: listeners.addresses(), stop, done: lifecycle.done, reopen, status };
+}
+
+/** The JetStream output when configured; what was opened before is closed if it cannot be. */
+async function openPublished(
+  config: CollectorConfig,
+  counters: CollectorCounters,
+  opened: ReadonlyArray<{ close(): Promise<void> }>,
+): Promise<JetStreamOutput | undefined> {
+  if (config.jetstream === undefined) return undefined;
+  try {
+    return await JetStreamOutput.open(config.jetstream, counters);
+  } catch (error) {
+    for (const part of opened) await part.close();
+    throw error;
+  }
 }
 
 /** RELOAD's path (the router's template), format and validate (the file output's). */

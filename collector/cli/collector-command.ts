@@ -31,6 +31,9 @@ export interface CollectorFlags {
   readonly trace?: boolean;
   /** This start only: keep output files the checkpoint cannot account for (docs/collector.md). */
   readonly acceptOutputs?: boolean;
+  readonly jetstream?: readonly string[];
+  readonly fromJetstream?: readonly string[];
+  readonly consumer?: string;
 }
 
 /** The process around the collector: injected by tests, the real one by default. */
@@ -55,7 +58,10 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
   const cwd = deps.cwd ?? process.cwd();
   const input: ConfigInput = {
     ...(flags.config === undefined ? {} : { file: flags.config }),
-    flags: { listen: flags.listen, output: flags.output, state: flags.state, trace: flags.trace },
+    flags: {
+      ...{ listen: flags.listen, output: flags.output, state: flags.state, trace: flags.trace },
+      ...{ jetstream: flags.jetstream, fromJetstream: flags.fromJetstream, consumer: flags.consumer },
+    },
   };
   let config: CollectorConfig;
   try {
@@ -85,7 +91,8 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
     });
   } catch (err) {
     stderr.write(`logwire collector: ${messageOf(err)}\n`);
-    return err instanceof LogwireError && err.code === 'LW_ERR_LISTEN'
+    // A listener that cannot be bound, or a NATS cluster that does not answer: exit 2.
+    return err instanceof LogwireError && (err.code === 'LW_ERR_LISTEN' || err.code === 'LW_ERR_CONNECT')
       ? COLLECTOR_EXIT.LISTEN
       : COLLECTOR_EXIT.FAILED;
   }
@@ -179,6 +186,19 @@ export function addCollectorCommand(program: Command): Command {
       '--accept-outputs',
       'this start only: keep output files the checkpoint cannot account for, instead of refusing to start',
     )
+    .option(
+      '--jetstream <url>',
+      'publish every batch to JetStream at URL (repeatable: the cluster) instead of files',
+      collect,
+      [],
+    )
+    .option(
+      '--from-jetstream <url>',
+      'read batches from JetStream at URL (repeatable) and write them',
+      collect,
+      [],
+    )
+    .option('--consumer <name>', 'the durable consumer --from-jetstream reads with (default logwire-files)')
     .action(async (opts: CollectorFlags) => {
       process.exit(await runCollector(opts));
     });

@@ -4,6 +4,7 @@
  */
 
 import type { Address } from '../../shared/protocol/address.js';
+import type { FromJetStreamSettings, JetStreamSettings } from '../outputs/jetstream/jetstream-config.js';
 
 export type Durability = 'write' | 'fsync';
 export type OutputFormat = 'json' | 'text';
@@ -55,6 +56,10 @@ export interface CollectorConfig {
   /** Require this token in REGISTER when set. */
   readonly token?: string;
   readonly trace: boolean;
+  /** Publish every batch to this JetStream stream instead of the file output (docs/scale-out.md). */
+  readonly jetstream?: JetStreamSettings;
+  /** Read batches from this JetStream stream (a durable consumer) and write them to the outputs. */
+  readonly fromJetstream?: FromJetStreamSettings;
 }
 
 export const COLLECTOR_DEFAULTS = Object.freeze({

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import { readFromJetStream, readJetStream } from '../outputs/jetstream/jetstream-config.js';
 import { readListeners } from './config-listeners.js';
 import { COLLECTOR_DEFAULTS, type CollectorConfig } from './config-types.js';
 import { checkKeys, configError, deepFreeze, describe, fileMode, type Table } from './config-values.js';
@@ -21,6 +22,10 @@ export interface ConfigFlags {
   readonly state?: string;
   /** `--trace` can only turn tracing on. */
   readonly trace?: boolean;
+  /** `--jetstream URL`…, `--from-jetstream URL`…, `--consumer NAME`: over the config's tables. */
+  readonly jetstream?: readonly string[];
+  readonly fromJetstream?: readonly string[];
+  readonly consumer?: string;
 }
 
 export interface ConfigInput {
@@ -62,6 +67,8 @@ const TOP_KEYS: readonly string[] = [
   'secret_code',
   'token',
   'trace',
+  'jetstream',
+  'from_jetstream',
   ...Object.keys(CHOICE_KEYS),
   ...Object.keys(INTEGER_KEYS),
 ];
@@ -110,6 +117,10 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
   if (secretCode !== undefined) config.secretCode = secretCode;
   const token = secret(table, 'token', where);
   if (token !== undefined) config.token = token;
+  const jetstream = readJetStream(table, flags, where);
+  if (jetstream !== undefined) config.jetstream = jetstream;
+  const fromJetstream = readFromJetStream(table, flags, where);
+  if (fromJetstream !== undefined) config.fromJetstream = fromJetstream;
   return deepFreeze(config);
 }
 

@@ -48,6 +48,8 @@ const RELOAD_KEYS = {
   secretCode: 'live',
   token: 'live',
   trace: 'live',
+  jetstream: 'restart',
+  fromJetstream: 'restart',
 } as const satisfies Record<keyof CollectorConfig, Application>;
 
 type ConfigKey = keyof typeof RELOAD_KEYS;
