@@ -78,7 +78,7 @@ function batch(source: string, seq: number, count: number): RoutedBatch {
 
 async function tick(output: JetStreamOutput, batches: RoutedBatch[]): Promise<TickRecords> {
   const records = { written: 0, rejected: 0 };
-  const part = output.stage(batches, records, Date.now());
+  const part = output.stage(batches, records);
   await part.declare(async (step) => step());
   await part.write();
   return records;
