@@ -18,6 +18,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { LogwireError } from '../../../shared/errors.js';
 import type { Output, OutputPart, RoutedBatch, TickRecords } from '../output.js';
 import { batchHeaders, messageId, subjectFor } from './batch-message.js';
+import { type BatchPart, splitBatch } from './batch-parts.js';
 import type { JetStreamSettings } from './jetstream-config.js';
 import { connectCluster, ensureStream, manager, reason } from './jetstream-stream.js';
 
@@ -112,21 +113,30 @@ export class JetStreamOutput implements Output {
   }
 
   async #publishInOrder(list: readonly RoutedBatch[], records: TickRecords): Promise<void> {
+    const maxPayload = this.#nc.info?.max_payload ?? 1024 * 1024;
     for (const batch of list) {
-      const duplicate = await this.#publish(batch);
-      if (duplicate) this.#counters.jetstreamDuplicates += 1;
-      // The whole batch is stored under its id (a partial retransmission too): the writing tier drops the head.
-      else records.written += batch.job.count - batch.skip;
+      const { job } = batch;
+      const body = job.body as Buffer;
+      const parts = splitBatch(job.seq, job.count, body, maxPayload) ?? [
+        { seq: job.seq, count: job.count, body },
+      ];
+      // Records at or below the mark (skip) are stored again under the same ids; not counted twice.
+      const fresh = job.seq + batch.skip;
+      for (const part of parts) {
+        const duplicate = await this.#publish(batch, part);
+        if (duplicate) this.#counters.jetstreamDuplicates += 1;
+        else records.written += Math.max(0, Math.min(part.count, part.seq + part.count - fresh));
+      }
     }
   }
 
-  /** Publishes one batch, retried with the same id; resolves to whether the stream had it already. */
-  async #publish(batch: RoutedBatch): Promise<boolean> {
+  /** Publishes one batch (or part), retried with the same id; resolves to whether the stream had it already. */
+  async #publish(batch: RoutedBatch, part: BatchPart): Promise<boolean> {
     const { job } = batch;
     const subject = subjectFor(this.settings.subjectPrefix, job.route.service);
     const options = {
-      msgID: messageId(job.route.source, job.seq),
-      headers: batchHeaders(job),
+      msgID: messageId(job.route.source, part.seq),
+      headers: batchHeaders({ route: job.route, seq: part.seq, count: part.count }),
       timeout: this.#retry.timeout,
       // The client's own retry covers "no responders" while the stream elects a leader.
       retries: 1,
@@ -134,7 +144,7 @@ export class JetStreamOutput implements Output {
     const delays = this.#retry.delays;
     for (let attempt = 0; ; attempt++) {
       try {
-        const ack = await this.#js.publish(subject, job.body, options);
+        const ack = await this.#js.publish(subject, part.body, options);
         return ack.duplicate;
       } catch (error) {
         if (attempt >= delays.length || this.#nc.isClosed())

@@ -110,6 +110,24 @@ it('publishes one message per batch, stored by the time write resolves, with its
   expect([first?.header.get(HEADER.source), third?.header.get(HEADER.seq)]).toEqual(['a', '11']);
 });
 
+it('sends a batch larger than the server takes as consecutive parts, each with its own id', async () => {
+  const s = settings();
+  const output = await open(s, counters());
+  // ~1.6 MB of 23,000 records: more than the default max_payload (1 MiB).
+  const records = await tick(output, [batch('big', 1, 23_000)]);
+  expect(records.written).toBe(23_000);
+  const jsm = await jetstreamManager(nc);
+  const stored = (await jsm.streams.info(s.stream)).state.messages;
+  expect(stored).toBeGreaterThanOrEqual(2);
+  let next = 1;
+  for (let seq = 1; seq <= stored; seq++) {
+    const part = await jsm.streams.getMessage(s.stream, { seq });
+    expect(part?.header.get('Nats-Msg-Id')).toBe(`big:${next}`);
+    next += Number(part?.header.get(HEADER.count));
+  }
+  expect(next).toBe(23_001);
+});
+
 it('counts a batch the stream already holds as a duplicate, stored once', async () => {
   const s = settings();
   const c = counters();
