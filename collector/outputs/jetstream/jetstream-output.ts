@@ -97,7 +97,14 @@ export class JetStreamOutput implements Output {
     return {
       declare: async () => undefined,
       write: async () => {
-        await Promise.all([...bySource.values()].map((list) => this.#publishInOrder(list, records)));
+        // Every source's chain settles before the tick is decided: none still publishes after a failure.
+        const results = await Promise.allSettled(
+          [...bySource.values()].map((list) => this.#publishInOrder(list, records)),
+        );
+        const failed = results.find(
+          (result): result is PromiseRejectedResult => result.status === 'rejected',
+        );
+        if (failed !== undefined) throw failed.reason;
       },
       undo: async () => undefined,
     };

@@ -174,6 +174,23 @@ it('fails the tick once the retries are spent, so nothing is acknowledged', asyn
   expect((failure as Error).message).toContain(s.stream);
 });
 
+it('publishes nothing more of a source after one of its batches failed, and the other sources go on', async () => {
+  const s = settings();
+  const output = await open(s, counters(), { timeout: 1_000, delays: [1], wait: async () => undefined });
+  // One record over max_payload (1 MiB): the server refuses it every time.
+  const huge: RoutedBatch = {
+    ...batch('k', 1, 1),
+    job: { ...batch('k', 1, 1).job, body: Buffer.from(`{"pad":"${'x'.repeat(1_100_000)}"}\n`) },
+  };
+  const failure = await tick(output, [huge, batch('k', 2, 5), batch('other', 1, 5)]).catch((e: unknown) => e);
+  expect((failure as LogwireError).code).toBe('LW_ERR_OUTPUT');
+  const jsm = await jetstreamManager(nc);
+  // Had k:2 been stored, k:1's resend would land behind it, and the writing tier would drop it.
+  const stored = await jsm.streams.getMessage(s.stream, { seq: 1 });
+  expect(stored?.header.get('Nats-Msg-Id')).toBe('other:1');
+  expect((await jsm.streams.info(s.stream)).state.messages).toBe(1);
+});
+
 it('refuses to start when no server answers, naming the URL', async () => {
   const url = `nats://127.0.0.1:${await freePort()}`;
   const failure = await open({ ...settings(), servers: [url] }, counters()).catch((error: unknown) => error);
