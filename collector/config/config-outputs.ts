@@ -8,7 +8,7 @@ import { PathTemplate } from '../outputs/path-template.js';
 import { MAX_OUTPUTS, parseLevelTest } from '../writer/route-rules.js';
 import {
   COLLECTOR_DEFAULTS,
-  type FileOutputConfig,
+  type CollectorConfig,
   type OutputConfig,
   type OutputFormat,
   type RouteConfig,
@@ -16,7 +16,7 @@ import {
 import { checkKeys, configError, describe, isTable, suggest, type Table } from './config-values.js';
 
 const OUTPUT_KEYS = ['name', 'type', 'path', 'format', 'required', 'backlog'] as const;
-const OUTPUT_TYPES = ['file'] as const;
+const OUTPUT_TYPES = ['file', 'jetstream'] as const;
 const ROUTE_KEYS = ['match', 'to', 'continue'] as const;
 const MATCH_KEYS = ['service', 'level'] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -34,16 +34,50 @@ export function readOutputs(value: unknown, format: OutputFormat, where: string)
     for (let j = 0; j < i; j += 1) {
       if (outputs[i]!.name === outputs[j]!.name)
         throw configError(`${where}two [[output]] tables are named "${outputs[i]!.name}"; names must differ`);
-      if (outputs[i]!.path === outputs[j]!.path)
+      const [a, b] = [outputs[i]!, outputs[j]!];
+      if (a.type === 'file' && b.type === 'file' && a.path === b.path)
         throw configError(
-          `${where}[[output]] "${outputs[i]!.name}" and "${outputs[j]!.name}" both write path = "${outputs[i]!.path}"; each file output needs its own`,
+          `${where}[[output]] "${a.name}" and "${b.name}" both write path = "${a.path}"; each file output needs its own`,
+        );
+      if (a.type === 'jetstream' && b.type === 'jetstream')
+        throw configError(
+          `${where}[[output]] "${a.name}" and "${b.name}" both publish to the [jetstream] stream; keep one`,
         );
     }
   }
   return outputs;
 }
 
-function readOutput(table: Table, format: OutputFormat, where: string): FileOutputConfig {
+/**
+ * A `type = "jetstream"` output publishes where [jetstream] says, whole numbered batches (their
+ * ids are source:seq), so no level rule may split a batch; [jetstream] with tables naming no
+ * such output would be unused.
+ */
+export function checkJetStreamOutputs(
+  outputs: readonly OutputConfig[],
+  routes: readonly RouteConfig[],
+  jetstream: boolean,
+  where: string,
+): void {
+  const publisher = outputs.find((output) => output.type === 'jetstream');
+  if (publisher === undefined) {
+    if (jetstream && outputs.length > 0)
+      throw configError(
+        `${where}[jetstream] names servers but no [[output]] publishes there: add [[output]] name = "jetstream" type = "jetstream"`,
+      );
+    return;
+  }
+  if (!jetstream)
+    throw configError(
+      `${where}[[output]] "${publisher.name}" has type = "jetstream": name the servers in [jetstream] servers = ["nats://127.0.0.1:4222"] or with --jetstream URL`,
+    );
+  if (routes.some((route) => route.level !== undefined))
+    throw configError(
+      `${where}[[route]] match.level cannot be used with the jetstream output "${publisher.name}": it publishes whole batches; route by service only`,
+    );
+}
+
+function readOutput(table: Table, format: OutputFormat, where: string): OutputConfig {
   checkKeys(table, OUTPUT_KEYS, where);
   const name = table.name;
   if (typeof name !== 'string' || !NAME.test(name))
@@ -58,6 +92,20 @@ function readOutput(table: Table, format: OutputFormat, where: string): FileOutp
       `${at}type must be one of ${OUTPUT_TYPES.map((t) => `"${t}"`).join(', ')}${near === undefined ? '' : ` (did you mean "${near}"?)`} (got ${describe(type)})`,
     );
   }
+  const required = table.required ?? true;
+  if (typeof required !== 'boolean')
+    throw configError(`${at}required must be true or false (got ${describe(required)})`);
+  const backlog = table.backlog ?? COLLECTOR_DEFAULTS.outputBacklog;
+  if (typeof backlog !== 'number' || !Number.isSafeInteger(backlog) || backlog < 1)
+    throw configError(
+      `${at}backlog must be a whole number of bytes, at least 1, like backlog = 16777216 (got ${describe(backlog)})`,
+    );
+  if (type === 'jetstream') {
+    for (const key of ['path', 'format'])
+      if (table[key] !== undefined)
+        throw configError(`${at}${key} is for file outputs; a jetstream output publishes whole batches`);
+    return { type, name, required, backlog };
+  }
   const path = table.path;
   if (typeof path !== 'string')
     throw configError(`${at}path must be a path template, like path = "{service}.log"`);
@@ -69,14 +117,6 @@ function readOutput(table: Table, format: OutputFormat, where: string): FileOutp
   const outputFormat = table.format ?? format;
   if (outputFormat !== 'json' && outputFormat !== 'text')
     throw configError(`${at}format must be "json" or "text" (got ${describe(outputFormat)})`);
-  const required = table.required ?? true;
-  if (typeof required !== 'boolean')
-    throw configError(`${at}required must be true or false (got ${describe(required)})`);
-  const backlog = table.backlog ?? COLLECTOR_DEFAULTS.outputBacklog;
-  if (typeof backlog !== 'number' || !Number.isSafeInteger(backlog) || backlog < 1)
-    throw configError(
-      `${at}backlog must be a whole number of bytes, at least 1, like backlog = 16777216 (got ${describe(backlog)})`,
-    );
   return { type: 'file', name, path, format: outputFormat, required, backlog };
 }
 
@@ -140,7 +180,21 @@ function services(value: unknown, where: string): string[] {
   return list as string[];
 }
 
-/** The output names routes may use: the [[output]] names, or the default output's. */
-export function outputNames(outputs: readonly OutputConfig[]): string[] {
-  return outputs.length === 0 ? [COLLECTOR_DEFAULTS.defaultOutputName] : outputs.map((o) => o.name);
+/**
+ * The outputs the collector opens: the [[output]] tables, or by default one required file output
+ * named `files` from path and format; with [jetstream], a required one named `jetstream`, which
+ * replaces the files unless the output directory was given too.
+ */
+export function configuredOutputs(
+  config: Pick<CollectorConfig, 'outputs' | 'path' | 'format' | 'jetstream' | 'filesWithJetstream'>,
+): readonly OutputConfig[] {
+  if (config.outputs.length > 0) return config.outputs;
+  const files: OutputConfig = {
+    ...{ type: 'file', name: COLLECTOR_DEFAULTS.defaultOutputName, path: config.path, format: config.format },
+    ...{ required: true, backlog: 0 },
+  };
+  if (config.jetstream === undefined) return [files];
+  const name = COLLECTOR_DEFAULTS.jetstreamOutputName;
+  const published: OutputConfig = { type: 'jetstream', name, required: true, backlog: 0 };
+  return config.filesWithJetstream ? [files, published] : [published];
 }

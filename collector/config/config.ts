@@ -10,9 +10,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ACCESS_KEYS, allowFlags, readAccess, requireAllow } from '../access/access-config.js';
 import { readMetricsAddress } from '../metrics/metrics-address.js';
+import { readFromJetStream, readJetStream } from '../outputs/jetstream/jetstream-config.js';
 import { type Environment, type EnvKind, envVarName, readEnvironment } from './config-env.js';
 import { readListeners } from './config-listeners.js';
-import { outputNames, readOutputs, readRoutes } from './config-outputs.js';
+import { checkJetStreamOutputs, configuredOutputs, readOutputs, readRoutes } from './config-outputs.js';
 import { COLLECTOR_DEFAULTS, type CollectorConfig } from './config-types.js';
 import { checkKeys, configError, deepFreeze, describe, fileMode, type Table } from './config-values.js';
 
@@ -29,6 +30,10 @@ export interface ConfigFlags {
   readonly allow?: readonly string[];
   /** `--metrics ADDRESS`: replaces the file's metrics. */
   readonly metrics?: string;
+  /** `--jetstream URL`…, `--from-jetstream URL`…, `--consumer NAME`: over the config's tables. */
+  readonly jetstream?: readonly string[];
+  readonly fromJetstream?: readonly string[];
+  readonly consumer?: string;
 }
 
 export interface ConfigInput {
@@ -76,6 +81,8 @@ export const TOP_KEYS: readonly string[] = [
   'trace',
   'metrics',
   ...ACCESS_KEYS,
+  'jetstream',
+  'from_jetstream',
   ...Object.keys(CHOICE_KEYS),
   ...Object.keys(INTEGER_KEYS),
 ];
@@ -109,6 +116,7 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     path: pathTemplate(table, at('path')),
     format: choice(table, 'format', at('format')) ?? COLLECTOR_DEFAULTS.format,
     outputs: [],
+    filesWithJetstream: flags.output !== undefined || output !== undefined,
     routes: [],
     fileMode: fileMode(table.file_mode, 'file_mode', at('file_mode'), 0o200) ?? COLLECTOR_DEFAULTS.fileMode,
     dirMode: fileMode(table.dir_mode, 'dir_mode', at('dir_mode'), 0o700) ?? COLLECTOR_DEFAULTS.dirMode,
@@ -133,7 +141,17 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     trace: flags.trace === true || (bool(table, 'trace', at('trace')) ?? false),
   };
   config.outputs = readOutputs(outputTables, config.format, where);
-  config.routes = readRoutes(fileTable.route, outputNames(config.outputs), where);
+  const jetstream = readJetStream(table, flags, where);
+  if (jetstream !== undefined) config.jetstream = jetstream;
+  const fromJetstream = readFromJetStream(table, flags, where);
+  if (fromJetstream !== undefined) config.fromJetstream = fromJetstream;
+  const outputs = configuredOutputs(config);
+  config.routes = readRoutes(
+    fileTable.route,
+    outputs.map((out) => out.name),
+    where,
+  );
+  checkJetStreamOutputs(outputs, config.routes, jetstream !== undefined, where);
   const secretCode = secret(table, 'secret_code', at('secret_code'));
   if (secretCode !== undefined) config.secretCode = secretCode;
   Object.assign(config, readAccess(table, at('allow')));
@@ -272,7 +290,7 @@ function pathTemplate(table: Table, where: string): string {
 }
 
 function envKind(key: string): EnvKind {
-  if (key === 'route') return 'table';
+  if (key === 'route' || key === 'jetstream' || key === 'from_jetstream') return 'table';
   if (key in INTEGER_KEYS) return 'integer';
   if (key === 'trace') return 'boolean';
   if (key === 'listen' || key === 'allow') return 'list';
