@@ -22,7 +22,7 @@ import type { Collector, CollectorConfig, CollectorLog } from './config/config-t
 import { LiveConfig } from './config/live-config.js';
 import { Reloader } from './config/reloader.js';
 import { installControlHandlers } from './control/control.js';
-import { Lifecycle } from './control/lifecycle.js';
+import { Lifecycle, type StopSteps } from './control/lifecycle.js';
 import { statusReport } from './control/status.js';
 import { type CollectorCounters, createCounters } from './counters.js';
 import type { CollectorContext } from './intake/dispatch-context.js';
@@ -165,21 +165,9 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     metrics.bytesReceived(transport, bytes),
   );
   const metrics = collectorMetrics(core, acceptance);
-  // With --from-jetstream: the stream is read like one more session, and let go with them.
-  let input: JetStreamInput | undefined;
+  const intake = streamIntake(core);
   const lifecycle: Lifecycle = new Lifecycle({
-    ...{ log, onError, writer, listeners, checkpoint },
-    sessions: {
-      drainAll() {
-        sessions.drainAll();
-        void input?.close();
-      },
-    },
-    output: {
-      async close() {
-        await Promise.all([output.close(), input?.disconnect()]);
-      },
-    },
+    ...{ log, onError, writer, listeners, checkpoint, ...intake.stopSteps },
     metrics: endpoint,
     chores: startChores(clock, checkpoint, core.badInputLog),
     links: acceptance,
@@ -226,8 +214,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   try {
     await listeners.open(config.read, (...link) => acceptance.onLink(...link), httpOpener(core, stopping));
     await endpoint.open(config.read, metrics, () => collectorHealth(core, stopping), core.access);
-    const from = config.current.fromJetstream;
-    if (from !== undefined) input = await JetStreamInput.open(from, { writer, log, counters });
+    await intake.open();
   } catch (error) {
     await listeners.close();
     await endpoint.close();
@@ -237,6 +224,34 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   }
   const served = endpoint.address === undefined ? {} : { metricsAddress: endpoint.address };
   return { addresses: listeners.addresses(), ...served, stop, done: lifecycle.done, reopen, status };
+}
+
+/** With --from-jetstream: the stream is read like one more session, and let go with them on stop. */
+function streamIntake(core: Core): {
+  readonly stopSteps: Pick<StopSteps, 'sessions' | 'output'>;
+  open(): Promise<void>;
+} {
+  const { config, sessions, output, writer, log, counters } = core;
+  let input: JetStreamInput | undefined;
+  return {
+    stopSteps: {
+      sessions: {
+        drainAll() {
+          sessions.drainAll();
+          void input?.close();
+        },
+      },
+      output: {
+        async close() {
+          await Promise.all([output.close(), input?.disconnect()]);
+        },
+      },
+    },
+    async open() {
+      const from = config.current.fromJetstream;
+      if (from !== undefined) input = await JetStreamInput.open(from, { writer, log, counters });
+    },
+  };
 }
 
 /** How `http/` listeners open: requests to the writer, their Idempotency-Keys kept in the state directory. */

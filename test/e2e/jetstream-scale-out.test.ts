@@ -90,10 +90,10 @@ it('writes every record exactly once through collector, leader and writer kills'
   const slowAcks = join(dir, 'front-a.toml');
   await writeFile(slowAcks, 'durability = "fsync"\n');
   const front = (name: string, extra: string[] = ['--config', slowAcks]) =>
-    startCollector(
-      ['--listen', 'tcp/127.0.0.1:0', '--state', join(dir, name), ...extra, ...jetstreamFlags],
-      { cwd: dir, listeners: 1 },
-    );
+    startCollector(['--listen', 'tcp/127.0.0.1:0', '--state', join(dir, name), ...extra, ...jetstreamFlags], {
+      cwd: dir,
+      listeners: 1,
+    });
   // The first creates the stream (R3), the second finds it as configured.
   const first = await front('front-a', ['--config', slowAcks]);
   const second = await front('front-b');
@@ -166,7 +166,7 @@ it('writes every record exactly once through collector, leader and writer kills'
       [
         '--listen',
         `tcp/127.0.0.1:${port}`,
-        '--output',
+        '--state',
         join(dir, fronts.deadName),
         '--config',
         slowAcks,
