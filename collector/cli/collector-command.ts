@@ -207,7 +207,7 @@ export function addCollectorCommand(program: Command): Command {
     )
     .option(
       '--jetstream <url>',
-      'publish every batch to JetStream at URL (repeatable: the cluster) instead of files',
+      'publish every batch to JetStream at URL (repeatable: the cluster) instead of files; with --output, files too',
       collect,
       [],
     )
