@@ -22,12 +22,13 @@ import type { Collector, CollectorConfig, CollectorLog } from './config/config-t
 import { LiveConfig } from './config/live-config.js';
 import { Reloader } from './config/reloader.js';
 import { installControlHandlers } from './control/control.js';
-import { Lifecycle } from './control/lifecycle.js';
+import { Lifecycle, type StopSteps } from './control/lifecycle.js';
 import { statusReport } from './control/status.js';
 import { type CollectorCounters, createCounters } from './counters.js';
 import type { CollectorContext } from './intake/dispatch-context.js';
 import { IdempotencyKeys } from './intake/http-idempotency.js';
 import { listenHttp } from './intake/http-intake.js';
+import { JetStreamInput } from './intake/jetstream-input.js';
 import { LinkAcceptance } from './intake/link-acceptance.js';
 import { Listeners, type OpenHttp } from './intake/listeners.js';
 import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './intake/peer-log-limit.js';
@@ -164,8 +165,9 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     metrics.bytesReceived(transport, bytes),
   );
   const metrics = collectorMetrics(core, acceptance);
+  const intake = streamIntake(core);
   const lifecycle: Lifecycle = new Lifecycle({
-    ...{ log, onError, writer, sessions, listeners, output, checkpoint },
+    ...{ log, onError, writer, listeners, checkpoint, ...intake.stopSteps },
     metrics: endpoint,
     chores: startChores(clock, checkpoint, core.badInputLog),
     links: acceptance,
@@ -212,6 +214,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   try {
     await listeners.open(config.read, (...link) => acceptance.onLink(...link), httpOpener(core, stopping));
     await endpoint.open(config.read, metrics, () => collectorHealth(core, stopping), core.access);
+    await intake.open();
   } catch (error) {
     await listeners.close();
     await endpoint.close();
@@ -221,6 +224,34 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   }
   const served = endpoint.address === undefined ? {} : { metricsAddress: endpoint.address };
   return { addresses: listeners.addresses(), ...served, stop, done: lifecycle.done, reopen, status };
+}
+
+/** With --from-jetstream: the stream is read like one more session, and let go with them on stop. */
+function streamIntake(core: Core): {
+  readonly stopSteps: Pick<StopSteps, 'sessions' | 'output'>;
+  open(): Promise<void>;
+} {
+  const { config, sessions, output, writer, log, counters } = core;
+  let input: JetStreamInput | undefined;
+  return {
+    stopSteps: {
+      sessions: {
+        drainAll() {
+          sessions.drainAll();
+          void input?.close();
+        },
+      },
+      output: {
+        async close() {
+          await Promise.all([output.close(), input?.disconnect()]);
+        },
+      },
+    },
+    async open() {
+      const from = config.current.fromJetstream;
+      if (from !== undefined) input = await JetStreamInput.open(from, { writer, log, counters });
+    },
+  };
 }
 
 /** How `http/` listeners open: requests to the writer, their Idempotency-Keys kept in the state directory. */
@@ -285,13 +316,14 @@ function collectorHealth(core: Core, stopping: () => boolean): Promise<Health> {
 }
 
 /**
- * RELOAD's live keys: without [[output]] tables, path (the router's template) and format of the
- * one file output; validate, of every file output ([[output]] and [[route]] need a restart).
+ * RELOAD's live keys: without [[output]] tables, path (the router's template, the first entry's)
+ * and format of the default file output; validate, of every file output ([[output]] and [[route]]
+ * need a restart).
  */
 function liveWriterKeys(outputs: CollectorOutputs): { reconfigure(config: CollectorConfig): void } {
   return {
     reconfigure(config) {
-      if (config.outputs.length === 0) {
+      if (config.outputs.length === 0 && outputs.files.length > 0) {
         outputs.router.template = PathTemplate.parse(config.path);
         outputs.files[0]!.settings = fileOutputSettings(config);
         return;

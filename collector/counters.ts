@@ -24,6 +24,10 @@ export interface CollectorCounters {
   outputsMoved: number;
   /** Stream connections closed for sending neither REGISTER nor a control command in time (§4). */
   registerTimeouts: number;
+  /** Batches the JetStream stream already held when published (a resend after a failover). */
+  jetstreamDuplicates: number;
+  /** JetStream publishes tried again after a failure or timeout. */
+  jetstreamRetries: number;
 }
 
 export function createCounters(): CollectorCounters {
@@ -41,5 +45,7 @@ export function createCounters(): CollectorCounters {
     outputsDeleted: 0,
     outputsMoved: 0,
     registerTimeouts: 0,
+    jetstreamDuplicates: 0,
+    jetstreamRetries: 0,
   };
 }

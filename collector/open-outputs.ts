@@ -1,6 +1,7 @@
 /**
- * The collector's outputs as the configuration names them: the `[[output]]` tables, or one
- * required file output named `files` from `path` and `format`. Each file output has its own
+ * The collector's outputs as the configuration names them: the `[[output]]` tables, or the
+ * default ones (config-outputs.ts buildOutputs): a required file output named `files` from
+ * `path` and `format`, an output named `forward` and one named `jetstream`. Each file output has its own
  * OutputSet (its own open files), so taking back one output's failed part never touches
  * another's files; they share the output directory and the checkpoint. The first file output's
  * rejected records go to _rejected.log, each other's to _rejected.<name>.log. A forward output
@@ -9,11 +10,12 @@
  */
 
 import type { Checkpoint } from './checkpoint/checkpoint.js';
+import { configuredOutputs } from './config/config-outputs.js';
 import type { CollectorConfig, CollectorLog, OutputConfig } from './config/config-types.js';
 import { COLLECTOR_DEFAULTS } from './config/config-types.js';
 import { FileOutput } from './outputs/file-output.js';
-import type { ForwardOutput } from './outputs/forward/forward-output.js';
 import { type NamedForward, openForward } from './outputs/forward/open-forward.js';
+import { type JetStreamCounters, JetStreamOutput } from './outputs/jetstream/jetstream-output.js';
 import type { Output } from './outputs/output.js';
 import type { OutputSet } from './outputs/output-set.js';
 import { PathTemplate } from './outputs/path-template.js';
@@ -22,6 +24,13 @@ import { OptionalLane } from './writer/optional-lane.js';
 import { OutputProgress } from './writer/output-progress.js';
 import { RouteTable } from './writer/route-rules.js';
 import { type OutputEntry, Router } from './writer/router.js';
+
+/** What opening the outputs needs besides the configuration. */
+export interface OutputDeps {
+  readonly counters: JetStreamCounters;
+  readonly onError: (error: unknown) => void;
+  readonly log: CollectorLog;
+}
 
 /** The outputs, each file output with its entry, for RELOAD, LOG, STATUS and the stop. */
 export interface CollectorOutputs {
@@ -35,55 +44,31 @@ export interface CollectorOutputs {
   report(): Record<string, string | number>;
 }
 
-/** The configured outputs, or the default one. */
-export function outputConfigs(config: CollectorConfig): readonly OutputConfig[] {
-  if (config.outputs.length > 0) return config.outputs;
-  const name = COLLECTOR_DEFAULTS.defaultOutputName;
-  return [{ type: 'file', name, path: config.path, format: config.format, required: true, backlog: 0 }];
-}
-
 export async function openOutputs(
   config: CollectorConfig,
   checkpoint: Checkpoint,
   openSet: () => Promise<OutputSet>,
-  deps: { onError: (error: unknown) => void; log: CollectorLog },
+  deps: OutputDeps,
 ): Promise<CollectorOutputs> {
   const entries: OutputEntry[] = [];
-  const files: FileOutput[] = [];
-  const forwards: NamedForward[] = [];
+  const opened: Opened = { files: [], forwards: [], all: [] };
   const closeAll = async (): Promise<void> => {
-    await Promise.all([...files, ...forwards.map((f) => f.output)].map((output) => output.close()));
+    await Promise.all(opened.all.map((output) => output.close()));
   };
   try {
-    for (const out of outputConfigs(config)) {
-      const rejectedPath = files.length === 0 ? REJECTED_PATH : `_rejected.${out.name}.log`;
-      let output: Output;
-      let template: PathTemplate;
-      if (out.type === 'forward') {
-        const forward: ForwardOutput = await openForward(
-          config,
-          out,
-          forwards.length === 0,
-          checkpoint,
-          deps.log,
-        );
-        forwards.push({ name: out.name, output: forward });
-        // Paths mean nothing upstream: a constant template, which always expands.
-        [output, template] = [forward, PathTemplate.parse(out.name)];
-      } else {
-        const settings = { format: out.format, validate: config.validate, durability: config.durability };
-        const file = new FileOutput(await openSet(), checkpoint, settings, rejectedPath);
-        files.push(file);
-        [output, template] = [file, PathTemplate.parse(out.path)];
-      }
+    for (const out of configuredOutputs(config)) {
       const progress = new OutputProgress(out.name, out.required);
       const lane = out.required ? undefined : new OptionalLane(progress, out.backlog);
+      const [output, template, rejectedPath] = await openOutput(out, config, opened, {
+        ...{ checkpoint, openSet, deps },
+      });
       entries.push({ name: out.name, output, template, rejectedPath, progress, ...(lane ? { lane } : {}) });
     }
   } catch (error) {
     await closeAll();
     throw error;
   }
+  const { files, forwards } = opened;
   const table = new RouteTable(
     config.routes,
     entries.map((entry) => entry.name),
@@ -106,4 +91,43 @@ export async function openOutputs(
         ),
       ),
   };
+}
+
+/** The outputs opened so far, so a failure part way closes them. */
+interface Opened {
+  readonly files: FileOutput[];
+  readonly forwards: NamedForward[];
+  readonly all: Output[];
+}
+
+/**
+ * Opens one output, with the path template the router expands for it and where its rejected
+ * records go: _rejected.log for the first file output, _rejected.<name>.log for each other.
+ */
+async function openOutput(
+  out: OutputConfig,
+  config: CollectorConfig,
+  opened: Opened,
+  using: { checkpoint: Checkpoint; openSet: () => Promise<OutputSet>; deps: OutputDeps },
+): Promise<[Output, PathTemplate, string]> {
+  if (out.type === 'forward') {
+    const first = opened.forwards.length === 0;
+    const forward = await openForward(config, out, first, using.checkpoint, using.deps.log);
+    opened.forwards.push({ name: out.name, output: forward });
+    opened.all.push(forward);
+    // Paths mean nothing upstream: a constant template, which always expands.
+    return [forward, PathTemplate.parse(out.name), REJECTED_PATH];
+  }
+  if (out.type === 'jetstream') {
+    const output = await JetStreamOutput.open(config.jetstream!, using.deps.counters);
+    opened.all.push(output);
+    // A batch goes whole: its path is never used, the template only has to expand.
+    return [output, PathTemplate.parse(COLLECTOR_DEFAULTS.path), REJECTED_PATH];
+  }
+  const rejectedPath = opened.files.length === 0 ? REJECTED_PATH : `_rejected.${out.name}.log`;
+  const settings = { format: out.format, validate: config.validate, durability: config.durability };
+  const file = new FileOutput(await using.openSet(), using.checkpoint, settings, rejectedPath);
+  opened.files.push(file);
+  opened.all.push(file);
+  return [file, PathTemplate.parse(out.path), rejectedPath];
 }

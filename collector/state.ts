@@ -28,7 +28,10 @@ export interface StartOptions {
 export interface StateDeps {
   /** A live session's mark is never evicted: its retransmissions are the likeliest. */
   readonly sessions: { isLive(source: string): boolean };
-  readonly counters: Pick<CollectorCounters, 'outputsDeleted' | 'outputsMoved'>;
+  readonly counters: Pick<
+    CollectorCounters,
+    'outputsDeleted' | 'outputsMoved' | 'jetstreamDuplicates' | 'jetstreamRetries'
+  >;
   readonly clock: CollectorClock;
   /** max_sources, live (RELOAD). */
   readonly maxSources: () => number;
@@ -102,7 +105,9 @@ export async function openState(
         timers: sweepTimers(clock),
         ...(options.writev === undefined ? {} : { writev: options.writev }),
       });
-    const outputs = await openOutputs(config, checkpoint, openSet, { onError: deps.onError, log });
+    const outputs = await openOutputs(config, checkpoint, openSet, {
+      ...{ counters: deps.counters, onError: deps.onError, log },
+    });
     return { checkpoint, outputs };
   } catch (error) {
     await checkpoint.close();

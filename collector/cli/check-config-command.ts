@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { formatAddress } from '../../shared/protocol/address.js';
 import { loadConfig } from '../config/config.js';
+import { configuredOutputs } from '../config/config-outputs.js';
 import type { CollectorConfig } from '../config/config-types.js';
 
 export interface CheckConfigDeps {
@@ -34,14 +35,16 @@ export async function runCheckConfig(file: string, deps: CheckConfigDeps = {}): 
 
 export function summary(file: string, config: CollectorConfig): string {
   const listeners = config.listeners.map((l) => formatAddress(l.address)).join(',');
-  // With [[output]] tables, each output has its own path and format: name them instead.
+  // With [[output]] tables or JetStream, each output has its own path and format: name them instead.
+  const outputs = configuredOutputs(config);
   const writing =
-    config.outputs.length === 0
+    outputs.length === 1 && outputs[0]!.type === 'file' && config.outputs.length === 0
       ? `path=${config.path} format=${config.format}`
-      : `outputs=${config.outputs.map((o) => o.name).join(',')} routes=${config.routes.length}`;
+      : `outputs=${outputs.map((o) => o.name).join(',')} routes=${config.routes.length}`;
+  const reading = config.fromJetstream === undefined ? '' : ` from_jetstream=${config.fromJetstream.stream}`;
   return (
     `${file}: valid: listen=${listeners} output=${config.output} state=${config.state} ` +
-    `${writing} durability=${config.durability}`
+    `${writing} durability=${config.durability}${reading}`
   );
 }
 

@@ -35,6 +35,9 @@ export interface CollectorFlags {
   readonly forward?: readonly string[];
   /** This start only: keep output files the checkpoint cannot account for (docs/collector.md). */
   readonly acceptOutputs?: boolean;
+  readonly jetstream?: readonly string[];
+  readonly fromJetstream?: readonly string[];
+  readonly consumer?: string;
 }
 
 /** The process around the collector: injected by tests, the real one by default. */
@@ -69,6 +72,7 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
       allow: flags.allow,
       metrics: flags.metrics,
       forward: flags.forward,
+      ...{ jetstream: flags.jetstream, fromJetstream: flags.fromJetstream, consumer: flags.consumer },
     },
     env: deps.env ?? process.env,
   };
@@ -100,7 +104,8 @@ export async function runCollector(flags: CollectorFlags, deps: CollectorDeps = 
     });
   } catch (err) {
     stderr.write(`logwire collector: ${messageOf(err)}\n`);
-    return err instanceof LogwireError && err.code === 'LW_ERR_LISTEN'
+    // A listener that cannot be bound, or a NATS cluster that does not answer: exit 2.
+    return err instanceof LogwireError && (err.code === 'LW_ERR_LISTEN' || err.code === 'LW_ERR_CONNECT')
       ? COLLECTOR_EXIT.LISTEN
       : COLLECTOR_EXIT.FAILED;
   }
@@ -207,6 +212,19 @@ export function addCollectorCommand(program: Command): Command {
       '--accept-outputs',
       'this start only: keep output files the checkpoint cannot account for, instead of refusing to start',
     )
+    .option(
+      '--jetstream <url>',
+      'publish every batch to JetStream at URL (repeatable: the cluster) instead of files; with --output, files too',
+      collect,
+      [],
+    )
+    .option(
+      '--from-jetstream <url>',
+      'read batches from JetStream at URL (repeatable) and write them',
+      collect,
+      [],
+    )
+    .option('--consumer <name>', 'the durable consumer --from-jetstream reads with (default logwire-files)')
     .action(async (opts: CollectorFlags) => {
       process.exit(await runCollector(opts));
     });

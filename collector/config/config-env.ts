@@ -9,8 +9,9 @@
  *   lists              LOGWIRE_LISTEN=tcp/127.0.0.1:4043,udp/127.0.0.1:4043 (comma-separated)
  *   anything else      the text as it is (paths, choices, modes like 0640, secrets)
  *
- * `[[output]]` and `[[route]]` tables come from the file only: LOGWIRE_ROUTE is refused, and
- * LOGWIRE_OUTPUT names the directory (with tables in the file, LOGWIRE_OUTPUT_DIR does).
+ * Tables come from the file only: LOGWIRE_ROUTE, LOGWIRE_JETSTREAM and LOGWIRE_FROM_JETSTREAM
+ * are refused, and LOGWIRE_OUTPUT names the directory (with [[output]] tables in the file,
+ * LOGWIRE_OUTPUT_DIR does).
  *
  * A variable set to the empty string counts as unset. A `LOGWIRE_` variable that is a near miss
  * of a key is an error with a suggestion; any other is left alone (it may be another tool's).
@@ -40,7 +41,7 @@ export function readEnvironment(
     if (text === undefined || text === '') continue;
     if (kind(key) === 'table')
       throw configError(
-        `environment variable ${envVarName(key)} cannot be set: [[${key}]] tables come from the configuration file only`,
+        `environment variable ${envVarName(key)} cannot be set: ${tableName(key)} tables come from the configuration file only`,
       );
     table[key] = typed(text, kind(key));
   }
@@ -54,6 +55,11 @@ export function readEnvironment(
     }
   }
   return table;
+}
+
+/** `[[route]]` is an array of tables; `[jetstream]` and `[from_jetstream]` are one table each. */
+function tableName(key: string): string {
+  return key === 'route' ? `[[${key}]]` : `[${key}]`;
 }
 
 function typed(text: string, kind: EnvKind): unknown {

@@ -6,9 +6,11 @@
 
 import { PathTemplate } from '../outputs/path-template.js';
 import { MAX_OUTPUTS, parseLevelTest } from '../writer/route-rules.js';
-import { FORWARD_TABLE_KEYS, readForwardTable } from './config-forward.js';
+import { FORWARD_TABLE_KEYS, forwardOutput, readForwardTable } from './config-forward.js';
 import {
   COLLECTOR_DEFAULTS,
+  type CollectorConfig,
+  type ForwardConfig,
   type OutputConfig,
   type OutputFormat,
   type RouteConfig,
@@ -19,8 +21,9 @@ const COMMON_KEYS = ['name', 'type', 'required', 'backlog'] as const;
 const OUTPUT_KEYS = {
   file: [...COMMON_KEYS, 'path', 'format'],
   forward: [...COMMON_KEYS, ...FORWARD_TABLE_KEYS],
+  jetstream: COMMON_KEYS,
 } as const;
-const OUTPUT_TYPES = ['file', 'forward'] as const;
+const OUTPUT_TYPES = ['file', 'forward', 'jetstream'] as const;
 const ROUTE_KEYS = ['match', 'to', 'continue'] as const;
 const MATCH_KEYS = ['service', 'level'] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -43,9 +46,42 @@ export function readOutputs(value: unknown, format: OutputFormat, where: string)
         throw configError(
           `${where}[[output]] "${a.name}" and "${b.name}" both write path = "${a.path}"; each file output needs its own`,
         );
+      if (a.type === 'jetstream' && b.type === 'jetstream')
+        throw configError(
+          `${where}[[output]] "${a.name}" and "${b.name}" both publish to the [jetstream] stream; keep one`,
+        );
     }
   }
   return outputs;
+}
+
+/**
+ * A `type = "jetstream"` output publishes where [jetstream] says, whole numbered batches (their
+ * ids are source:seq), so no level rule may split a batch; [jetstream] with tables naming no
+ * such output would be unused.
+ */
+export function checkJetStreamOutputs(
+  outputs: readonly OutputConfig[],
+  routes: readonly RouteConfig[],
+  jetstream: boolean,
+  where: string,
+): void {
+  const publisher = outputs.find((output) => output.type === 'jetstream');
+  if (publisher === undefined) {
+    if (jetstream && outputs.length > 0)
+      throw configError(
+        `${where}[jetstream] names servers but no [[output]] publishes there: add [[output]] name = "jetstream" type = "jetstream"`,
+      );
+    return;
+  }
+  if (!jetstream)
+    throw configError(
+      `${where}[[output]] "${publisher.name}" has type = "jetstream": name the servers in [jetstream] servers = ["nats://127.0.0.1:4222"] or with --jetstream URL`,
+    );
+  if (routes.some((route) => route.level !== undefined))
+    throw configError(
+      `${where}[[route]] match.level cannot be used with the jetstream output "${publisher.name}": it publishes whole batches; route by service only`,
+    );
 }
 
 function readOutput(table: Table, format: OutputFormat, where: string): OutputConfig {
@@ -62,9 +98,15 @@ function readOutput(table: Table, format: OutputFormat, where: string): OutputCo
       `${at}type must be one of ${OUTPUT_TYPES.map((t) => `"${t}"`).join(', ')}${near === undefined ? '' : ` (did you mean "${near}"?)`} (got ${describe(type)})`,
     );
   }
-  checkKeys(table, OUTPUT_KEYS[type as (typeof OUTPUT_TYPES)[number]], at);
+  const kind = type as (typeof OUTPUT_TYPES)[number];
+  if (kind === 'jetstream')
+    for (const key of ['path', 'format'])
+      if (table[key] !== undefined)
+        throw configError(`${at}${key} is for file outputs; a jetstream output publishes whole batches`);
+  checkKeys(table, OUTPUT_KEYS[kind], at);
   const common = { name, ...delivery(table, at) };
-  if (type === 'forward') return readForwardTable(table, common, at);
+  if (kind === 'forward') return readForwardTable(table, common, at);
+  if (kind === 'jetstream') return { type: kind, ...common };
   const path = table.path;
   if (typeof path !== 'string')
     throw configError(`${at}path must be a path template, like path = "{service}.log"`);
@@ -152,7 +194,57 @@ function services(value: unknown, where: string): string[] {
   return list as string[];
 }
 
-/** The output names routes may use: the [[output]] names, or the default output's. */
-export function outputNames(outputs: readonly OutputConfig[]): string[] {
-  return outputs.length === 0 ? [COLLECTOR_DEFAULTS.defaultOutputName] : outputs.map((o) => o.name);
+/** What the default outputs are built from, besides the [[output]] tables. */
+export interface OutputDefaults {
+  /** The top-level `forward` / `--forward` settings. */
+  readonly forward?: ForwardConfig;
+  /** Whether [jetstream] / `--jetstream` names servers. */
+  readonly jetstream: boolean;
+  /** Whether the output directory was named (`--output`, `output`, LOGWIRE_OUTPUT). */
+  readonly explicitOutput: boolean;
+  readonly path: string;
+  readonly format: OutputFormat;
+}
+
+/**
+ * The outputs as configured, built in this one place: with [[output]] tables, the tables and the
+ * top-level forward's output after them (a JetStream output is one of the tables). Without
+ * tables: forward and jetstream each add a required output named after them, which together
+ * replace the default file output unless the output directory was named, which keeps the files
+ * first. Nothing of these: empty (configuredOutputs supplies the file output).
+ */
+export function buildOutputs(tables: readonly OutputConfig[], defaults: OutputDefaults): OutputConfig[] {
+  const made: OutputConfig[] = [];
+  if (defaults.forward !== undefined) {
+    const relay = forwardOutput(defaults.forward);
+    if (tables.some((table) => table.name === relay.name))
+      throw configError(
+        `an [[output]] table is named "${relay.name}", which forward / --forward would add; rename the table, or give it the addresses with type = "forward"`,
+      );
+    made.push(relay);
+  }
+  if (tables.length > 0) return [...tables, ...made];
+  if (defaults.jetstream)
+    made.push({
+      type: 'jetstream',
+      name: COLLECTOR_DEFAULTS.jetstreamOutputName,
+      required: true,
+      backlog: 0,
+    });
+  if (made.length === 0 || !defaults.explicitOutput) return made;
+  const { path, format } = defaults;
+  const files: OutputConfig = {
+    ...{ type: 'file', name: COLLECTOR_DEFAULTS.defaultOutputName, path, format },
+    ...{ required: true, backlog: COLLECTOR_DEFAULTS.outputBacklog },
+  };
+  return [files, ...made];
+}
+
+/** The outputs the collector opens: the configured ones, or one required file output named `files`. */
+export function configuredOutputs(
+  config: Pick<CollectorConfig, 'outputs' | 'path' | 'format'>,
+): readonly OutputConfig[] {
+  if (config.outputs.length > 0) return config.outputs;
+  const name = COLLECTOR_DEFAULTS.defaultOutputName;
+  return [{ type: 'file', name, path: config.path, format: config.format, required: true, backlog: 0 }];
 }

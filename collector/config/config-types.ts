@@ -6,6 +6,7 @@
 import type { RateLimitOptions } from '../../shared/net/rate-limit.js';
 import type { Address } from '../../shared/protocol/address.js';
 import type { AccessSettings } from '../access/access-config.js';
+import type { FromJetStreamSettings, JetStreamSettings } from '../outputs/jetstream/jetstream-config.js';
 
 export type Durability = 'write' | 'fsync';
 export type OutputFormat = 'json' | 'text';
@@ -56,7 +57,15 @@ export interface ForwardOutputConfig extends ForwardConfig {
   readonly backlog: number;
 }
 
-export type OutputConfig = FileOutputConfig | ForwardOutputConfig;
+/** One `[[output]]` table of type `jetstream`: publishes to the stream the `[jetstream]` table names. */
+export interface JetStreamOutputConfig {
+  readonly type: 'jetstream';
+  readonly name: string;
+  readonly required: boolean;
+  readonly backlog: number;
+}
+
+export type OutputConfig = FileOutputConfig | ForwardOutputConfig | JetStreamOutputConfig;
 
 /** One `[[route]]` table: which outputs a record of a service and level goes to. */
 export interface RouteConfig {
@@ -75,7 +84,11 @@ export interface CollectorConfig {
   /** Path template under `output` (default `{service}.log`). */
   readonly path: string;
   readonly format: OutputFormat;
-  /** The `[[output]]` tables; empty: one required file output named `files` from path and format. */
+  /**
+   * Every output (config-outputs.ts buildOutputs): the `[[output]]` tables (with `forward`'s output
+   * added), or the defaults `forward`/`jetstream` make; empty: one required file output named
+   * `files` from path and format.
+   */
   readonly outputs: readonly OutputConfig[];
   /** The `[[route]]` tables, in order; empty: every record to every output. */
   readonly routes: readonly RouteConfig[];
@@ -112,6 +125,10 @@ export interface CollectorConfig {
   /** Where `/metrics` and `/health` are served (off when undefined). */
   readonly metrics?: { readonly host: string; readonly port: number };
   readonly trace: boolean;
+  /** The stream JetStream outputs publish to (docs/scale-out.md). */
+  readonly jetstream?: JetStreamSettings;
+  /** Read batches from this JetStream stream (a durable consumer) and write them to the outputs. */
+  readonly fromJetstream?: FromJetStreamSettings;
 }
 
 export const COLLECTOR_DEFAULTS = Object.freeze({
@@ -136,6 +153,7 @@ export const COLLECTOR_DEFAULTS = Object.freeze({
   pauseAbove: 64 * 1024 * 1024,
   outputBacklog: 16 * 1024 * 1024,
   defaultOutputName: 'files',
+  jetstreamOutputName: 'jetstream',
   ndjsonService: 'ndjson',
   httpService: 'http',
   listen: ['tcp/127.0.0.1:4043', 'udp/127.0.0.1:4043'] as readonly string[],

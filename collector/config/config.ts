@@ -10,16 +10,18 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ACCESS_KEYS, allowFlags, readAccess, requireAllow } from '../access/access-config.js';
 import { readMetricsAddress } from '../metrics/metrics-address.js';
+import { readFromJetStream, readJetStream } from '../outputs/jetstream/jetstream-config.js';
 import { type Environment, type EnvKind, envVarName, readEnvironment } from './config-env.js';
-import { FORWARD_DEFAULTS, FORWARD_KEYS, forwardOutput, readForward } from './config-forward.js';
+import { FORWARD_KEYS, readForward } from './config-forward.js';
 import { readListeners } from './config-listeners.js';
-import { outputNames, readOutputs, readRoutes } from './config-outputs.js';
 import {
-  COLLECTOR_DEFAULTS,
-  type CollectorConfig,
-  type ForwardConfig,
-  type OutputConfig,
-} from './config-types.js';
+  buildOutputs,
+  checkJetStreamOutputs,
+  configuredOutputs,
+  readOutputs,
+  readRoutes,
+} from './config-outputs.js';
+import { COLLECTOR_DEFAULTS, type CollectorConfig } from './config-types.js';
 import { checkKeys, configError, deepFreeze, describe, fileMode, type Table } from './config-values.js';
 
 export { suggest } from './config-values.js';
@@ -37,6 +39,10 @@ export interface ConfigFlags {
   readonly metrics?: string;
   /** Every `--forward`: when any is given, they replace the config's `forward` list. */
   readonly forward?: readonly string[];
+  /** `--jetstream URL`…, `--from-jetstream URL`…, `--consumer NAME`: over the config's tables. */
+  readonly jetstream?: readonly string[];
+  readonly fromJetstream?: readonly string[];
+  readonly consumer?: string;
 }
 
 export interface ConfigInput {
@@ -84,6 +90,8 @@ export const TOP_KEYS: readonly string[] = [
   'trace',
   'metrics',
   ...ACCESS_KEYS,
+  'jetstream',
+  'from_jetstream',
   ...Object.keys(CHOICE_KEYS),
   ...Object.keys(INTEGER_KEYS),
   ...FORWARD_KEYS,
@@ -141,13 +149,7 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     pauseAbove: integer(table, 'pause_above', at('pause_above')) ?? COLLECTOR_DEFAULTS.pauseAbove,
     trace: flags.trace === true || (bool(table, 'trace', at('trace')) ?? false),
   };
-  config.outputs = withForward(
-    readOutputs(outputTables, config.format, where),
-    readForward(table, flags.forward, at('forward')),
-    flags.output !== undefined || output !== undefined,
-    config,
-  );
-  config.routes = readRoutes(fileTable.route, outputNames(config.outputs), where);
+  readWhereRecordsGo(config, { table, fileTable, outputTables, flags, where, at }, output !== undefined);
   const secretCode = secret(table, 'secret_code', at('secret_code'));
   if (secretCode !== undefined) config.secretCode = secretCode;
   Object.assign(config, readAccess(table, at('allow')));
@@ -163,6 +165,41 @@ export async function loadConfig(input: ConfigInput, cwd: string = process.cwd()
     requireAllow(listener.address, listener.access?.allow ?? config.allow, label);
   }
   return deepFreeze(config);
+}
+
+/**
+ * [jetstream], [from_jetstream], the outputs (config-outputs.ts buildOutputs) and the routes
+ * over them; `outputNamed`: the output directory was set in the file or the environment.
+ */
+function readWhereRecordsGo(
+  config: { -readonly [K in keyof CollectorConfig]: CollectorConfig[K] },
+  read: {
+    table: Table;
+    fileTable: Table;
+    outputTables: unknown;
+    flags: ConfigFlags;
+    where: string;
+    at: (key: string) => string;
+  },
+  outputNamed: boolean,
+): void {
+  const { table, flags, where } = read;
+  const jetstream = readJetStream(table, flags, where);
+  if (jetstream !== undefined) config.jetstream = jetstream;
+  const fromJetstream = readFromJetStream(table, flags, where);
+  if (fromJetstream !== undefined) config.fromJetstream = fromJetstream;
+  config.outputs = buildOutputs(readOutputs(read.outputTables, config.format, where), {
+    ...{ jetstream: jetstream !== undefined, explicitOutput: flags.output !== undefined || outputNamed },
+    ...{ path: config.path, format: config.format },
+    ...optional('forward', readForward(table, flags.forward, read.at('forward'))),
+  });
+  const outputs = configuredOutputs(config);
+  config.routes = readRoutes(
+    read.fileTable.route,
+    outputs.map((out) => out.name),
+    where,
+  );
+  checkJetStreamOutputs(outputs, config.routes, jetstream !== undefined, where);
 }
 
 /**
@@ -286,7 +323,7 @@ function pathTemplate(table: Table, where: string): string {
 }
 
 function envKind(key: string): EnvKind {
-  if (key === 'route') return 'table';
+  if (key === 'route' || key === 'jetstream' || key === 'from_jetstream') return 'table';
   if (key in INTEGER_KEYS) return 'integer';
   if (key === 'trace') return 'boolean';
   if (key === 'listen' || key === 'allow' || key === 'forward') return 'list';
@@ -295,27 +332,9 @@ function envKind(key: string): EnvKind {
   return 'string';
 }
 
-/**
- * The outputs once the top-level forward is added: to the [[output]] tables; or, without them,
- * alone, or after the default file output when the output directory was named (`filesNamed`).
- */
-function withForward(
-  tables: OutputConfig[],
-  forward: ForwardConfig | undefined,
-  filesNamed: boolean,
-  config: Pick<CollectorConfig, 'path' | 'format'>,
-): OutputConfig[] {
-  if (forward === undefined) return tables;
-  const relay = forwardOutput(forward);
-  if (tables.some((table) => table.name === relay.name))
-    throw configError(
-      `an [[output]] table is named "${FORWARD_DEFAULTS.name}", which forward / --forward would add; rename the table, or give it the addresses with type = "forward"`,
-    );
-  if (tables.length > 0 || !filesNamed) return [...tables, relay];
-  const { path, format } = config;
-  const name = COLLECTOR_DEFAULTS.defaultOutputName;
-  const backlog = COLLECTOR_DEFAULTS.outputBacklog;
-  return [{ type: 'file', name, path, format, required: true, backlog }, relay];
+/** `{ key: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
 function camelCase(key: string): string {

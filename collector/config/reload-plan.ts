@@ -54,6 +54,8 @@ const RELOAD_KEYS = {
   rateLimit: 'live',
   metrics: 'restart',
   trace: 'live',
+  jetstream: 'restart',
+  fromJetstream: 'restart',
 } as const satisfies Record<keyof CollectorConfig, Application>;
 
 type ConfigKey = keyof typeof RELOAD_KEYS;
@@ -68,8 +70,8 @@ export function planReload(current: CollectorConfig, next: CollectorConfig): Rel
   const keys = (Object.keys(RELOAD_KEYS) as ConfigKey[]).filter(
     (key) => key !== 'listeners' && JSON.stringify(current[key]) !== JSON.stringify(next[key]),
   );
-  const changed = keys.map(fileKey);
-  const fixed = keys.filter((key) => RELOAD_KEYS[key] === 'restart').map(fileKey);
+  const changed = [...new Set(keys.map(fileKey))];
+  const fixed = [...new Set(keys.filter((key) => RELOAD_KEYS[key] === 'restart').map(fileKey))];
   // A listener's socket is fixed once bound; its allow_origins is read at every upgrade.
   if (JSON.stringify(bound(current)) !== JSON.stringify(bound(next))) fixed.push('listen');
   else if (JSON.stringify(origins(current)) !== JSON.stringify(origins(next))) changed.push('allow_origins');
@@ -87,6 +89,7 @@ function origins(config: CollectorConfig): unknown[] {
 /** The key as the TOML file spells it: snake_case; `listen`, `output`, `route` for the tables. */
 function fileKey(key: ConfigKey): string {
   if (key === 'listeners') return 'listen';
+  // Whether files are written beside JetStream follows from whether `output` is set.
   if (key === 'outputs') return 'output';
   if (key === 'routes') return 'route';
   return key.replace(/[A-Z]/g, (upper) => `_${upper.toLowerCase()}`);

@@ -270,6 +270,16 @@ export class CollectorMetrics {
       () => counters.outputsMoved + counters.outputsDeleted,
     );
     total(
+      'logwire_jetstream_duplicates_total',
+      'Batches the JetStream stream already held when published',
+      () => counters.jetstreamDuplicates,
+    );
+    total(
+      'logwire_jetstream_retries_total',
+      'JetStream publishes tried again after a failure or timeout',
+      () => counters.jetstreamRetries,
+    );
+    total(
       'logwire_refused_address_total',
       'Connections and datagrams from addresses outside the allow list',
       () => access.refusedAddress,

@@ -340,6 +340,15 @@ describe('logwire check-config', () => {
     ['listen = ["tcp/127.0.0.1:4043", "tcp/127.0.0.1:4043"]\n', 'listen: tcp/127.0.0.1:4043 is given twice'],
     ['format = \n', 'line 1'],
     ['[[route]]\nto = ["alert"]\n', '[[route]] #1: to names an unknown output "alert"'],
+    ['[jetstream]\nservers = ["http://x"]\n', '[jetstream] servers must be a NATS server URL'],
+    [
+      '[from_jetstream]\nservers = ["nats://127.0.0.1:4222"]\nconsumer = "a.b"\n',
+      '[from_jetstream] consumer must be a name',
+    ],
+    [
+      '[[output]]\nname = "js"\ntype = "jetstream"\n',
+      '[[output]] "js" has type = "jetstream": name the servers',
+    ],
   ])('refuses %j naming the file, the key and the reason', async (toml, reason) => {
     const file = join(dir, 'bad.toml');
     await writeFile(file, toml);
@@ -348,6 +357,15 @@ describe('logwire check-config', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(`${file}: `);
     expect(result.stderr).toContain(reason);
+  });
+
+  it('names the outputs JetStream settings make: files and the stream, when output is given too', async () => {
+    const file = join(dir, 'jetstream.toml');
+    await writeFile(file, 'output = "./logs"\n[jetstream]\nservers = ["nats://127.0.0.1:4222"]\n');
+    const result = await logwire(['check-config', file]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(' outputs=files,jetstream routes=0 ');
   });
 
   it('refuses a file that cannot be read, naming it', async () => {

@@ -16,8 +16,8 @@ import { PROTOCOL_COMMANDS } from '../../shared/protocol/definitions.js';
 import { LOGWIRE_BIN } from '../helpers/collector-process.js';
 
 const run = promisify(execFile);
-/** Keys that go with [[output]] tables: the example shows them in its own section. */
-const TABLE_SETTINGS = ['output_dir', 'route'];
+/** Keys that go with [[output]] tables, and the JetStream tables: the example shows them in sections of their own. */
+const TABLE_SETTINGS = ['output_dir', 'route', 'jetstream', 'from_jetstream'];
 const EXAMPLES = resolve(import.meta.dirname, '..', '..', 'examples');
 const INSTALLED_BIN = '/usr/local/bin/logwire';
 
@@ -35,7 +35,7 @@ describe('examples/collector.toml', () => {
   it('names every top-level and [[listen]] key, commented or not', async () => {
     const text = await readFile(file, 'utf8');
     const written = new Set(
-      [...text.matchAll(/^#?\s*(?:([a-z_]+)\s*=|\[\[([a-z_]+)\]\])/gm)].map((m) => m[1] ?? m[2]),
+      [...text.matchAll(/^#?\s*(?:([a-z_]+)\s*=|\[\[?([a-z_]+)\]\]?)/gm)].map((m) => m[1] ?? m[2]),
     );
     const missing = [...TOP_KEYS, ...LISTEN_KEYS].filter((key) => !written.has(key));
     expect(missing).toEqual([]);
@@ -60,6 +60,28 @@ describe('examples/collector.toml', () => {
     const config = await loadConfig({ file: uncommented, flags: {} }, dir);
     expect(config.state).toBe('/var/lib/logwire');
     expect(config.secretCode).toBe('change-me');
+  });
+
+  it('loads with its [jetstream] and [from_jetstream] example uncommented', async () => {
+    const text = await readFile(file, 'utf8');
+    const section = text.slice(text.indexOf('# ── JetStream'), text.indexOf('# ── Several outputs'));
+    const lines = [...section.matchAll(/^# ((?:[a-z_]+ = |\[).+)$/gm)].map((m) =>
+      m[1]!.replace(/\s+#.*$/, ''),
+    );
+    expect(lines.filter((line) => line.startsWith('['))).toEqual(['[jetstream]', '[from_jetstream]']);
+    const uncommented = join(dir, 'jetstream.toml');
+    await writeFile(uncommented, `${lines.join('\n')}\n`);
+    const config = await loadConfig({ file: uncommented, flags: {} }, dir);
+    expect(config.jetstream).toMatchObject({
+      servers: ['nats://127.0.0.1:4222'],
+      stream: 'LOGWIRE',
+      replicas: 3,
+    });
+    expect(config.fromJetstream).toEqual({
+      servers: ['nats://127.0.0.1:4222'],
+      stream: 'LOGWIRE',
+      consumer: 'logwire-files',
+    });
   });
 
   it('loads with its [[output]] and [[route]] example uncommented', async () => {

@@ -31,7 +31,9 @@ function shape(outputs: readonly OutputConfig[]): string[] {
   return outputs.map((o) =>
     o.type === 'file'
       ? `file ${o.name} ${o.path}`
-      : `forward ${o.name} ${o.addresses.map(formatAddress).join(',')}${o.required ? '' : ' optional'}`,
+      : o.type === 'forward'
+        ? `forward ${o.name} ${o.addresses.map(formatAddress).join(',')}${o.required ? '' : ' optional'}`
+        : `jetstream ${o.name}`,
   );
 }
 
