@@ -198,7 +198,6 @@ export function addCollectorCommand(program: Command): Command {
       '--forward <address>',
       'relay every record to the upstream collector at ADDRESS (repeatable: a failover list); replaces the file output unless --output is given',
       collect,
-      [],
     )
     .option('--state <dir>', 'state directory (default <output>/.state)')
     .option('--trace', 'log every received message (never record bodies)')
@@ -216,13 +215,11 @@ export function addCollectorCommand(program: Command): Command {
       '--jetstream <url>',
       'publish every batch to JetStream at URL (repeatable: the cluster) instead of files; with --output, files too',
       collect,
-      [],
     )
     .option(
       '--from-jetstream <url>',
       'read batches from JetStream at URL (repeatable) and write them',
       collect,
-      [],
     )
     .option('--consumer <name>', 'the durable consumer --from-jetstream reads with (default logwire-files)')
     .action(async (opts: CollectorFlags) => {
