@@ -35,9 +35,10 @@ import { DEFAULT_LOG_INTERVAL_MS, PeerLogLimit } from './intake/peer-log-limit.j
 import { ReadGate } from './intake/read-gate.js';
 import { SessionTable } from './intake/session-table.js';
 import { acceptUdpEvents, type UdpDeps } from './intake/udp-intake.js';
-import { CollectorMetrics } from './metrics/collector-metrics.js';
+import type { MetricsSource } from './metrics/collector-metrics.js';
 import { checkHealth, type Health } from './metrics/health-check.js';
 import { MetricsEndpoint } from './metrics/metrics-endpoint.js';
+import { loadMetrics, type MetricsSink, NO_METRICS } from './metrics/metrics-sink.js';
 import type { CollectorOutputs } from './open-outputs.js';
 import { PathTemplate } from './outputs/path-template.js';
 import { fileOutputSettings, openState, type StartOptions } from './state.js';
@@ -164,7 +165,8 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   const acceptance = linkAcceptance(core, dispatcher, stopping, (transport, bytes) =>
     metrics.bytesReceived(transport, bytes),
   );
-  const metrics = collectorMetrics(core, acceptance);
+  const scraped = await loadMetrics(config.current, () => metricsSource(core, acceptance));
+  const metrics: MetricsSink = scraped ?? NO_METRICS;
   const intake = streamIntake(core);
   const lifecycle: Lifecycle = new Lifecycle({
     ...{ log, onError, writer, listeners, checkpoint, ...intake.stopSteps },
@@ -213,7 +215,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
   });
   try {
     await listeners.open(config.read, (...link) => acceptance.onLink(...link), httpOpener(core, stopping));
-    await endpoint.open(config.read, metrics, () => collectorHealth(core, stopping), core.access);
+    await endpoint.open(config.read, scraped, () => collectorHealth(core, stopping), core.access);
     await intake.open();
   } catch (error) {
     await listeners.close();
@@ -286,9 +288,9 @@ function listenerAccess(core: Core, index: number): ListenerAccess {
 }
 
 /** The metrics, read from the parts at each scrape; the writer's ticks are fed in as committed. */
-function collectorMetrics(core: Core, links: { readonly linkCount: number }): CollectorMetrics {
+function metricsSource(core: Core, links: { readonly linkCount: number }): MetricsSource {
   const { sessions, backpressure, writer, output, checkpoint } = core;
-  return new CollectorMetrics({
+  return {
     counters: core.counters,
     access: core.access,
     sessions: () => sessions.live.size,
@@ -300,7 +302,7 @@ function collectorMetrics(core: Core, links: { readonly linkCount: number }): Co
     udpLost: () => checkpoint.udpLost,
     sources: () => checkpoint.sources(),
     forwards: () => output.forwards.map(({ name, output: forward }) => ({ name, now: forward.now() })),
-  });
+  };
 }
 
 /** `/health`: listeners up, the checkpoint saved, the output and state directories writable. */

@@ -21,12 +21,12 @@ export class MetricsEndpoint {
   /** Serves `metrics` and `health` where `config().metrics` says; nothing when it is unset. */
   async open(
     config: () => CollectorConfig,
-    metrics: CollectorMetrics,
+    metrics: CollectorMetrics | undefined,
     health: () => Promise<Health>,
     counters: Pick<AccessCounters, 'refusedAddress'>,
   ): Promise<void> {
     const at = config().metrics;
-    if (at === undefined) return;
+    if (at === undefined || metrics === undefined) return;
     requireAllow({ scheme: 'tcp', ...at }, config().allow, 'metrics');
     this.#server = await serveMetrics(
       at,
