@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAllCollectors, startCollector } from '../helpers/collector-process.js';
+import { type CollectorProcess, killAllCollectors, startCollector } from '../helpers/collector-process.js';
 import { tempDir, within } from '../helpers/net-fixtures.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '..', '..', 'examples');
@@ -73,14 +73,22 @@ afterEach(async () => {
   await killAllCollectors();
 });
 
+/** A scratch directory with one collector listening on `listen` in it, for `body`; removed after. */
+async function withCollector(
+  listen: string,
+  body: (dir: { readonly path: string }, collector: CollectorProcess) => Promise<void>,
+): Promise<void> {
+  const dir = tempDir('lw-recipe-');
+  try {
+    await body(dir, await startCollector(['--listen', listen], { cwd: dir.path, listeners: 1 }));
+  } finally {
+    dir.remove();
+  }
+}
+
 describe('examples/pino-tcp.mjs', () => {
   it('ships every record over TCP into logs/pino-tcp.log, once, in order', async () => {
-    const dir = tempDir('lw-recipe-');
-    try {
-      const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0'], {
-        cwd: dir.path,
-        listeners: 1,
-      });
+    await withCollector('tcp/127.0.0.1:0', async (dir, collector) => {
       const run = await runExample(
         'pino-tcp.mjs',
         ['--address', collector.addresses[0]!, '--count', '25'],
@@ -91,20 +99,13 @@ describe('examples/pino-tcp.mjs', () => {
       expect(numbers(landed)).toEqual(oneTo(25));
       expect(landed[0]).toMatchObject({ name: 'pino-tcp', msg: 'order paid' });
       expect((await collector.stop()).code).toBe(0);
-    } finally {
-      dir.remove();
-    }
+    });
   });
 });
 
 describe('examples/pino-targets.mjs', () => {
   it('writes every record both to the local file (pino/file) and to the collector', async () => {
-    const dir = tempDir('lw-recipe-');
-    try {
-      const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0'], {
-        cwd: dir.path,
-        listeners: 1,
-      });
+    await withCollector('tcp/127.0.0.1:0', async (dir, collector) => {
       const local = join(dir.path, 'local', 'app.log');
       const run = await runExample(
         'pino-targets.mjs',
@@ -114,40 +115,26 @@ describe('examples/pino-targets.mjs', () => {
       expect(run).toMatchObject({ code: 0 });
       expect(numbers(records(local))).toEqual(oneTo(12));
       expect(numbers(records(join(dir.path, 'logs', 'pino-targets.log')))).toEqual(oneTo(12));
-    } finally {
-      dir.remove();
-    }
+    });
   });
 });
 
 describe('examples/pino-websocket.mjs', () => {
   it('ships over a ws listener with a path', async () => {
-    const dir = tempDir('lw-recipe-');
-    try {
-      const collector = await startCollector(['--listen', 'ws/127.0.0.1:0/logs'], {
-        cwd: dir.path,
-        listeners: 1,
-      });
+    await withCollector('ws/127.0.0.1:0/logs', async (dir, collector) => {
       expect(collector.addresses[0]).toMatch(/^ws\/127\.0\.0\.1:\d+\/logs$/);
       const run = await runExample('pino-websocket.mjs', ['--address', collector.addresses[0]!], dir.path);
       expect(run).toMatchObject({ code: 0 });
       const landed = records(join(dir.path, 'logs', 'pino-websocket.log'));
       expect(numbers(landed)).toEqual(oneTo(10));
       expect(landed[0]).toMatchObject({ msg: 'over a websocket' });
-    } finally {
-      dir.remove();
-    }
+    });
   });
 });
 
 describe('examples/threaded.mjs', () => {
   it('ships a tight loop from its own thread: all acknowledged by flush, all in the file', async () => {
-    const dir = tempDir('lw-recipe-');
-    try {
-      const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0'], {
-        cwd: dir.path,
-        listeners: 1,
-      });
+    await withCollector('tcp/127.0.0.1:0', async (dir, collector) => {
       const run = await runExample(
         'threaded.mjs',
         ['--address', collector.addresses[0]!, '--count', '20000'],
@@ -156,9 +143,7 @@ describe('examples/threaded.mjs', () => {
       expect(run.code).toBe(0);
       expect(run.stderr).toContain('threaded: 20000 records acknowledged');
       expect(numbers(records(join(dir.path, 'logs', 'threaded.log')))).toEqual(oneTo(20000));
-    } finally {
-      dir.remove();
-    }
+    });
   });
 });
 
