@@ -8,6 +8,7 @@
  *   npm run build && npm run soak                   (the short profile, under 3 minutes)
  *   npm run build && npm run soak -- --profile long (by hand: the full fault counts)
  *   node soak/run.mjs --profile short --keep        (keep the work directory for a look)
+ *   npm run soak -- --profile long --write docs/soak.md  (also write the report as Markdown)
  *
  * Sources (each its own spool, so a collector that is down loses nothing):
  *   tcp  pino.transport  tcp  through a proxy   tls  pino.transport  tls through a proxy
@@ -28,7 +29,7 @@ import { check } from './check.mjs';
 import { Collector } from './collector.mjs';
 import { fillDisk, freeDisk, logrotate, mountTmpfs, unmount } from './faults.mjs';
 import { hostile } from './hostile.mjs';
-import { freePorts, printTable, schedule } from './plan.mjs';
+import { freePorts, schedule, tableText, writeReport } from './plan.mjs';
 import { PathProxy } from './proxy.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -65,7 +66,11 @@ export const PROFILES = {
 };
 
 const { values: args } = parseArgs({
-  options: { profile: { type: 'string', default: 'short' }, keep: { type: 'boolean', default: false } },
+  options: {
+    profile: { type: 'string', default: 'short' },
+    keep: { type: 'boolean', default: false },
+    write: { type: 'string' },
+  },
 });
 const profile = PROFILES[args.profile];
 if (profile === undefined) {
@@ -75,9 +80,15 @@ if (profile === undefined) {
 
 const started = Date.now();
 const failures = [];
+/** Everything the soak prints, kept for --write. */
+const transcript = [];
+function say(text) {
+  transcript.push(text);
+  console.log(text);
+}
 function event(text) {
   const at = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
-  console.log(`[${at} s] ${text}`);
+  say(`[${at} s] ${text}`);
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -322,14 +333,13 @@ const sources = SOURCES.map((source) => {
   };
 });
 const result = check([...archived, ...current], sources);
-printTable(result.rows, SOURCES);
+say(tableText(result.rows, SOURCES));
 for (const source of sources) {
   const said = source.stderr.split('\n').filter((line) => line.startsWith('logwire appender:'));
-  if (said.length > 0)
-    console.log(`\n${source.src} said on stderr (${said.length} lines), last: ${said.at(-1)}`);
+  if (said.length > 0) say(`\n${source.src} said on stderr (${said.length} lines), last: ${said.at(-1)}`);
 }
 if (result.rows.some((row) => row.copytruncate > 0)) {
-  console.log(
+  say(
     '\ncopytruncate: records written between logrotate\'s copy and its truncate are lost by design (docs/collector.md, "What this cannot cover"); counted apart, not held against logwire.',
   );
 }
@@ -351,9 +361,10 @@ if (args.keep || failures.length > 0) {
   if (whyNoTmpfs === null) await unmount(output);
   rmSync(work, { recursive: true, force: true });
 }
-console.log(
+say(
   failures.length === 0
     ? `\nsoak ${args.profile}: PASS (${((Date.now() - started) / 1000).toFixed(0)} s)`
     : `\nsoak ${args.profile}: FAIL\n- ${failures.join('\n- ')}`,
 );
+if (args.write !== undefined) writeReport(args.write, args.profile, profile, transcript);
 process.exit(failures.length === 0 ? 0 : 1);
