@@ -57,9 +57,8 @@ export interface OutputFileOptions {
 /**
  * A write up to this size is made in place; a larger one goes through libuv's thread pool, so
  * it cannot hold the event loop for long. Writing a tick's megabyte into the page cache costs
- * less than the round trip: the pool's wake-ups (about 10 % of the collector's CPU per record),
- * and a completion that waits behind the socket reads the loop is busy with, which leaves the
- * file idle between ticks (docs/benchmarks.md).
+ * less than the round trip: the pool's wake-ups (measured at up to 10 % of the collector's CPU
+ * per record), and a completion that waits behind the socket reads the loop is busy with.
  */
 export const IN_PLACE_WRITE_MAX = 2 * 1024 * 1024;
 
