@@ -1,4 +1,4 @@
-import { constants, fstatSync, lstatSync } from 'node:fs';
+import { constants, fstatSync, lstatSync, writevSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../../shared/durable-file.js';
@@ -54,7 +54,20 @@ export interface OutputFileOptions {
   readonly writev?: WritevFn;
 }
 
-const systemWritev: WritevFn = async (handle, chunks) => (await handle.writev(chunks)).bytesWritten;
+/**
+ * A write up to this size is made in place; a larger one goes through libuv's thread pool, so
+ * it cannot hold the event loop for long. Writing a tick's megabyte into the page cache costs
+ * less than the round trip: the pool's wake-ups (measured at up to 10 % of the collector's CPU
+ * per record), and a completion that waits behind the socket reads the loop is busy with.
+ */
+export const IN_PLACE_WRITE_MAX = 2 * 1024 * 1024;
+
+const systemWritev: WritevFn = async (handle, chunks) => {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  if (total <= IN_PLACE_WRITE_MAX) return writevSync(handle.fd, chunks);
+  return (await handle.writev(chunks)).bytesWritten;
+};
 
 export class OutputFile implements FileIdentity {
   /** Relative to the output directory. */

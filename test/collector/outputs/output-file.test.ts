@@ -1,8 +1,10 @@
-import { mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutputFile, type WritevFn } from '../../../collector/outputs/output-file.js';
+import { IN_PLACE_WRITE_MAX, OutputFile, type WritevFn } from '../../../collector/outputs/output-file.js';
 
 let base: string;
 let root: string;
@@ -79,6 +81,37 @@ describe('OutputFile', () => {
       expect(text).toBe(chunks.join(''));
       expect(size).toBe(Buffer.byteLength(text));
       expect(await file.write([Buffer.from('{"n":"x"}\n')])).toBe(size + 10);
+    });
+
+    it('makes a tick-sized write in place: it needs no thread-pool worker', async () => {
+      const file = await openFile('a.log');
+      // Every worker of libuv's pool blocks opening a FIFO nobody writes to.
+      const fifo = join(base, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const workers = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+      const blockers = Array.from({ length: workers }, () => open(fifo, 'r'));
+      try {
+        const chunk = Buffer.alloc(IN_PLACE_WRITE_MAX, 0x61);
+        let size: number | undefined;
+        void file.write([chunk.subarray(0, 10), chunk.subarray(10)]).then((n) => {
+          size = n;
+        });
+        await new Promise((resolve) => setImmediate(resolve)); // one turn of the event loop
+        expect(size).toBe(IN_PLACE_WRITE_MAX);
+        expect(statSync(join(root, 'a.log')).size).toBe(IN_PLACE_WRITE_MAX);
+      } finally {
+        // A writer's open lets every blocked reader through.
+        const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+        for (const handle of await Promise.all(blockers)) await handle.close();
+        closeSync(writer);
+      }
+    });
+
+    it('makes a larger write through the thread pool, whole and in order', async () => {
+      const file = await openFile('a.log');
+      const chunks = [Buffer.alloc(IN_PLACE_WRITE_MAX, 0x61), Buffer.from('tail\n')];
+      expect(await file.write(chunks)).toBe(IN_PLACE_WRITE_MAX + 5);
+      expect((await readFile(join(root, 'a.log'))).equals(Buffer.concat(chunks))).toBe(true);
     });
 
     it('continues after a short write', async () => {
