@@ -4,8 +4,14 @@
  */
 
 // The appender, in-process (`pino(await createAppender(options))`).
-export { type Appender, type AppenderCounters, createAppender } from './appender/appender.js';
-export { type AppenderOptions, parseAppenderOptions } from './appender/options.js';
+// From the entry `logwire/appender` itself (a bundle in the package): one Appender class for both.
+export {
+  type Appender,
+  type AppenderCounters,
+  type AppenderOptions,
+  createAppender,
+  parseAppenderOptions,
+} from './appender/index.js';
 // The collector.
 export { type StartOptions, startCollector } from './collector/collector.js';
 export { loadConfig } from './collector/config/config.js';

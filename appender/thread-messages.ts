@@ -11,15 +11,19 @@ export type ToMain =
   | { readonly type: 'flushed'; readonly id: number }
   | { readonly type: 'closed' };
 
-/** The shipping thread's state, in ThreadData.state[0]: the app's thread waits on it at exit. */
-export const THREAD_RUNNING = 0;
-export const THREAD_CLOSED = 1;
-export const THREAD_FAILED = 2;
+/**
+ * The shipping thread's state, in ThreadData.state[0]: the app's thread reads it before each post
+ * and waits on it at exit. STARTING → RUNNING (its appender exists) → CLOSED; STARTING → FAILED.
+ */
+export const THREAD_STARTING = 0;
+export const THREAD_RUNNING = 1;
+export const THREAD_CLOSED = 2;
+export const THREAD_FAILED = 3;
 
 export interface ThreadData {
   /** The appender's options, as plain data. */
   readonly options: unknown;
-  /** [0]: THREAD_RUNNING, THREAD_CLOSED or THREAD_FAILED. */
+  /** [0]: THREAD_STARTING, THREAD_RUNNING, THREAD_CLOSED or THREAD_FAILED. */
   readonly state: Int32Array;
   /** The counters, in COUNTER_KEYS order, as the shipping thread last saw them. */
   readonly counters: Float64Array;

@@ -4,6 +4,7 @@ import {
   COUNTER_KEYS,
   THREAD_CLOSED,
   THREAD_FAILED,
+  THREAD_RUNNING,
   type ThreadData,
   type ToMain,
   type ToThread,
@@ -40,6 +41,8 @@ try {
     else if (message.type === 'flush') appender.flush(() => post({ type: 'flushed', id: message.id }));
     else if (message.type === 'end') appender.end();
   });
+  // From now on what the app's thread posted is this appender's to deliver or report.
+  setState(THREAD_RUNNING);
   post({ type: 'ready' });
 } catch (error) {
   setState(THREAD_FAILED);

@@ -7,7 +7,14 @@ import { formatLateLine, writeStderr } from './close-report.js';
 import { type AppenderOptions, parseAppenderOptions } from './options.js';
 import { onProcessExit } from './process-exit.js';
 import { CLOSE_GRACE } from './shipping.js';
-import { COUNTER_KEYS, THREAD_RUNNING, type ThreadData, type ToMain } from './thread-messages.js';
+import {
+  COUNTER_KEYS,
+  THREAD_FAILED,
+  THREAD_RUNNING,
+  THREAD_STARTING,
+  type ThreadData,
+  type ToMain,
+} from './thread-messages.js';
 
 /**
  * `pino(await createThreadedAppender(options))`: the appender on a shipping thread of its own,
@@ -16,6 +23,11 @@ import { COUNTER_KEYS, THREAD_RUNNING, type ThreadData, type ToMain } from './th
  * worker sees nothing until the app yields. Here the app's thread keeps pino's strings, joins
  * them every POST_BYTES and posts the text (one copy): the shipping thread batches and ships
  * while the app is still logging, even in a loop that never yields.
+ *
+ * It resolves as soon as the options are checked, in the caller's thread: the shipping thread
+ * starts (a thread, the appender's modules, a connection) while the app logs, and what is posted
+ * meanwhile waits in its message port. Until it runs, the app's thread keeps a reference to each
+ * text posted, so that a thread that never starts costs nothing silently: they go to fallback.
  *
  * At process exit (natural, `process.exit()`, an uncaught exception) the app's thread hands
  * over what it holds, ends the shipping thread's appender and waits for it to close, as pino
@@ -32,19 +44,20 @@ const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
  */
 const EXIT_SLACK_MS = 10_000;
 
-/** Starts the shipping thread and resolves once its appender is up (options and spool checked). */
+/** Checks the options (rejects with LW_ERR_BAD_OPTION) and starts the shipping thread. */
 export async function createThreadedAppender(options: unknown): Promise<ThreadedAppender> {
-  // Checked here too, so that a bad option throws in the caller's thread with its own stack.
-  const appender = new ThreadedAppender(options, parseAppenderOptions(options));
-  await appender.ready;
-  return appender;
+  // Checked here, so that a bad option throws in the caller's thread with its own stack.
+  return new ThreadedAppender(options, parseAppenderOptions(options));
 }
 
 export class ThreadedAppender extends EventEmitter {
-  /** Settles once the shipping thread's appender exists (rejects with its creation error). */
+  /**
+   * Settles once the shipping thread's appender exists (rejects if it never does: that is also
+   * said on stderr). Logging need not wait for it.
+   */
   readonly ready: Promise<void>;
   readonly #worker: Worker;
-  /** [0]: THREAD_RUNNING, then THREAD_CLOSED or THREAD_FAILED (set by the shipping thread). */
+  /** [0]: THREAD_STARTING, THREAD_RUNNING, then THREAD_CLOSED or THREAD_FAILED (set by the thread). */
   readonly #state = new Int32Array(new SharedArrayBuffer(4));
   readonly #counters = new Float64Array(new SharedArrayBuffer(8 * COUNTER_KEYS.length));
   readonly #closeTimeout: number;
@@ -53,6 +66,8 @@ export class ThreadedAppender extends EventEmitter {
   readonly #fallbackName: string | undefined;
   readonly #lines: string[] = [];
   #bytes = 0;
+  /** Texts posted while the thread starts: to fallback if it never runs (#keepUntilRunning). */
+  #unconfirmed: string[] = [];
   #postScheduled = false;
   #ended = false;
   #closed = false;
@@ -80,6 +95,8 @@ export class ThreadedAppender extends EventEmitter {
         else reject(error);
       };
     });
+    // Nobody need await it: a failure is said on stderr, never an unhandled rejection.
+    this.ready.catch(() => undefined);
     this.#worker.on('message', (message: ToMain) => this.#onMessage(message));
     this.#worker.on('error', (error) => this.#onFailure(`the shipping thread failed: ${error.message}`));
     this.#worker.on('exit', () => this.#onFailure('the shipping thread exited'));
@@ -117,7 +134,7 @@ export class ThreadedAppender extends EventEmitter {
 
   /** Calls back once everything written so far is acknowledged or spooled (or closeTimeout passed). */
   flush(cb?: (error?: Error | null) => void): void {
-    if (this.#closed || !this.#threadRunning()) {
+    if (this.#closed || !this.#threadAlive()) {
       queueMicrotask(() => cb?.(null));
       return;
     }
@@ -149,12 +166,40 @@ export class ThreadedAppender extends EventEmitter {
     const text = this.#lines.length === 1 ? this.#lines[0]! : this.#lines.join('');
     this.#lines.length = 0;
     this.#bytes = 0;
-    if (this.#closed || this.#ended || !this.#threadRunning()) this.#lost(text);
-    else this.#worker.postMessage(text);
+    if (this.#closed || this.#ended || !this.#threadAlive()) this.#lost(text);
+    else {
+      this.#worker.postMessage(text);
+      this.#keepUntilRunning(text);
+    }
   }
 
-  #threadRunning(): boolean {
-    return Atomics.load(this.#state, 0) === THREAD_RUNNING;
+  /**
+   * A text posted while the thread starts stays referenced here (not copied) until the thread
+   * runs: it installs its message listener before it says so, so a text posted before that is
+   * either delivered by its appender or, if it never runs, never taken by it.
+   */
+  #keepUntilRunning(text: string): void {
+    if (Atomics.load(this.#state, 0) === THREAD_STARTING) this.#unconfirmed.push(text);
+    else if (this.#unconfirmed.length > 0) this.#unconfirmed = [];
+  }
+
+  /** The texts the thread never took, since it never ran: to fallback, counted. */
+  #loseUnconfirmed(): void {
+    const texts = this.#unconfirmed;
+    this.#unconfirmed = [];
+    for (const text of texts) this.#lost(text);
+  }
+
+  /** The thread's appender existed (it may have closed or crashed since). */
+  #ran(): boolean {
+    const state = Atomics.load(this.#state, 0);
+    return state !== THREAD_STARTING && state !== THREAD_FAILED;
+  }
+
+  /** Starting or running: posts reach an appender (or will). */
+  #threadAlive(): boolean {
+    const state = Atomics.load(this.#state, 0);
+    return state === THREAD_STARTING || state === THREAD_RUNNING;
   }
 
   #onMessage(message: ToMain): void {
@@ -162,13 +207,13 @@ export class ThreadedAppender extends EventEmitter {
       // Like pino's transports, the thread does not keep the process alive once started: exit
       // waits for it (#onProcessExit). Until then it does, so that start-up can finish.
       if (!this.#ended && this.#flushes.size === 0) this.#worker.unref();
+      this.#unconfirmed = [];
       this.#settleReady?.();
     } else if (message.type === 'failed') {
-      // Nothing was taken yet: the caller gets the error, nothing else is said.
-      this.#closed = true;
       this.#settleReady?.(
         new LogwireError((message.code ?? 'LW_ERR_BAD_OPTION') as ErrorCode, message.message),
       );
+      this.#onFailure(`the shipping thread could not start: ${message.message}`);
     } else if (message.type === 'flushed') {
       this.#flushes.get(message.id)?.();
       this.#flushes.delete(message.id);
@@ -182,13 +227,20 @@ export class ThreadedAppender extends EventEmitter {
   #onFailure(reason: string): void {
     if (this.#closed) return;
     this.#settleReady?.(new LogwireError('LW_ERR_CLOSED', `${reason} before it was ready`));
-    const queued = this.counters.queued;
     const fate = this.#fallbackName === undefined ? 'are lost' : `go to fallback ${this.#fallbackName}`;
-    writeStderr(
-      `logwire appender: ${reason} before closing: up to ${queued} records it held are lost; records logged from now on ${fate} (counted at exit)\n`,
-    );
+    if (this.#ran()) {
+      this.#unconfirmed = [];
+      const queued = this.counters.queued;
+      writeStderr(
+        `logwire appender: ${reason} before closing: up to ${queued} records it held are lost; records logged from now on ${fate} (counted at exit)\n`,
+      );
+    } else {
+      // It never ran: what was posted to it is still here, and goes where later records go.
+      writeStderr(`logwire appender: ${reason}; records logged ${fate} (counted at exit)\n`);
+    }
     this.#lateCause = 'the shipping thread stopped';
     this.#finish();
+    this.#loseUnconfirmed();
     this.#post();
   }
 
@@ -225,7 +277,7 @@ export class ThreadedAppender extends EventEmitter {
    * closeTimeout and reports what it could not deliver itself.
    */
   #onProcessExit(): void {
-    if (!this.#closed && this.#threadRunning()) {
+    if (!this.#closed && this.#threadAlive()) {
       if (!this.#ended) {
         this.#post();
         this.#ended = true;
@@ -233,15 +285,29 @@ export class ThreadedAppender extends EventEmitter {
         this.#worker.postMessage({ type: 'end' });
       }
       const limit = this.#closeTimeout + 2 * CLOSE_GRACE + EXIT_SLACK_MS;
-      if (Atomics.wait(this.#state, 0, THREAD_RUNNING, limit) === 'timed-out') {
+      if (!this.#waitWhileAlive(limit)) {
         writeStderr(
           `logwire appender: the shipping thread did not close within ${limit} ms of exit: up to ${this.counters.queued} records (its last count) may be lost\n`,
         );
       }
+      // A thread that failed to start (or is starting still) never took what was posted to it.
+      if (!this.#ran()) this.#loseUnconfirmed();
     }
     this.#post();
     this.#exited = true;
     this.#closed = true;
     this.#sayLate();
+  }
+
+  /** Blocks while the thread starts or runs, up to `limit` ms; false when it timed out. */
+  #waitWhileAlive(limit: number): boolean {
+    const until = performance.now() + limit;
+    for (;;) {
+      const state = Atomics.load(this.#state, 0);
+      if (state !== THREAD_STARTING && state !== THREAD_RUNNING) return true;
+      const left = until - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.#state, 0, state, left);
+    }
   }
 }

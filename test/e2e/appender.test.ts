@@ -319,6 +319,24 @@ describe('on its own shipping thread (createThreadedAppender)', () => {
     expectOneToN(await numbersIn(join(logs, 'threaded.log')), 100_000);
   }, 60_000);
 
+  it('resolves without waiting for the thread to start; what the app logs meanwhile arrives, once', async () => {
+    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
+      cwd: dir,
+      listeners: 1,
+    });
+    const run = await runApp({
+      options: { address: collector.addresses[0] },
+      count: 3000,
+      name: 'early',
+      threaded: true,
+      reportStart: true,
+      end: 'exit',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('created at once\n');
+    expectOneToN(await numbersIn(join(logs, 'early.log')), 3000);
+  }, 60_000);
+
   it('logger.flush() calls back once everything logged is acknowledged', async () => {
     const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
       cwd: dir,

@@ -3,7 +3,8 @@
  */
 
 import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 
@@ -41,4 +42,42 @@ it('starts a TCP appender without loading what only TLS, UDP or a spool need (wo
     cwd: PACKED_APP_DIR,
   });
   expect(JSON.parse(stdout)).toEqual([]);
+});
+
+/** The package's own files a module imports statically, and theirs (relative specifiers only). */
+function staticGraph(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const m of source.matchAll(
+      /^(?:import|export)\s[^;]*?from\s*["'](\.[^"']+)["']|^import\s*["'](\.[^"']+)["']/gm,
+    ))
+      visit(resolve(dirname(file), (m[1] ?? m[2])!));
+  };
+  visit(entry);
+  return [...seen];
+}
+
+it('the worker entries load a handful of files, not the whole source tree (bundled)', () => {
+  // Each file is a read, a parse and a link in the worker while the app's first log calls run.
+  const dist = join(PACKED_APP_DIR, 'node_modules', 'logwire', 'dist', 'appender');
+  for (const entry of ['index.js', 'thread-worker.js']) {
+    const files = staticGraph(join(dist, entry));
+    expect(files.length, files.join('\n')).toBeLessThanOrEqual(6);
+  }
+});
+
+it("'logwire' and 'logwire/appender' export one createAppender, throwing one LogwireError class", async () => {
+  const script = `
+    const api = await import('logwire');
+    const appender = await import('logwire/appender');
+    const error = await appender.createAppender({ address: 'nonsense' }).catch((e) => e);
+    console.log(JSON.stringify([api.createAppender === appender.createAppender, error instanceof api.LogwireError, error.code]));
+  `;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: PACKED_APP_DIR,
+  });
+  expect(JSON.parse(stdout)).toEqual([true, true, 'LW_ERR_BAD_OPTION']);
 });

@@ -22,6 +22,9 @@ const bigBytes = Number(process.env.LW_BIG_BYTES ?? '0');
 const alsoFile = process.env.LW_ALSO_FILE;
 const inProcess = process.env.LW_IN_PROCESS === '1';
 const threaded = process.env.LW_THREADED === '1';
+// Whether the event loop turned while the stream was being created (a macrotask ran meanwhile).
+let turned = false;
+setImmediate(() => { turned = true; });
 const transport = threaded
   ? await createThreadedAppender(options)
   : inProcess
@@ -33,6 +36,7 @@ const transport = threaded
     ] })
   : pino.transport({ target: 'logwire/appender', options });
 const logger = pino({ name: process.env.LW_NAME ?? 'app' }, transport);
+if (process.env.LW_REPORT_START === '1') process.stderr.write(turned ? 'created after a turn\\n' : 'created at once\\n');
 // The app's own 'exit' listener, registered after the appender's: it logs one more record.
 if (process.env.LW_EXIT_LOG === '1') process.on('exit', () => logger.info({ n: first + count }, 'at exit'));
 for (let n = first; n < first + count; n++) {
@@ -83,6 +87,8 @@ export interface AppOptions {
   readonly logAtExit?: boolean;
   /** Also log to this file through pino/file, in `targets` beside logwire. */
   readonly alsoFile?: string;
+  /** Say on stderr whether creating the stream let the event loop turn ('created at once'). */
+  readonly reportStart?: boolean;
   /** Record number `at` carries a pad of `bytes` (oversize tests). */
   readonly big?: { readonly at: number; readonly bytes: number };
 }
@@ -109,6 +115,7 @@ export function runApp(app: AppOptions): Promise<AppRun> {
       LW_FLUSH: app.flush === true ? '1' : '0',
       LW_AFTER_END: String(app.afterEnd ?? 0),
       LW_EXIT_LOG: app.logAtExit === true ? '1' : '0',
+      LW_REPORT_START: app.reportStart === true ? '1' : '0',
       LW_BIG_AT: String(app.big?.at ?? 0),
       LW_BIG_BYTES: String(app.big?.bytes ?? 0),
     },
