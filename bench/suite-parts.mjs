@@ -20,11 +20,15 @@ import {
 } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist', 'collector', 'cli', 'main.js');
+/** The compiled tree: ../dist, or env LOGWIRE_DIST (an old build, for A/B runs). */
+const DIST = process.env.LOGWIRE_DIST ? resolve(process.env.LOGWIRE_DIST) : join(ROOT, 'dist');
+const CLI = join(DIST, 'collector', 'cli', 'main.js');
+/** Node flags for the collector only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), space-separated. */
+const COLLECTOR_NODE_ARGS = (process.env.LW_BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const now = () => performance.timeOrigin + performance.now();
 /** CLOCK_MONOTONIC in ms: the clock the latency app stamps its records with. */
 const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
@@ -33,7 +37,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A fresh collector on port 0 with the given listeners; resolves with its ports by scheme. */
 export async function startCollector(listen) {
   const output = mkdtempSync(join(tmpdir(), 'lw-suite-'));
-  const args = [CLI, 'collector', '--output', output, ...listen.flatMap((address) => ['--listen', address])];
+  const args = [...COLLECTOR_NODE_ARGS, CLI, 'collector', '--output', output, ...listen.flatMap((address) => ['--listen', address])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: output });
   const ports = {};
   let stderr = '';
@@ -63,6 +67,16 @@ export async function stopCollector(collector) {
     clearTimeout(timer);
   }
   rmSync(collector.output, { recursive: true, force: true });
+}
+
+/** The process's CPU time in ms (user + system), from /proc; NaN once it is gone. */
+export function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** The process's peak RSS in MiB (VmHWM), from /proc. */
@@ -206,15 +220,25 @@ const RECORD = (i, n) =>
  */
 export async function scaleRun(sources, perSource, filesPerSource) {
   const collector = await startCollector(['tcp/127.0.0.1:0']);
+  const collectorCpuBefore = cpuMs(collector.child.pid);
+  const driverCpuBefore = process.cpuUsage();
   const started = now();
   const sessions = Array.from({ length: sources }, (_, i) =>
     session(collector.ports.tcp, i, filesPerSource ? `svc-${i}` : 'scale', perSource),
   );
   await Promise.all(sessions);
-  const seconds = (now() - started) / 1000;
+  const ms = now() - started;
+  const driverCpu = process.cpuUsage(driverCpuBefore);
+  const collectorCpu = cpuMs(collector.child.pid) - collectorCpuBefore;
   const rss = peakRssMiB(collector.child.pid);
   await stopCollector(collector);
-  return { rate: (sources * perSource) / seconds, rssMiB: rss };
+  return {
+    rate: (sources * perSource) / (ms / 1000),
+    rssMiB: rss,
+    ms,
+    collectorCpuMs: collectorCpu,
+    driverCpuMs: (driverCpu.user + driverCpu.system) / 1000,
+  };
 }
 
 function session(port, i, service, count) {
