@@ -214,17 +214,35 @@ const RECORD = (i, n) =>
   `{"level":30,"time":1700000000000,"pid":1,"hostname":"bench","n":${n},"worker":${i},"msg":"request completed","route":"/api/orders"}\n`;
 
 /**
+ * The EVENTS frames of session `i` (batches of 500), built before the clock starts: in a real
+ * deployment each source builds its own records in its own process, so the one process that
+ * plays all of them here must not spend the measured time concatenating strings for them.
+ */
+function frames(i, count) {
+  const out = [];
+  for (let seq = 1; seq <= count; seq += 500) {
+    const k = Math.min(500, count - seq + 1);
+    let body = '';
+    for (let n = seq; n < seq + k; n++) body += RECORD(i, n);
+    out.push(Buffer.from(`EVENTS seq=${seq};count=${k};bytes=${Buffer.byteLength(body)}\n${body}`));
+  }
+  return out;
+}
+
+/**
  * N sessions (raw protocol clients in this process) each send `perSource` records in batches
  * of 500, pipelined, into one collector; `files`: one output file per session (services
- * differ) or one for all. Returns records/s until the last ACK, and the collector's peak RSS.
+ * differ) or one for all. Returns records/s from the first connect until the last ACK, the
+ * collector's peak RSS, and the CPU time of the collector and of this process meanwhile.
  */
 export async function scaleRun(sources, perSource, filesPerSource) {
   const collector = await startCollector(['tcp/127.0.0.1:0']);
+  const built = Array.from({ length: sources }, (_, i) => frames(i, perSource));
   const collectorCpuBefore = cpuMs(collector.child.pid);
   const driverCpuBefore = process.cpuUsage();
   const started = now();
-  const sessions = Array.from({ length: sources }, (_, i) =>
-    session(collector.ports.tcp, i, filesPerSource ? `svc-${i}` : 'scale', perSource),
+  const sessions = built.map((batches, i) =>
+    session(collector.ports.tcp, i, filesPerSource ? `svc-${i}` : 'scale', perSource, batches),
   );
   await Promise.all(sessions);
   const ms = now() - started;
@@ -241,7 +259,7 @@ export async function scaleRun(sources, perSource, filesPerSource) {
   };
 }
 
-function session(port, i, service, count) {
+function session(port, i, service, count, batches) {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     let buffered = '';
@@ -257,12 +275,7 @@ function session(port, i, service, count) {
         const line = buffered.slice(0, lf);
         buffered = buffered.slice(lf + 1);
         if (line.startsWith('READY')) {
-          for (let seq = 1; seq <= count; seq += 500) {
-            const k = Math.min(500, count - seq + 1);
-            let body = '';
-            for (let n = seq; n < seq + k; n++) body += RECORD(i, n);
-            socket.write(`EVENTS seq=${seq};count=${k};bytes=${Buffer.byteLength(body)}\n${body}`);
-          }
+          for (const frame of batches) socket.write(frame);
         } else if (line.startsWith('ACK') && Number(/seq=(\d+)/.exec(line)?.[1]) >= count) {
           socket.end();
           resolve();
