@@ -27,6 +27,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The compiled tree: ../dist, or env LOGWIRE_DIST (an old build, for A/B runs). */
 const DIST = process.env.LOGWIRE_DIST ? resolve(process.env.LOGWIRE_DIST) : join(ROOT, 'dist');
 const CLI = join(DIST, 'collector', 'cli', 'main.js');
+/**
+ * Where the collectors' output directories go: the system's temporary directory, or env
+ * LW_BENCH_OUTPUT_ROOT (e.g. /dev/shm, to tell the file system's cost from the collector's).
+ */
+const OUTPUT_ROOT = process.env.LW_BENCH_OUTPUT_ROOT || tmpdir();
 /** Node flags for the collector only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), space-separated. */
 const COLLECTOR_NODE_ARGS = (process.env.LW_BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const now = () => performance.timeOrigin + performance.now();
@@ -36,24 +41,39 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A fresh collector on port 0 with the given listeners; resolves with its ports by scheme. */
 export async function startCollector(listen) {
-  const output = mkdtempSync(join(tmpdir(), 'lw-suite-'));
-  const args = [...COLLECTOR_NODE_ARGS, CLI, 'collector', '--output', output, ...listen.flatMap((address) => ['--listen', address])];
+  const output = mkdtempSync(join(OUTPUT_ROOT, 'lw-suite-'));
+  const args = [
+    ...COLLECTOR_NODE_ARGS,
+    CLI,
+    'collector',
+    '--output',
+    output,
+    ...listen.flatMap((address) => ['--listen', address]),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: output });
   const ports = {};
   let stderr = '';
+  const onStderr = (text) => {
+    stderr += text;
+  };
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`collector did not listen: ${stderr}`)), 20_000);
     child.once('exit', (code) => reject(new Error(`collector exited (${code}): ${stderr}`)));
-    child.stderr.setEncoding('utf8').on('data', (text) => {
-      stderr += text;
+    child.stderr.setEncoding('utf8').on('data', onStderr);
+    child.stderr.on('data', function listening() {
       for (const m of stderr.matchAll(/listening (\w+)\/127\.0\.0\.1:(\d+)/g)) ports[m[1]] = Number(m[2]);
       if (Object.keys(ports).length >= listen.length) {
         clearTimeout(timer);
+        child.stderr.off('data', listening);
         resolve();
       }
     });
   });
   child.removeAllListeners('exit');
+  // Read on (a full pipe would stall the collector's log writes) but keep nothing: scanning a
+  // growing copy at each chunk cost this process time quadratic in the collector's log.
+  child.stderr.off('data', onStderr);
+  child.stderr.resume();
   return { child, output, ports };
 }
 
@@ -232,53 +252,72 @@ function frames(i, count) {
 /**
  * N sessions (raw protocol clients in this process) each send `perSource` records in batches
  * of 500, pipelined, into one collector; `files`: one output file per session (services
- * differ) or one for all. Returns records/s from the first connect until the last ACK, the
- * collector's peak RSS, and the CPU time of the collector and of this process meanwhile.
+ * differ) or one for all. Two phases, timed apart: every session connects and registers
+ * (`setupMs`: first connect until the last READY); then every session sends its batches at
+ * once (`rate`: records/s from then until the last ACK); the sessions end after that. With
+ * 1,000 sources of 200 records each, one phase timed as a whole would measure mostly how fast
+ * a thousand connections open and close. Also the collector's peak RSS, its CPU time in
+ * either phase, and this process's CPU time in the data phase.
  */
 export async function scaleRun(sources, perSource, filesPerSource) {
   const collector = await startCollector(['tcp/127.0.0.1:0']);
   const built = Array.from({ length: sources }, (_, i) => frames(i, perSource));
+  const setupCollectorCpu = cpuMs(collector.child.pid);
+  const started = now();
+  const sessions = await Promise.all(
+    built.map((_, i) => openSession(collector.ports.tcp, i, filesPerSource ? `svc-${i}` : 'scale')),
+  );
+  const ready = now();
   const collectorCpuBefore = cpuMs(collector.child.pid);
   const driverCpuBefore = process.cpuUsage();
-  const started = now();
-  const sessions = built.map((batches, i) =>
-    session(collector.ports.tcp, i, filesPerSource ? `svc-${i}` : 'scale', perSource, batches),
-  );
-  await Promise.all(sessions);
-  const ms = now() - started;
+  const ends = await Promise.all(sessions.map((send, i) => send(built[i], perSource)));
+  const ms = now() - ready;
   const driverCpu = process.cpuUsage(driverCpuBefore);
   const collectorCpu = cpuMs(collector.child.pid) - collectorCpuBefore;
+  for (const end of ends) end();
   const rss = peakRssMiB(collector.child.pid);
   await stopCollector(collector);
   return {
     rate: (sources * perSource) / (ms / 1000),
     rssMiB: rss,
+    setupMs: ready - started,
+    setupCollectorCpuMs: collectorCpuBefore - setupCollectorCpu,
     ms,
     collectorCpuMs: collectorCpu,
     driverCpuMs: (driverCpu.user + driverCpu.system) / 1000,
   };
 }
 
-function session(port, i, service, count, batches) {
-  return new Promise((resolve, reject) => {
+/**
+ * Connects and registers source `i`; resolves once READY came, with what sends the session's
+ * frames and resolves once the ACK covers `count`, with what ends the session.
+ */
+function openSession(port, i, service) {
+  return new Promise((resolveReady, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     let buffered = '';
+    let expected = Number.POSITIVE_INFINITY;
+    let done;
     socket.setEncoding('utf8');
     socket.once('connect', () =>
       socket.write(`REGISTER version=1;source=scale-${i};service=${service};host=bench;next=1\n`),
     );
     socket.on('error', reject);
+    const send = (batches, count) =>
+      new Promise((resolve) => {
+        expected = count;
+        done = resolve;
+        for (const frame of batches) socket.write(frame);
+      });
     socket.on('data', (text) => {
       buffered += text;
       let lf = buffered.indexOf('\n');
       while (lf !== -1) {
         const line = buffered.slice(0, lf);
         buffered = buffered.slice(lf + 1);
-        if (line.startsWith('READY')) {
-          for (const frame of batches) socket.write(frame);
-        } else if (line.startsWith('ACK') && Number(/seq=(\d+)/.exec(line)?.[1]) >= count) {
-          socket.end();
-          resolve();
+        if (line.startsWith('READY')) resolveReady(send);
+        else if (line.startsWith('ACK') && Number(/seq=(\d+)/.exec(line)?.[1]) >= expected) {
+          done(() => socket.end());
         } else if (!line.startsWith('ACK') && line !== '') reject(new Error(`session ${i}: ${line}`));
         lf = buffered.indexOf('\n');
       }
