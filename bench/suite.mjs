@@ -150,7 +150,7 @@ if (selected('collector')) {
 if (selected('scale')) {
   say('## Scale: concurrent sources and output files\n');
   say(
-    `${fmt(PLAN.perSourceTotal)} records in all, split over the sources (raw protocol sessions from one process, batches of 500, pipelined, built before the clock starts), into one collector. Every session connects and registers first (sessions ready: first connect until the last READY); then all send at once: records/s until the last ACK. CPU: the collector's, user + system (its thread pool included), in the data phase. Alone: \`node bench/scale.mjs\`.\n`,
+    `${fmt(PLAN.perSourceTotal)} records in all, split over the sources (raw protocol sessions from one process, batches of 500, pipelined, built before the clock starts), into one collector. Every session connects and registers first (sessions ready: first connect until the last READY); then all send at once: records/s until the last ACK. The whole run, connects included, is given too. CPU: the collector's, user + system (its thread pool included), in the data phase. Alone: \`node bench/scale.mjs\`.\n`,
   );
   const scaleRows = [];
   let rssAt1000 = Number.NaN;
@@ -170,6 +170,7 @@ if (selected('scale')) {
         `${fmt(n)} ${n === 1 ? kind.replace('sources', 'source') : kind}`,
         fmt(mid('setupMs')),
         fmt(mid('rate')),
+        fmt(mid('totalMs')),
         fmt(mid('collectorCpuMs')),
         fmt(mid('rssMiB')),
       ]);
@@ -185,7 +186,7 @@ if (selected('scale')) {
     );
   }
   say(
-    `${table(['case', 'sessions ready ms', 'records/s (median)', 'collector CPU ms', 'collector peak RSS MiB'], scaleRows)}\n`,
+    `${table(['case', 'sessions ready ms', 'records/s (median)', 'first connect → last ACK ms', 'collector CPU ms', 'collector peak RSS MiB'], scaleRows)}\n`,
   );
   goals.push({
     ...goal(
@@ -242,7 +243,7 @@ if (WRITE) {
     '',
     note,
     '',
-    "Every comparison alternates the peers round by round on the same machine, so a load that drifts hurts both. Ratios are geometric means of the per-round ratios; the brackets are their 95 % interval (Student's t on the logarithms). One script per topic also runs alone: bench/appender.mjs, bench/collector.mjs, bench/transport.mjs, bench/codec.mjs, bench/dispatcher.mjs.",
+    "Every comparison alternates the peers round by round on the same machine, so a load that drifts hurts both. Ratios are geometric means of the per-round ratios; the brackets are their 95 % interval (Student's t on the logarithms). One script per topic also runs alone: bench/appender.mjs, bench/collector.mjs, bench/scale.mjs, bench/transport.mjs, bench/codec.mjs, bench/dispatcher.mjs; `node bench/suite.mjs --quick --only scale` runs one part of this page.",
     '',
     '## Goals',
     '',
