@@ -291,7 +291,9 @@ export async function scaleRun(sources, perSource, filesPerSource) {
 
 /**
  * Connects and registers source `i`; resolves once READY came, with what sends the session's
- * frames and resolves once the ACK covers `count`, with what ends the session.
+ * frames and resolves once the ACK covers `count`, with what ends the session. Like the
+ * original driver it sends everything at once and does not wait on PAUSE: the collector then
+ * stops reading it (backpressure), which is what bounds its memory here.
  */
 function openSession(port, i, service) {
   return new Promise((resolveReady, reject) => {
@@ -299,15 +301,17 @@ function openSession(port, i, service) {
     let buffered = '';
     let expected = Number.POSITIVE_INFINITY;
     let done;
+    let fail = reject;
     socket.setEncoding('utf8');
     socket.once('connect', () =>
       socket.write(`REGISTER version=1;source=scale-${i};service=${service};host=bench;next=1\n`),
     );
-    socket.on('error', reject);
+    socket.on('error', (error) => fail(error));
     const send = (batches, count) =>
-      new Promise((resolve) => {
+      new Promise((resolve, rejectSend) => {
         expected = count;
         done = resolve;
+        fail = rejectSend;
         for (const frame of batches) socket.write(frame);
       });
     socket.on('data', (text) => {
@@ -319,7 +323,8 @@ function openSession(port, i, service) {
         if (line.startsWith('READY')) resolveReady(send);
         else if (line.startsWith('ACK') && Number(/seq=(\d+)/.exec(line)?.[1]) >= expected) {
           done(() => socket.end());
-        } else if (!line.startsWith('ACK') && line !== '') reject(new Error(`session ${i}: ${line}`));
+        } else if (!/^(ACK|PAUSE|UNPAUSE)\b/.test(line) && line !== '')
+          fail(new Error(`session ${i}: ${line}`));
         lf = buffered.indexOf('\n');
       }
     });
