@@ -43,7 +43,7 @@ const NODE_BACKLOG = 511;
  * clients connecting at once while the event loop is busy overflows it, and each connection
  * dropped there waits a whole SYN retransmission (1 s, then 3 s) before it is even seen.
  */
-export function acceptBacklog(limits: ListenLimits): number {
+function acceptBacklog(limits: ListenLimits): number {
   const admitted = limits.maxConnections ?? 0;
   return Number.isSafeInteger(admitted) && admitted > NODE_BACKLOG ? admitted : NODE_BACKLOG;
 }
