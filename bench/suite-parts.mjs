@@ -20,37 +20,59 @@ import {
 } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist', 'collector', 'cli', 'main.js');
+/** The compiled tree: ../dist, or env LOGWIRE_DIST (an old build, for A/B runs). */
+const DIST = process.env.LOGWIRE_DIST ? resolve(process.env.LOGWIRE_DIST) : join(ROOT, 'dist');
+const CLI = join(DIST, 'collector', 'cli', 'main.js');
+/**
+ * Where the collectors' output directories go: the system's temporary directory, or env
+ * LW_BENCH_OUTPUT_ROOT (e.g. /dev/shm, to tell the file system's cost from the collector's).
+ */
+const OUTPUT_ROOT = process.env.LW_BENCH_OUTPUT_ROOT || tmpdir();
+/** Node flags for the collector only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), space-separated. */
+const COLLECTOR_NODE_ARGS = (process.env.LW_BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const now = () => performance.timeOrigin + performance.now();
 /** CLOCK_MONOTONIC in ms: the clock the latency app stamps its records with. */
 const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A fresh collector on port 0 with the given listeners; resolves with its ports by scheme. */
+/**
+ * A fresh collector on port 0 with the given listeners; resolves with its ports by scheme. Its
+ * log goes to a file, as under a service manager, not to a pipe this process reads: this
+ * process also plays the clients, and while it is busy a full pipe would block the
+ * collector's log writes (stderr writes to a pipe are synchronous).
+ */
 export async function startCollector(listen) {
-  const output = mkdtempSync(join(tmpdir(), 'lw-suite-'));
-  const args = [CLI, 'collector', '--output', output, ...listen.flatMap((address) => ['--listen', address])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: output });
-  const ports = {};
-  let stderr = '';
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`collector did not listen: ${stderr}`)), 20_000);
-    child.once('exit', (code) => reject(new Error(`collector exited (${code}): ${stderr}`)));
-    child.stderr.setEncoding('utf8').on('data', (text) => {
-      stderr += text;
-      for (const m of stderr.matchAll(/listening (\w+)\/127\.0\.0\.1:(\d+)/g)) ports[m[1]] = Number(m[2]);
-      if (Object.keys(ports).length >= listen.length) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+  const output = mkdtempSync(join(OUTPUT_ROOT, 'lw-suite-'));
+  const logPath = `${output}.stderr`;
+  const args = [
+    ...COLLECTOR_NODE_ARGS,
+    CLI,
+    'collector',
+    '--output',
+    output,
+    ...listen.flatMap((address) => ['--listen', address]),
+  ];
+  const log = openSync(logPath, 'w');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', log], cwd: output });
+  closeSync(log);
+  const stderr = () => readFileSync(logPath, 'utf8');
+  let exited;
+  child.once('exit', (code) => {
+    exited = code;
   });
-  child.removeAllListeners('exit');
-  return { child, output, ports };
+  const ports = {};
+  const deadline = now() + 20_000;
+  while (Object.keys(ports).length < listen.length) {
+    if (exited !== undefined) throw new Error(`collector exited (${exited}): ${stderr()}`);
+    if (now() > deadline) throw new Error(`collector did not listen: ${stderr()}`);
+    await sleep(5);
+    for (const m of stderr().matchAll(/listening (\w+)\/127\.0\.0\.1:(\d+)/g)) ports[m[1]] = Number(m[2]);
+  }
+  return { child, output, logPath, ports };
 }
 
 export async function stopCollector(collector) {
@@ -63,6 +85,17 @@ export async function stopCollector(collector) {
     clearTimeout(timer);
   }
   rmSync(collector.output, { recursive: true, force: true });
+  rmSync(collector.logPath, { force: true });
+}
+
+/** The process's CPU time in ms (user + system), from /proc; NaN once it is gone. */
+export function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** The process's peak RSS in MiB (VmHWM), from /proc. */
@@ -200,49 +233,98 @@ const RECORD = (i, n) =>
   `{"level":30,"time":1700000000000,"pid":1,"hostname":"bench","n":${n},"worker":${i},"msg":"request completed","route":"/api/orders"}\n`;
 
 /**
+ * The EVENTS frames of session `i` (batches of 500), built before the clock starts: in a real
+ * deployment each source builds its own records in its own process, so the one process that
+ * plays all of them here must not spend the measured time concatenating strings for them.
+ */
+function frames(i, count) {
+  const out = [];
+  for (let seq = 1; seq <= count; seq += 500) {
+    const k = Math.min(500, count - seq + 1);
+    let body = '';
+    for (let n = seq; n < seq + k; n++) body += RECORD(i, n);
+    out.push(Buffer.from(`EVENTS seq=${seq};count=${k};bytes=${Buffer.byteLength(body)}\n${body}`));
+  }
+  return out;
+}
+
+/**
  * N sessions (raw protocol clients in this process) each send `perSource` records in batches
  * of 500, pipelined, into one collector; `files`: one output file per session (services
- * differ) or one for all. Returns records/s until the last ACK, and the collector's peak RSS.
+ * differ) or one for all. Two phases, timed apart: every session connects and registers
+ * (`setupMs`: first connect until the last READY); then every session sends its batches at
+ * once (`rate`: records/s from then until the last ACK); the sessions end after that. With
+ * 1,000 sources of 200 records each, one phase timed as a whole would measure mostly how fast
+ * a thousand connections open and close; `totalMs` is both phases (first connect until the last
+ * ACK). Also the collector's peak RSS, its CPU time in either phase, and this process's CPU
+ * time in the data phase.
  */
 export async function scaleRun(sources, perSource, filesPerSource) {
   const collector = await startCollector(['tcp/127.0.0.1:0']);
+  const built = Array.from({ length: sources }, (_, i) => frames(i, perSource));
+  const setupCollectorCpu = cpuMs(collector.child.pid);
   const started = now();
-  const sessions = Array.from({ length: sources }, (_, i) =>
-    session(collector.ports.tcp, i, filesPerSource ? `svc-${i}` : 'scale', perSource),
+  const sessions = await Promise.all(
+    built.map((_, i) => openSession(collector.ports.tcp, i, filesPerSource ? `svc-${i}` : 'scale')),
   );
-  await Promise.all(sessions);
-  const seconds = (now() - started) / 1000;
+  const ready = now();
+  const collectorCpuBefore = cpuMs(collector.child.pid);
+  const driverCpuBefore = process.cpuUsage();
+  const ends = await Promise.all(sessions.map((send, i) => send(built[i], perSource)));
+  const ms = now() - ready;
+  const driverCpu = process.cpuUsage(driverCpuBefore);
+  const collectorCpu = cpuMs(collector.child.pid) - collectorCpuBefore;
+  for (const end of ends) end();
   const rss = peakRssMiB(collector.child.pid);
   await stopCollector(collector);
-  return { rate: (sources * perSource) / seconds, rssMiB: rss };
+  return {
+    rate: (sources * perSource) / (ms / 1000),
+    rssMiB: rss,
+    setupMs: ready - started,
+    totalMs: ready - started + ms,
+    setupCollectorCpuMs: collectorCpuBefore - setupCollectorCpu,
+    ms,
+    collectorCpuMs: collectorCpu,
+    driverCpuMs: (driverCpu.user + driverCpu.system) / 1000,
+  };
 }
 
-function session(port, i, service, count) {
-  return new Promise((resolve, reject) => {
+/**
+ * Connects and registers source `i`; resolves once READY came, with what sends the session's
+ * frames and resolves once the ACK covers `count`, with what ends the session. Like the
+ * original driver it sends everything at once and does not wait on PAUSE: the collector then
+ * stops reading it (backpressure), which is what bounds its memory here.
+ */
+function openSession(port, i, service) {
+  return new Promise((resolveReady, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     let buffered = '';
+    let expected = Number.POSITIVE_INFINITY;
+    let done;
+    let fail = reject;
     socket.setEncoding('utf8');
     socket.once('connect', () =>
       socket.write(`REGISTER version=1;source=scale-${i};service=${service};host=bench;next=1\n`),
     );
-    socket.on('error', reject);
+    socket.on('error', (error) => fail(error));
+    const send = (batches, count) =>
+      new Promise((resolve, rejectSend) => {
+        expected = count;
+        done = resolve;
+        fail = rejectSend;
+        for (const frame of batches) socket.write(frame);
+      });
     socket.on('data', (text) => {
       buffered += text;
       let lf = buffered.indexOf('\n');
       while (lf !== -1) {
         const line = buffered.slice(0, lf);
         buffered = buffered.slice(lf + 1);
-        if (line.startsWith('READY')) {
-          for (let seq = 1; seq <= count; seq += 500) {
-            const k = Math.min(500, count - seq + 1);
-            let body = '';
-            for (let n = seq; n < seq + k; n++) body += RECORD(i, n);
-            socket.write(`EVENTS seq=${seq};count=${k};bytes=${Buffer.byteLength(body)}\n${body}`);
-          }
-        } else if (line.startsWith('ACK') && Number(/seq=(\d+)/.exec(line)?.[1]) >= count) {
-          socket.end();
-          resolve();
-        } else if (!line.startsWith('ACK') && line !== '') reject(new Error(`session ${i}: ${line}`));
+        if (line.startsWith('READY')) resolveReady(send);
+        else if (line.startsWith('ACK') && Number(/seq=(\d+)/.exec(line)?.[1]) >= expected) {
+          done(() => socket.end());
+        } else if (!/^(ACK|PAUSE|UNPAUSE)\b/.test(line) && line !== '')
+          fail(new Error(`session ${i}: ${line}`));
         lf = buffered.indexOf('\n');
       }
     });

@@ -5,6 +5,7 @@
  *   npm run build && npm run bench              (full: 4 sizes × 3 modes, 1,000,000 records, 5 rounds)
  *   npm run build && npm run bench -- --quick   (small sizes, 2 rounds: a few minutes)
  *   node bench/suite.mjs --quick --no-write     (print only)
+ *   node bench/suite.mjs --quick --only scale   (one part, printed only; --only may repeat)
  */
 
 import { execFileSync } from 'node:child_process';
@@ -15,8 +16,19 @@ import { appenderRun, collectorRound, latencyRun, scaleRun } from './suite-parts
 import { chart, fmt, goal, goalRows, median, ratio, showRatio, table } from './suite-report.mjs';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, 'no-write': { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
+  },
 });
+const PARTS = ['appender', 'collector', 'scale', 'latency'];
+for (const part of args.only ?? []) {
+  if (!PARTS.includes(part)) throw new Error(`--only takes ${PARTS.join(', ')}; not ${part}`);
+}
+/** True when this part runs: all of them, or those named by --only (then nothing is written). */
+const selected = (part) => args.only === undefined || args.only.includes(part);
+const WRITE = !args['no-write'] && args.only === undefined;
 const QUICK = args.quick;
 const PLAN = QUICK
   ? {
@@ -54,143 +66,167 @@ const say = (text) => {
 
 // ---------------------------------------------------------------- appender vs pino-socket
 
-say('## The appender against pino-socket\n');
-say(
-  "Emit: the logging loop on the main thread. Acked: from spawning the app until every record is in the file (logwire: acknowledged; pino-socket acknowledges nothing, so: written). CPU: the app's main thread. Ratios are logwire / pino-socket, geometric mean of the per-round ratios with the 95 % interval.\n",
-);
-for (const [mode, label] of MODES) {
-  const rows = [];
-  for (const size of PLAN.sizes) {
-    const runs = { logwire: [], 'pino-socket': [] };
-    for (let round = 0; round < PLAN.rounds; round++) {
-      const order = round % 2 === 0 ? ['logwire', 'pino-socket'] : ['pino-socket', 'logwire'];
-      for (const transport of order) {
-        // pino-socket has no threaded form of its own: its peer there is pino-socket as a transport.
-        const peerMode = transport === 'pino-socket' && mode === 'thread' ? 'worker' : mode;
-        runs[transport].push(await appenderRun(transport, peerMode, size));
-      }
-    }
-    const per = (key) => ratio(runs.logwire.map((r, i) => r[key] / runs['pino-socket'][i][key]));
-    const acked = per('deliveredMs');
-    rows.push([
-      fmt(size),
-      `${fmt(median(runs.logwire.map((r) => r.emitMs)))} / ${fmt(median(runs['pino-socket'].map((r) => r.emitMs)))}`,
-      showRatio(per('emitMs')),
-      `${fmt(median(runs.logwire.map((r) => r.deliveredMs)))} / ${fmt(median(runs['pino-socket'].map((r) => r.deliveredMs)))}`,
-      showRatio(acked),
-      showRatio(per('mainCpuMs')),
-      `${fmt(median(runs.logwire.map((r) => r.rssMiB)))} / ${fmt(median(runs['pino-socket'].map((r) => r.rssMiB)))}`,
-      `${runs['pino-socket'].filter((r) => !r.complete).length} of ${PLAN.rounds}`,
-    ]);
-    if (mode === 'worker') goals.push(goal(`transport, ${fmt(size)} records: acked time`, acked, '≤', 1.0));
-    if (mode === 'thread') goals.push(goal(`threaded, ${fmt(size)} records: acked time`, acked, '≤', 0.8));
-  }
-  say(`### ${label}\n`);
+if (selected('appender')) {
+  say('## The appender against pino-socket\n');
   say(
-    `${table(['records', 'emit ms (lw / ps)', 'emit ratio', 'acked ms (lw / ps)', 'acked ratio', 'main-thread CPU ratio', 'peak RSS MiB (lw / ps)', 'pino-socket runs short of records'], rows)}\n`,
+    "Emit: the logging loop on the main thread. Acked: from spawning the app until every record is in the file (logwire: acknowledged; pino-socket acknowledges nothing, so: written). CPU: the app's main thread. Ratios are logwire / pino-socket, geometric mean of the per-round ratios with the 95 % interval.\n",
   );
+  for (const [mode, label] of MODES) {
+    const rows = [];
+    for (const size of PLAN.sizes) {
+      const runs = { logwire: [], 'pino-socket': [] };
+      for (let round = 0; round < PLAN.rounds; round++) {
+        const order = round % 2 === 0 ? ['logwire', 'pino-socket'] : ['pino-socket', 'logwire'];
+        for (const transport of order) {
+          // pino-socket has no threaded form of its own: its peer there is pino-socket as a transport.
+          const peerMode = transport === 'pino-socket' && mode === 'thread' ? 'worker' : mode;
+          runs[transport].push(await appenderRun(transport, peerMode, size));
+        }
+      }
+      const per = (key) => ratio(runs.logwire.map((r, i) => r[key] / runs['pino-socket'][i][key]));
+      const acked = per('deliveredMs');
+      rows.push([
+        fmt(size),
+        `${fmt(median(runs.logwire.map((r) => r.emitMs)))} / ${fmt(median(runs['pino-socket'].map((r) => r.emitMs)))}`,
+        showRatio(per('emitMs')),
+        `${fmt(median(runs.logwire.map((r) => r.deliveredMs)))} / ${fmt(median(runs['pino-socket'].map((r) => r.deliveredMs)))}`,
+        showRatio(acked),
+        showRatio(per('mainCpuMs')),
+        `${fmt(median(runs.logwire.map((r) => r.rssMiB)))} / ${fmt(median(runs['pino-socket'].map((r) => r.rssMiB)))}`,
+        `${runs['pino-socket'].filter((r) => !r.complete).length} of ${PLAN.rounds}`,
+      ]);
+      if (mode === 'worker') goals.push(goal(`transport, ${fmt(size)} records: acked time`, acked, '≤', 1.0));
+      if (mode === 'thread') goals.push(goal(`threaded, ${fmt(size)} records: acked time`, acked, '≤', 0.8));
+    }
+    say(`### ${label}\n`);
+    say(
+      `${table(['records', 'emit ms (lw / ps)', 'emit ratio', 'acked ms (lw / ps)', 'acked ratio', 'main-thread CPU ratio', 'peak RSS MiB (lw / ps)', 'pino-socket runs short of records'], rows)}\n`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------- collector vs rsyslog
 
-say('## The collector against rsyslog and a no-parsing sink\n');
-say(
-  `The same ${fmt(PLAN.collectorLines)} pre-built records (bench/collector.mjs, one round per line below, cases alternating): EVENTS acknowledged over one session, ndjson to the collector's ndjson listener, the same ndjson to rsyslog (imtcp → omfile), and the EVENTS bytes to a Node server that only counts them.\n`,
-);
-const collectorRounds = [];
-for (let round = 0; round < PLAN.rounds; round++)
-  collectorRounds.push(await collectorRound(PLAN.collectorLines));
-const cr = (key) => median(collectorRounds.map((r) => r[key]));
-const eventsVsRsyslog = ratio(collectorRounds.map((r) => r.events / r.rsyslog));
-const ndjsonVsRsyslog = ratio(collectorRounds.map((r) => r.ndjson / r.rsyslog));
-const sinkVsEvents = ratio(collectorRounds.map((r) => r.sink / r.events));
-say(
-  `${table(
-    ['case', 'lines/s (median)'],
-    [
-      ['EVENTS → collector → file (acknowledged)', fmt(cr('events'))],
-      ['ndjson → collector → file', fmt(cr('ndjson'))],
-      ['ndjson → rsyslog → file', fmt(cr('rsyslog'))],
-      ['EVENTS bytes → no-parsing sink', fmt(cr('sink'))],
-    ],
-  )}\n`,
-);
-say(
-  `${table(
-    ['ratio', 'value'],
-    [
-      ['EVENTS / rsyslog', showRatio(eventsVsRsyslog)],
-      ['ndjson / rsyslog', showRatio(ndjsonVsRsyslog)],
-      ['sink / EVENTS (how far from the ceiling)', showRatio(sinkVsEvents)],
-    ],
-  )}\n`,
-);
-goals.push(goal('collector EVENTS / rsyslog', eventsVsRsyslog, '≥', 4));
-goals.push(goal('collector ndjson / rsyslog', ndjsonVsRsyslog, '≥', 5));
-goals.push(goal('no-parsing sink / collector EVENTS', sinkVsEvents, '≤', 2));
+if (selected('collector')) {
+  say('## The collector against rsyslog and a no-parsing sink\n');
+  say(
+    `The same ${fmt(PLAN.collectorLines)} pre-built records (bench/collector.mjs, one round per line below, cases alternating): EVENTS acknowledged over one session, ndjson to the collector's ndjson listener, the same ndjson to rsyslog (imtcp → omfile), and the EVENTS bytes to a Node server that only counts them.\n`,
+  );
+  const collectorRounds = [];
+  for (let round = 0; round < PLAN.rounds; round++)
+    collectorRounds.push(await collectorRound(PLAN.collectorLines));
+  const cr = (key) => median(collectorRounds.map((r) => r[key]));
+  const eventsVsRsyslog = ratio(collectorRounds.map((r) => r.events / r.rsyslog));
+  const ndjsonVsRsyslog = ratio(collectorRounds.map((r) => r.ndjson / r.rsyslog));
+  const sinkVsEvents = ratio(collectorRounds.map((r) => r.sink / r.events));
+  say(
+    `${table(
+      ['case', 'lines/s (median)'],
+      [
+        ['EVENTS → collector → file (acknowledged)', fmt(cr('events'))],
+        ['ndjson → collector → file', fmt(cr('ndjson'))],
+        ['ndjson → rsyslog → file', fmt(cr('rsyslog'))],
+        ['EVENTS bytes → no-parsing sink', fmt(cr('sink'))],
+      ],
+    )}\n`,
+  );
+  say(
+    `${table(
+      ['ratio', 'value'],
+      [
+        ['EVENTS / rsyslog', showRatio(eventsVsRsyslog)],
+        ['ndjson / rsyslog', showRatio(ndjsonVsRsyslog)],
+        ['sink / EVENTS (how far from the ceiling)', showRatio(sinkVsEvents)],
+      ],
+    )}\n`,
+  );
+  goals.push(goal('collector EVENTS / rsyslog', eventsVsRsyslog, '≥', 4));
+  goals.push(goal('collector ndjson / rsyslog', ndjsonVsRsyslog, '≥', 5));
+  goals.push(goal('no-parsing sink / collector EVENTS', sinkVsEvents, '≤', 2));
+}
 
 // ---------------------------------------------------------------- scale
 
-say('## Scale: concurrent sources and output files\n');
-say(
-  `${fmt(PLAN.perSourceTotal)} records in all, split over the sources (raw protocol sessions from one process, batches of 500, pipelined), into one collector; time until the last ACK; the collector's peak RSS.\n`,
-);
-const scaleRows = [];
-let rssAt1000 = Number.NaN;
-for (const [kind, counts, perFile] of [
-  ['sources, one file', PLAN.sources, false],
-  ['sources, one file each', PLAN.files, true],
-]) {
-  for (const n of counts) {
-    const runs = [];
-    for (let round = 0; round < Math.min(PLAN.rounds, 2); round++)
-      runs.push(await scaleRun(n, Math.ceil(PLAN.perSourceTotal / n), perFile));
-    const rss = median(runs.map((r) => r.rssMiB));
-    if (n === 1000 && !perFile) rssAt1000 = rss;
-    scaleRows.push([
-      `${fmt(n)} ${n === 1 ? kind.replace('sources', 'source') : kind}`,
-      fmt(median(runs.map((r) => r.rate))),
-      fmt(rss),
-    ]);
+if (selected('scale')) {
+  say('## Scale: concurrent sources and output files\n');
+  say(
+    `${fmt(PLAN.perSourceTotal)} records in all, split over the sources (raw protocol sessions from one process, batches of 500, pipelined, built before the clock starts), into one collector. Every session connects and registers first (sessions ready: first connect until the last READY); then all send at once: records/s until the last ACK. The whole run, connects included, is given too. CPU: the collector's, user + system (its thread pool included), in the data phase. Alone: \`node bench/scale.mjs\`.\n`,
+  );
+  const scaleRows = [];
+  let rssAt1000 = Number.NaN;
+  for (const [kind, counts, perFile] of [
+    ['sources, one file', PLAN.sources, false],
+    ['sources, one file each', PLAN.files, true],
+  ]) {
+    const rates = new Map();
+    for (const n of counts) {
+      const runs = [];
+      for (let round = 0; round < Math.min(PLAN.rounds, 2); round++)
+        runs.push(await scaleRun(n, Math.ceil(PLAN.perSourceTotal / n), perFile));
+      const mid = (key) => median(runs.map((r) => r[key]));
+      if (n === 1000 && !perFile) rssAt1000 = mid('rssMiB');
+      rates.set(n, mid('rate'));
+      scaleRows.push([
+        `${fmt(n)} ${n === 1 ? kind.replace('sources', 'source') : kind}`,
+        fmt(mid('setupMs')),
+        fmt(mid('rate')),
+        fmt(mid('totalMs')),
+        fmt(mid('collectorCpuMs')),
+        fmt(mid('rssMiB')),
+      ]);
+    }
+    const flat = rates.get(1000) / rates.get(1);
+    goals.push(
+      goal(
+        `records/s, 1,000 sources / 1 (${kind.replace('sources, ', '')})`,
+        { mean: flat, low: Number.NaN, high: Number.NaN },
+        '≥',
+        0.8,
+      ),
+    );
   }
+  say(
+    `${table(['case', 'sessions ready ms', 'records/s (median)', 'first connect → last ACK ms', 'collector CPU ms', 'collector peak RSS MiB'], scaleRows)}\n`,
+  );
+  goals.push({
+    ...goal(
+      'collector RSS at 1,000 connections (MiB / 150)',
+      { mean: rssAt1000 / 150, low: Number.NaN, high: Number.NaN },
+      '≤',
+      1,
+    ),
+  });
 }
-say(`${table(['case', 'records/s (median)', 'collector peak RSS MiB'], scaleRows)}\n`);
-goals.push({
-  ...goal(
-    'collector RSS at 1,000 connections (MiB / 150)',
-    { mean: rssAt1000 / 150, low: Number.NaN, high: Number.NaN },
-    '≤',
-    1,
-  ),
-});
 
 // ---------------------------------------------------------------- latency
 
-say('## Latency: log.info → line in the file\n');
-say(
-  `An app (pino.transport, logwire/appender, defaults) logs at a steady rate for ${PLAN.latencySeconds} s; this process tails the output file every millisecond (so figures include up to ~1 ms of polling).\n`,
-);
-const latencyRows = [];
-for (const rate of PLAN.rates) {
-  const r = await latencyRun(rate, PLAN.latencySeconds);
-  latencyRows.push([`${fmt(rate)}/s`, fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.max, 1), fmt(r.records)]);
-  if (rate === 50_000)
-    goals.push(
-      goal(
-        'p99 latency at 50k/s (ms / 10 ms)',
-        { mean: r.p99 / 10, low: Number.NaN, high: Number.NaN },
-        '≤',
-        1,
-      ),
-    );
+if (selected('latency')) {
+  say('## Latency: log.info → line in the file\n');
+  say(
+    `An app (pino.transport, logwire/appender, defaults) logs at a steady rate for ${PLAN.latencySeconds} s; this process tails the output file every millisecond (so figures include up to ~1 ms of polling).\n`,
+  );
+  const latencyRows = [];
+  for (const rate of PLAN.rates) {
+    const r = await latencyRun(rate, PLAN.latencySeconds);
+    latencyRows.push([`${fmt(rate)}/s`, fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.max, 1), fmt(r.records)]);
+    if (rate === 50_000)
+      goals.push(
+        goal(
+          'p99 latency at 50k/s (ms / 10 ms)',
+          { mean: r.p99 / 10, low: Number.NaN, high: Number.NaN },
+          '≤',
+          1,
+        ),
+      );
+  }
+  say(`${table(['rate', 'p50 ms', 'p99 ms', 'max ms', 'records'], latencyRows)}\n`);
 }
-say(`${table(['rate', 'p50 ms', 'p99 ms', 'max ms', 'records'], latencyRows)}\n`);
 
 // ---------------------------------------------------------------- goals and the page
 
 const goalTable = table(['goal', 'target', 'measured', ''], goalRows(goals));
 console.log(`## Goals\n\n${goalTable}\n`);
-if (!args['no-write']) {
+if (WRITE) {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   let rsyslog = 'rsyslogd not found';
   try {
@@ -207,7 +243,7 @@ if (!args['no-write']) {
     '',
     note,
     '',
-    "Every comparison alternates the peers round by round on the same machine, so a load that drifts hurts both. Ratios are geometric means of the per-round ratios; the brackets are their 95 % interval (Student's t on the logarithms). One script per topic also runs alone: bench/appender.mjs, bench/collector.mjs, bench/transport.mjs, bench/codec.mjs, bench/dispatcher.mjs.",
+    "Every comparison alternates the peers round by round on the same machine, so a load that drifts hurts both. Ratios are geometric means of the per-round ratios; the brackets are their 95 % interval (Student's t on the logarithms). One script per topic also runs alone: bench/appender.mjs, bench/collector.mjs, bench/scale.mjs, bench/transport.mjs, bench/codec.mjs, bench/dispatcher.mjs; `node bench/suite.mjs --quick --only scale` runs one part of this page.",
     '',
     '## Goals',
     '',

@@ -60,6 +60,12 @@ export type { OutputMark, SourceMark } from './checkpoint-store.js';
  * clients' resends are written once, not next to a copy.
  */
 
+/** Files opened one after another whose identities go to the disk in one save (noteOpened). */
+interface Opening {
+  readonly delta: CheckpointDelta;
+  readonly saved: Promise<void>;
+}
+
 const NOTHING_STAGED: ReadonlyMap<string, null> = new Map();
 const NO_TAIL: ReadonlyMap<string, number> = new Map();
 
@@ -83,6 +89,8 @@ export class Checkpoint {
   #evicted = 0;
   /** The tails declared since the last save (every output's part of the tick under way). */
   readonly #declared = new Map<string, number>();
+  /** Opened files whose identities are saved together, while it is the last save queued. */
+  #opening: Opening | undefined;
 
   private constructor(stateDir: string, options: CheckpointOptions, lock: StateLock, store: CheckpointStore) {
     this.stateDir = stateDir;
@@ -219,8 +227,8 @@ export class Checkpoint {
 
   /**
    * OutputSet's `onOpen`: when the file at `file.path` is an identity the checkpoint does not
-   * hold, or shorter than it holds, saves that identity and length now, alone, before any
-   * write into it (see the rules above). Otherwise resolves at once.
+   * hold, or shorter than it holds, saves that identity and length now, with those of files
+   * opened meanwhile, before any write into it (see the rules above). Otherwise resolves at once.
    */
   noteOpened(file: OutputFileState, now: number = this.#clock()): Promise<void> {
     const current = this.output(file.path);
@@ -233,9 +241,25 @@ export class Checkpoint {
       return Promise.resolve();
     }
     this.#staged.outputs.delete(file.path);
+    const opening = this.#opening ?? this.#openOpening();
+    opening.delta.outputs.set(file.path, { dev: file.dev, ino: file.ino, size: file.size, seen: now });
+    return opening.saved;
+  }
+
+  /**
+   * A new group of opened files, saved as one journal line (one fsync with durability = fsync):
+   * a thousand new files opened in one tick cost one save, not a thousand in a row. Files join
+   * it until its save starts or anything else is queued behind it, so each identity still
+   * reaches the disk after every change queued before its noteOpened, never before.
+   */
+  #openOpening(): Opening {
     const delta = emptyDelta();
-    delta.outputs.set(file.path, { dev: file.dev, ino: file.ino, size: file.size, seen: now });
-    return this.#commit(delta);
+    const saved = this.#commit(delta, () => {
+      if (this.#opening === opening) this.#opening = undefined;
+    });
+    const opening: Opening = { delta, saved };
+    this.#opening = opening;
+    return opening;
   }
 
   /**
@@ -365,10 +389,16 @@ export class Checkpoint {
     }
   }
 
-  #commit(delta: CheckpointDelta): Promise<void> {
+  /** Queues `delta`'s save; `onStart` runs as it starts (the delta is then no longer changed). */
+  #commit(delta: CheckpointDelta, onStart?: () => void): Promise<void> {
+    // Whatever is queued from now on must follow: an opening group takes no more files.
+    this.#opening = undefined;
     this.#inflight.push(delta);
     const run = this.#queue
-      .then(() => this.#store.commit(delta))
+      .then(() => {
+        onStart?.();
+        return this.#store.commit(delta);
+      })
       .finally(() => {
         this.#inflight.splice(this.#inflight.indexOf(delta), 1);
       });

@@ -148,7 +148,7 @@ export const COLLECTOR_DEFAULTS = Object.freeze({
   idleTimeout: 0,
   handshakeTimeout: 10_000,
   registerTimeout: 10_000,
-  maxOpenFiles: 256,
+  maxOpenFiles: 1024,
   fileIdleClose: 60_000,
   pauseAbove: 64 * 1024 * 1024,
   outputBacklog: 16 * 1024 * 1024,

@@ -34,13 +34,29 @@ function listenLimits(config: CollectorConfig, scheme: Scheme): ListenLimits {
   return { maxConnections: config.maxConnections + headroom, idleTimeout: config.idleTimeout };
 }
 
+/** Node's own listen backlog, kept as the floor. */
+const NODE_BACKLOG = 511;
+
+/**
+ * The kernel's queue of connections not yet accepted: room for every connection the listener
+ * admits (the kernel caps it at net.core.somaxconn). With Node's 511, a burst of a thousand
+ * clients connecting at once while the event loop is busy overflows it, and each connection
+ * dropped there waits a whole SYN retransmission (1 s, then 3 s) before it is even seen.
+ */
+function acceptBacklog(limits: ListenLimits): number {
+  const admitted = limits.maxConnections ?? 0;
+  return Number.isSafeInteger(admitted) && admitted > NODE_BACKLOG ? admitted : NODE_BACKLOG;
+}
+
 /** How the listener at `index` is opened; `config` is read live where RELOAD may change it. */
 function listenOptions(config: () => CollectorConfig, index: number, access: ListenerAccess): ListenOptions {
   const now = config();
   const listener = now.listeners[index]!;
   const { scheme } = listener.address;
+  const limits = listenLimits(now, scheme);
   return {
-    ...listenLimits(now, scheme),
+    ...limits,
+    backlog: acceptBacklog(limits),
     handshakeTimeout: now.handshakeTimeout,
     acceptRemote: access.acceptRemote,
     ...(listener.tls === undefined

@@ -29,7 +29,7 @@ import {
  * waits for the retired queue, so records keep their order across a reopen.
  */
 
-export const DEFAULT_MAX_OPEN_FILES = 256;
+export const DEFAULT_MAX_OPEN_FILES = 1024;
 export const DEFAULT_FILE_IDLE_CLOSE = 60_000;
 
 /** Interval timers for the idle sweep; injected so tests drive it. */

@@ -139,6 +139,41 @@ describe('Checkpoint', () => {
     });
   });
 
+  describe('#noteOpened', () => {
+    const journalLines = async (): Promise<number> =>
+      (await readFile(join(stateDir, 'checkpoint.journal'), 'utf8')).split('\n').filter(Boolean).length;
+    const opened = (path: string, ino: string, size = 0) => ({ path, dev: '1', ino, size });
+
+    it('saves the identities of files opened together in one journal line', async () => {
+      const c = await start();
+      const before = await journalLines();
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => c.checkpoint.noteOpened(opened(`svc-${i}.log`, `${i}`))),
+      );
+      expect(await journalLines()).toBe(before + 1);
+      await crash(c);
+      const again = await Checkpoint.open(stateDir, { clock: () => 1_000 });
+      open.push(again);
+      for (let i = 0; i < 50; i++) expect(again.output(`svc-${i}.log`)).toMatchObject({ ino: `${i}` });
+    });
+
+    it('never lets an identity overtake a save queued before it', async () => {
+      const c = await start();
+      const first = c.checkpoint.noteOpened(opened('a.log', '1'));
+      // A tick's save, queued behind the group, still holding the old identity of b.log.
+      c.checkpoint.noteOutput(opened('b.log', '2', 10));
+      const save = c.checkpoint.save();
+      // b.log replaced (logrotate create) and opened: its new identity must land after that save.
+      const second = c.checkpoint.noteOpened(opened('b.log', '3'));
+      await Promise.all([first, save, second]);
+      await crash(c);
+      const again = await Checkpoint.open(stateDir, { clock: () => 1_000 });
+      open.push(again);
+      expect(again.output('b.log')).toMatchObject({ ino: '3', size: 0 });
+      expect(again.output('a.log')).toMatchObject({ ino: '1' });
+    });
+  });
+
   describe('#savedOutput with OutputSet#cutBack', () => {
     it('undoes the landed writes of a failed tick, so resends are written once', async () => {
       const c = await start();

@@ -87,6 +87,25 @@ describe('OutputSet', () => {
       expect(await read('b.log')).toBe('{}\n{}\n');
     });
 
+    it('by default keeps a thousand files open: one per source of a thousand, none reopened', async () => {
+      let opens = 0;
+      const set = await openSet({
+        onOpen: async () => {
+          opens += 1;
+        },
+      });
+      // Round robin over 1,000 files, twice, a tick of 50 writes at a time.
+      for (let round = 0; round < 2; round++) {
+        for (let from = 0; from < 1000; from += 50) {
+          const tick = Array.from({ length: 50 }, (_, i) => set.write(`svc-${from + i}.log`, [line('{}')]));
+          await Promise.all(tick);
+          set.lengths();
+        }
+      }
+      expect(opens).toBe(1000);
+      expect(set.openCount).toBe(1000);
+    });
+
     it('never closes a file written since the last lengths(): its tick may still be cut back', async () => {
       const set = await openSet({ maxOpenFiles: 1 });
       await set.write('a.log', [line('{"a":1}')]);
