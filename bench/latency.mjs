@@ -34,7 +34,7 @@ for (const rate of rates) {
     const r = await latencyRun(rate, seconds);
     results.push(r);
     console.log(
-      `${fmt(rate)}/s run ${run + 1}: p50 ${fmt(r.p50, 1)}  p99 ${fmt(r.p99, 1)}  max ${fmt(r.max, 1)} ms  (${fmt(r.records)} records; tail loop late by up to ${fmt(r.tailStall, 1)} ms)`,
+      `${fmt(rate)}/s run ${run + 1}: p50 ${fmt(r.p50, 1)}  p99 ${fmt(r.p99, 1)}  max ${fmt(r.max, 1)} ms  (${fmt(r.records)} records; tail polls late by up to ${fmt(r.tailLate, 1)} ms, nice ${r.tailNice})`,
     );
   }
   const of = (key) => median(results.map((r) => r[key]));

@@ -7,7 +7,7 @@
  *   latencyRun    log.info → line in the file, at a given rate
  */
 
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import {
   closeSync,
   mkdtempSync,
@@ -26,8 +26,6 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'collector', 'cli', 'main.js');
 const now = () => performance.timeOrigin + performance.now();
-/** CLOCK_MONOTONIC in ms: the clock the latency app stamps its records with. */
-const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A fresh collector on port 0 with the given listeners; resolves with its ports by scheme. */
@@ -252,13 +250,24 @@ function session(port, i, service, count) {
 /**
  * log.info → line in the file: an app (pino.transport, logwire/appender) logs at `rate`
  * records/s for `seconds` after a warm-up second (bench/suite-latency-app.mjs), each record
- * carrying its CLOCK_MONOTONIC time; this process tails the output file every millisecond.
- * Returns p50, p99 and max latency in ms of the measured records (warm-up ones left out), and
- * `tailStall`, the longest the tail loop itself was late (ms past its 1 ms sleep): a stall of the
- * measuring process (descheduled on a busy machine) shows in the figures, so it is reported.
+ * carrying its CLOCK_MONOTONIC time; a tail process (bench/suite-latency-tail.mjs) reads the
+ * output file every millisecond. Returns p50, p99 and max latency in ms of the measured records
+ * (warm-up ones left out), `tailLate` (the longest the tail's poll was late, ms: a measuring
+ * process descheduled on a busy machine adds that to what it sees) and `tailNice`.
  */
 export async function latencyRun(rate, seconds) {
   const collector = await startCollector(['tcp/127.0.0.1:0']);
+  const tail = fork(
+    join(ROOT, 'bench', 'suite-latency-tail.mjs'),
+    [collector.output, String(rate * (seconds + 2))],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  const result = new Promise((resolve, reject) => {
+    tail.once('message', resolve);
+    tail.once('exit', (code) => reject(new Error(`the latency tail exited (${code}) without a result`)));
+  });
   const app = spawn(process.execPath, [join(ROOT, 'bench', 'suite-latency-app.mjs')], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -269,115 +278,11 @@ export async function latencyRun(rate, seconds) {
       LW_SECONDS: String(seconds),
     },
   });
-  let done = false;
-  app.once('exit', () => {
-    done = true;
-  });
-  const tail = new LatencyTail(rate * (seconds + 2));
-  let fd;
-  let quietSince = now();
-  let looped = now();
-  let tailStall = 0;
-  while (!done || now() - quietSince < 1000) {
-    await sleep(1);
-    tailStall = Math.max(tailStall, now() - looped - 1);
-    looped = now();
-    if (fd === undefined) {
-      const file = logFiles(collector.output)[0];
-      if (file === undefined) continue;
-      fd = openSync(join(collector.output, file), 'r');
-    }
-    if (tail.read(fd)) quietSince = now();
+  app.once('exit', () => tail.send('app-exited'));
+  try {
+    return await result;
+  } finally {
+    tail.kill();
+    await stopCollector(collector);
   }
-  if (fd !== undefined) closeSync(fd);
-  await stopCollector(collector);
-  return { ...tail.quantiles(), tailStall };
-}
-
-const LF = 0x0a;
-const T_KEY = Buffer.from('"t":');
-const WARMUP = Buffer.from('"warmup":true');
-
-/**
- * Reads what the collector appended and notes each measured record's latency. Nothing is
- * allocated per read or per record (no strings, no regex, latencies in a typed array): a
- * garbage collection in the measuring process would be counted as latency of the records it
- * delays.
- */
-class LatencyTail {
-  #buf = Buffer.allocUnsafe(4 << 20);
-  /** Bytes of a partial last line, kept at the start of #buf. */
-  #held = 0;
-  #offset = 0;
-  #latencies;
-  #count = 0;
-
-  constructor(expected) {
-    this.#latencies = new Float64Array(Math.max(1024, expected));
-  }
-
-  /** True when something was read. */
-  read(fd) {
-    const n = readSync(fd, this.#buf, this.#held, this.#buf.length - this.#held, this.#offset);
-    if (n === 0) return false;
-    const read = monotonicMs();
-    this.#offset += n;
-    const buf = this.#buf;
-    const end = this.#held + n;
-    let start = 0;
-    let lf = buf.indexOf(LF, start);
-    while (lf !== -1 && lf < end) {
-      this.#note(start, lf, read);
-      start = lf + 1;
-      lf = buf.indexOf(LF, start);
-    }
-    buf.copy(buf, 0, start, end);
-    this.#held = end - start;
-    if (this.#held === buf.length) throw new Error('a line longer than the tail buffer');
-    return true;
-  }
-
-  #note(start, lf, read) {
-    const buf = this.#buf;
-    // Every record has `t`; the app writes `warmup` right after it (bench/suite-latency-app.mjs).
-    const key = buf.indexOf(T_KEY, start);
-    if (key === -1 || key > lf) return;
-    const t = parseDecimal(buf, key + T_KEY.length);
-    const after = parsedEnd + 1;
-    if (buf[parsedEnd] === 0x2c && buf.compare(WARMUP, 0, WARMUP.length, after, after + WARMUP.length) === 0)
-      return;
-    if (this.#count === this.#latencies.length) {
-      const grown = new Float64Array(this.#latencies.length * 2);
-      grown.set(this.#latencies);
-      this.#latencies = grown;
-    }
-    this.#latencies[this.#count++] = read - t;
-  }
-
-  quantiles() {
-    const latencies = this.#latencies.subarray(0, this.#count).sort();
-    const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-    return { p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1], records: latencies.length };
-  }
-}
-
-/** Where the last parseDecimal stopped (no object allocated per record). */
-let parsedEnd = 0;
-
-/** The unsigned decimal number (digits, an optional fraction) at `at`; sets parsedEnd. */
-function parseDecimal(buf, at) {
-  let value = 0;
-  let i = at;
-  for (; buf[i] >= 0x30 && buf[i] <= 0x39; i += 1) value = value * 10 + buf[i] - 0x30;
-  if (buf[i] !== 0x2e) {
-    parsedEnd = i;
-    return value;
-  }
-  let scale = 0.1;
-  for (i += 1; buf[i] >= 0x30 && buf[i] <= 0x39; i += 1) {
-    value += (buf[i] - 0x30) * scale;
-    scale /= 10;
-  }
-  parsedEnd = i;
-  return value;
 }

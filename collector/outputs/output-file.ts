@@ -1,4 +1,4 @@
-import { constants, fstatSync, lstatSync } from 'node:fs';
+import { constants, fstatSync, lstatSync, writevSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../../shared/durable-file.js';
@@ -54,7 +54,20 @@ export interface OutputFileOptions {
   readonly writev?: WritevFn;
 }
 
-const systemWritev: WritevFn = async (handle, chunks) => (await handle.writev(chunks)).bytesWritten;
+/**
+ * Writes up to this many bytes are done in place: into the page cache they take microseconds,
+ * while a round trip through libuv's thread pool wakes another thread and then the main one
+ * again, each a wait for a CPU on a busy machine (log.info → line in the file). Larger writes
+ * (a backlog) go to the pool, so the main thread reads input meanwhile.
+ */
+const IN_PLACE_WRITE_BYTES = 256 * 1024;
+
+const systemWritev: WritevFn = async (handle, chunks) => {
+  let bytes = 0;
+  for (const chunk of chunks) bytes += chunk.length;
+  if (bytes <= IN_PLACE_WRITE_BYTES) return writevSync(handle.fd, chunks);
+  return (await handle.writev(chunks)).bytesWritten;
+};
 
 export class OutputFile implements FileIdentity {
   /** Relative to the output directory. */
