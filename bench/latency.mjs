@@ -34,7 +34,7 @@ for (let run = 1; run <= runs; run += 1) {
     const r = await latencyRun(rate, seconds);
     runsOf.get(rate).push(r);
     console.log(
-      `${fmt(rate)}/s run ${run}: p50 ${fmt(r.p50, 1)}  p99 ${fmt(r.p99, 1)}  max ${fmt(r.max, 1)} ms  (${fmt(r.records)} records; tail polls late by up to ${fmt(r.tailLate, 1)} ms, nice ${r.tailNice})`,
+      `${fmt(rate)}/s run ${run}: p50 ${fmt(r.p50, 1)}  p99 ${fmt(r.p99, 1)}  max ${fmt(r.max, 1)} ms  (${fmt(r.records)} records; tail late by up to ${fmt(r.tailLate, 1)} ms, nice ${r.tailNice})`,
     );
   }
 }

@@ -251,8 +251,8 @@ function session(port, i, service, count) {
  * log.info → line in the file: an app (pino.transport, logwire/appender) logs at `rate`
  * records/s for `seconds` after a warm-up second (bench/suite-latency-app.mjs), each record
  * carrying its CLOCK_MONOTONIC time; a tail process (bench/suite-latency-tail.mjs) reads the
- * output file every millisecond. Returns p50, p99 and max latency in ms of the measured records
- * (warm-up ones left out), `tailLate` (the longest the tail's poll was late, ms: a measuring
+ * output file as it changes. Returns p50, p99 and max latency in ms of the measured records
+ * (warm-up ones left out), `tailLate` (the longest the tail's timer ran late, ms: a measuring
  * process descheduled on a busy machine adds that to what it sees) and `tailNice`.
  */
 export async function latencyRun(rate, seconds) {

@@ -168,7 +168,7 @@ goals.push({
 
 say('## Latency: log.info → line in the file\n');
 say(
-  `An app (pino.transport, logwire/appender, defaults) logs at a steady rate for ${PLAN.latencySeconds} s, ${PLAN.rounds} runs per rate; a tail process (at raised priority where allowed) reads the output file every millisecond (so figures include up to ~1 ms of polling; 'tail late' is the longest a poll ran late, which the figures include too).\n`,
+  `An app (pino.transport, logwire/appender, defaults) logs at a steady rate for ${PLAN.latencySeconds} s, ${PLAN.rounds} runs per rate; a tail process (at raised priority where allowed) reads the output file as it changes (inotify) and every 5 ms besides; 'tail late' is the longest its timer ran late (the measuring process waiting for a CPU), which the figures may include.\n`,
 );
 const latencyRows = [];
 // Rates alternate round by round, like the peers elsewhere: a load that drifts hurts each rate.
@@ -214,7 +214,7 @@ if (!args['no-write']) {
     '',
     note,
     '',
-    "Every comparison alternates the peers round by round on the same machine, so a load that drifts hurts both. Ratios are geometric means of the per-round ratios; the brackets are their 95 % interval (Student's t on the logarithms). One script per topic also runs alone: bench/appender.mjs, bench/collector.mjs, bench/transport.mjs, bench/codec.mjs, bench/dispatcher.mjs.",
+    "Every comparison alternates the peers round by round on the same machine, so a load that drifts hurts both. Ratios are geometric means of the per-round ratios; the brackets are their 95 % interval (Student's t on the logarithms). One script per topic also runs alone: bench/appender.mjs, bench/collector.mjs, bench/transport.mjs, bench/codec.mjs, bench/dispatcher.mjs, bench/latency.mjs.",
     '',
     '## Goals',
     '',
