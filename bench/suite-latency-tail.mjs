@@ -131,8 +131,10 @@ let watcher;
 let quietSince = now();
 let polled = now();
 let tailLate = 0;
+/** Reads up to the end of the file: more than the buffer holds may have come since the last read. */
 const readNow = () => {
-  if (fd !== undefined && tail.read(fd)) quietSince = now();
+  if (fd === undefined) return;
+  while (tail.read(fd)) quietSince = now();
 };
 while (!appExited || now() - quietSince < 1000) {
   await sleep(POLL_MS);
