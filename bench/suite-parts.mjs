@@ -7,7 +7,7 @@
  *   latencyRun    log.info → line in the file, at a given rate
  */
 
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import {
   closeSync,
   mkdtempSync,
@@ -35,8 +35,6 @@ const OUTPUT_ROOT = process.env.LW_BENCH_OUTPUT_ROOT || tmpdir();
 /** Node flags for the collector only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), space-separated. */
 const COLLECTOR_NODE_ARGS = (process.env.LW_BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const now = () => performance.timeOrigin + performance.now();
-/** CLOCK_MONOTONIC in ms: the clock the latency app stamps its records with. */
-const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -334,11 +332,24 @@ function openSession(port, i, service) {
 /**
  * log.info → line in the file: an app (pino.transport, logwire/appender) logs at `rate`
  * records/s for `seconds` after a warm-up second (bench/suite-latency-app.mjs), each record
- * carrying its CLOCK_MONOTONIC time; this process tails the output file every millisecond.
- * Returns p50, p99 and max latency in ms of the measured records (warm-up ones left out).
+ * carrying its CLOCK_MONOTONIC time; a tail process (bench/suite-latency-tail.mjs) reads the
+ * output file as it changes. Returns p50, p99 and max latency in ms of the measured records
+ * (warm-up ones left out), `tailLate` (the longest the tail's timer ran late, ms: a measuring
+ * process descheduled on a busy machine adds that to what it sees) and `tailNice`.
  */
 export async function latencyRun(rate, seconds) {
   const collector = await startCollector(['tcp/127.0.0.1:0']);
+  const tail = fork(
+    join(ROOT, 'bench', 'suite-latency-tail.mjs'),
+    [collector.output, String(rate * (seconds + 2))],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  const result = new Promise((resolve, reject) => {
+    tail.once('message', resolve);
+    tail.once('exit', (code) => reject(new Error(`the latency tail exited (${code}) without a result`)));
+  });
   const app = spawn(process.execPath, [join(ROOT, 'bench', 'suite-latency-app.mjs')], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -349,37 +360,11 @@ export async function latencyRun(rate, seconds) {
       LW_SECONDS: String(seconds),
     },
   });
-  let done = false;
-  app.once('exit', () => {
-    done = true;
-  });
-  const latencies = [];
-  let offset = 0;
-  let rest = '';
-  let quietSince = now();
-  const buf = Buffer.allocUnsafe(1 << 20);
-  while (!done || now() - quietSince < 1000) {
-    await sleep(1);
-    const file = logFiles(collector.output)[0];
-    if (file === undefined) continue;
-    const fd = openSync(join(collector.output, file), 'r');
-    const n = readSync(fd, buf, 0, buf.length, offset);
-    closeSync(fd);
-    if (n === 0) continue;
-    const at = now();
-    quietSince = at;
-    offset += n;
-    const text = rest + buf.toString('utf8', 0, n);
-    const lines = text.split('\n');
-    rest = lines.pop();
-    const read = monotonicMs();
-    for (const line of lines) {
-      if (line.includes('"warmup":true')) continue;
-      latencies.push(read - Number(/"t":([0-9.]+)/.exec(line)?.[1]));
-    }
+  app.once('exit', () => tail.send('app-exited'));
+  try {
+    return await result;
+  } finally {
+    tail.kill();
+    await stopCollector(collector);
   }
-  await stopCollector(collector);
-  latencies.sort((a, b) => a - b);
-  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { p50: q(0.5), p99: q(0.99), max: latencies.at(-1), records: latencies.length };
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, openSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,24 @@ describe('OutputFile', () => {
   });
 
   describe('#write', () => {
+    it('writes a small batch in place: a thread pool busy with other work does not hold it', async () => {
+      const file = await openFile('a.log');
+      // Every libuv pool thread blocks in the open of a FIFO nobody writes to yet.
+      const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+      const fifos = Array.from({ length: threads }, (_, i) => join(base, `fifo-${i}`));
+      for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
+      const readers = fifos.map((fifo) => open(fifo, 'r'));
+      try {
+        const written = file.write([Buffer.from('one\n'), Buffer.from('two\n')]);
+        expect(readFileSync(join(root, 'a.log'), 'utf8')).toBe('one\ntwo\n');
+        await expect(written).resolves.toBe(8);
+      } finally {
+        // A writer at each FIFO lets its pending open finish, and frees the pool.
+        for (const fifo of fifos) closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+        for (const reader of await Promise.all(readers)) await reader.close();
+      }
+    });
+
     it('appends many slices in order and returns the length after', async () => {
       const file = await openFile('a.log');
       const chunks = Array.from({ length: 5000 }, (_, i) => Buffer.from(`{"n":${i}}\n`));
