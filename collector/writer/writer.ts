@@ -20,6 +20,7 @@ import { CheckpointHealth } from '../checkpoint/checkpoint-health.js';
 import type { CollectorCounters } from '../counters.js';
 import type { RoutedBatch } from '../outputs/output.js';
 import type { OutputEntry, Router } from './router.js';
+import { gatherInput } from './tick-gather.js';
 import { countParts, stageParts, writeStaged } from './tick-parts.js';
 import { type CommittedTick, noteArrival, type TickCounts, TickTally } from './tick-tally.js';
 import type { BatchJob, Route } from './write-job.js';
@@ -45,6 +46,8 @@ export interface WriterDeps {
   readonly health?: CheckpointHealth;
   /** Told what each tick did, once it is written and saved (the metrics). */
   readonly onCommitted?: (tick: CommittedTick) => void;
+  /** The longest a small tick waits for input still arriving (tick-gather.ts; GATHER_MS). */
+  readonly gatherMs?: number;
 }
 
 /**
@@ -90,6 +93,11 @@ export class Writer {
   /** A tick is asked for with nothing queued (an optional output's retry). */
   private nudged = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** What tick-gather.ts watches to see whether input is still streaming in. */
+  private readonly gathering = {
+    submitted: () => this.submitted,
+    queuedBytes: () => this.queuedBytes,
+  };
 
   constructor(deps: WriterDeps) {
     this.deps = deps;
@@ -184,6 +192,7 @@ export class Writer {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 || this.nudged) {
+      if (this.queue.length > 0) await gatherInput(this.gathering, this.deps.gatherMs);
       this.nudged = false;
       const batches = this.queue.splice(0, this.queue.length === 0 ? 0 : this.tickLength());
       try {

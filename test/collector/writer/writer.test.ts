@@ -4,6 +4,7 @@
  * writes and rejects exactly what the line-by-line check does.
  */
 
+import { writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -98,6 +99,48 @@ it('commits a backlog in ticks of at most 1 MiB, in order, acknowledging each on
   expect(acks).toEqual([1000, 2000, 3000, 4000, 5000]);
   expect(counters.written).toBe(5000);
   expect(await readFile(join(dir, 'out', 'svc.log'), 'utf8')).toBe(all.map((l) => `${l}\n`).join(''));
+});
+
+it('gathers batches that arrive turn after turn into one tick, and writes a lone batch after one turn', async () => {
+  // Writes made in place, as the collector makes a tick's: a tick takes no turn of its own.
+  const counted: number[] = [];
+  const inPlace = await OutputSet.open({
+    dir: join(dir, 'in-place'),
+    fileIdleClose: 0,
+    writev: async (handle, chunks) => {
+      counted.push(chunks.length);
+      return writevSync(handle.fd, chunks);
+    },
+  });
+  const w = fileWriter(
+    { template: PathTemplate.parse('{service}.log'), format: 'json', validate: 'shape', durability: 'write' },
+    {
+      outputs: inPlace,
+      checkpoint,
+      counters: createCounters(),
+      onError: (e) => expect.fail(String(e)),
+      // A machine too busy to turn the loop six times in 2 ms does not end the gathering early.
+      gatherMs: 60_000,
+    },
+  );
+  const writes = counted;
+  const acks: number[] = [];
+  // A stream: one small batch per turn of the event loop, as socket reads bring them.
+  for (let b = 0; b < 6; b++) {
+    w.submit(batch(b * 10 + 1, records(b * 10 + 1, 10, 100), acks));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await w.idle();
+  // One tick, one write of the six bodies; without gathering, a tick goes while the stream
+  // still arrives, and another for what came meanwhile.
+  expect(writes).toEqual([6]);
+  expect(acks.at(-1)).toBe(60);
+  writes.length = 0;
+  w.submit(batch(61, records(61, 1, 100), acks));
+  await w.idle();
+  expect(writes).toHaveLength(1);
+  expect(acks.at(-1)).toBe(61);
+  await inPlace.close();
 });
 
 it('writes a batch over the tick size alone', async () => {
