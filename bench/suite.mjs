@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { gapSection } from './suite-gaps.mjs';
 import { appenderRun, collectorRound, latencyRun, scaleRun } from './suite-parts.mjs';
 import { chart, fmt, goal, goalRows, median, ratio, showRatio, table } from './suite-report.mjs';
 
@@ -258,6 +259,7 @@ if (WRITE) {
     '',
     '![logwire / peer ratios against their goals](benchmarks.svg)',
     '',
+    ...gapSection(goals),
     ...sections,
     '## Faults',
     '',
