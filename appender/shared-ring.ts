@@ -7,8 +7,8 @@
  * Positions are byte offsets in [0, size]. The producer writes whole writes only, so every
  * published position is at a write boundary, and a write never straddles the end: one that does
  * not fit before the end goes to the start, and the producer first stores where the data before
- * it ends (END). The producer keeps at least one byte between its position and the consumer's,
- * so READ === WRITE means empty, READ > WRITE means the data wrapped:
+ * it ends (END). Behind the consumer, the producer keeps at least one byte free, so READ === WRITE
+ * means empty, READ > WRITE means the data wrapped:
  *
  *   READ ≤ WRITE:  [READ, WRITE)                 READ > WRITE:  [READ, END) then [0, WRITE)
  *
@@ -38,7 +38,7 @@ export interface SharedRing {
   readonly bytes: Uint8Array;
 }
 
-/** A ring of `size` bytes (it holds at most size - 1). */
+/** A ring of `size` bytes. */
 export function createSharedRing(size: number): SharedRing {
   if (!Number.isInteger(size) || size < 2 || size > 2 ** 30) throw new RangeError(`ring size ${size}`);
   return {
