@@ -1,9 +1,18 @@
 import type { AppenderCounters } from './appender.js';
+import type { SharedRing } from './shared-ring.js';
 
 /** What the app's thread and the shipping thread of `createThreadedAppender` tell each other. */
 
-/** Record lines (a string: whole LF-terminated lines), a flush request, or the end. */
-export type ToThread = string | { readonly type: 'flush'; readonly id: number } | { readonly type: 'end' };
+/**
+ * Record lines that did not fit in the ring (a string: whole LF-terminated lines), a wake-up
+ * (the ring has lines and the thread slept), a flush request, or the end. Each comes after what
+ * the ring held when it was posted: the thread takes that first.
+ */
+export type ToThread =
+  | string
+  | { readonly type: 'wake' }
+  | { readonly type: 'flush'; readonly id: number }
+  | { readonly type: 'end' };
 
 export type ToMain =
   | { readonly type: 'ready' }
@@ -27,6 +36,8 @@ export interface ThreadData {
   readonly state: Int32Array;
   /** The counters, in COUNTER_KEYS order, as the shipping thread last saw them. */
   readonly counters: Float64Array;
+  /** The record lines, from the app's thread. */
+  readonly ring: SharedRing;
 }
 
 export const COUNTER_KEYS = [

@@ -6,6 +6,7 @@ import type { AppenderCounters } from './appender.js';
 import { formatLateLine, writeStderr } from './close-report.js';
 import { type AppenderOptions, parseAppenderOptions } from './options.js';
 import { onProcessExit } from './process-exit.js';
+import { createSharedRing, RingProducer } from './shared-ring.js';
 import { CLOSE_GRACE } from './shipping.js';
 import {
   COUNTER_KEYS,
@@ -20,14 +21,20 @@ import {
  * `pino(await createThreadedAppender(options))`: the appender on a shipping thread of its own,
  * fed by the app's thread without thread-stream. pino's transport copies every record twice on
  * the app's thread (a Buffer, then the shared buffer) and decodes it again in the worker, and its
- * worker sees nothing until the app yields. Here the app's thread keeps pino's strings, joins
- * them every POST_BYTES and posts the text (one copy): the shipping thread batches and ships
- * while the app is still logging, even in a loop that never yields.
+ * worker sees nothing until the app yields. Here the app's thread encodes pino's strings straight
+ * into a shared ring (shared-ring.ts) and publishes them every PUBLISH_BYTES: the shipping
+ * thread takes them as bytes, and batches and ships while the app is still logging, even in a
+ * loop that never yields.
+ *
+ * A full ring never makes the app wait: lines that do not fit are posted as before (joined every
+ * POST_BYTES), and the ring is used again only once the thread has taken everything, ring and
+ * posts, so that records stay in order (the thread takes what the ring held before each post).
  *
  * It resolves as soon as the options are checked, in the caller's thread: the shipping thread
  * starts (a thread, the appender's modules, a connection) while the app logs, and what is posted
- * meanwhile waits in its message port. Until it runs, the app's thread keeps a reference to each
- * text posted, so that a thread that never starts costs nothing silently: they go to fallback.
+ * meanwhile waits in the ring and its message port. Until it runs, the app's thread keeps a
+ * reference to each text posted, so that a thread that never starts costs nothing silently: they
+ * go to fallback, after what the ring holds.
  *
  * At process exit (natural, `process.exit()`, an uncaught exception) the app's thread hands
  * over what it holds, ends the shipping thread's appender and waits for it to close, as pino
@@ -36,6 +43,9 @@ import {
 
 /** Lines posted together: large enough that posting costs nothing per record. */
 const POST_BYTES = 256 * 1024;
+/** The ring's bytes published together: the thread takes chunks at least this large. */
+const PUBLISH_BYTES = 64 * 1024;
+const RING_BYTES = 16 * 1024 * 1024;
 const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
 /**
  * What the exit wait allows beyond closeTimeout and the shipper's teardown: the shipping thread
@@ -44,10 +54,24 @@ const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
  */
 const EXIT_SLACK_MS = 10_000;
 
+/** Not options of the appender: for tests (a tiny ring fills at once). */
+export interface ThreadedInternals {
+  readonly ringBytes?: number;
+}
+
+/**
+ * Where the app's thread puts lines: the ring; or, from a write the ring had no room for until
+ * the thread has taken everything, the posted texts.
+ */
+type Path = 'ring' | 'posts';
+
 /** Checks the options (rejects with LW_ERR_BAD_OPTION) and starts the shipping thread. */
-export async function createThreadedAppender(options: unknown): Promise<ThreadedAppender> {
+export async function createThreadedAppender(
+  options: unknown,
+  internals: ThreadedInternals = {},
+): Promise<ThreadedAppender> {
   // Checked here, so that a bad option throws in the caller's thread with its own stack.
-  return new ThreadedAppender(options, parseAppenderOptions(options));
+  return new ThreadedAppender(options, parseAppenderOptions(options), internals);
 }
 
 export class ThreadedAppender extends EventEmitter {
@@ -64,6 +88,11 @@ export class ThreadedAppender extends EventEmitter {
   /** For lines the shipping thread can no longer take (after end(), a failure, or exit). */
   readonly #fallback: Fallback;
   readonly #fallbackName: string | undefined;
+  readonly #ring: RingProducer;
+  #path: Path = 'ring';
+  /** Texts posted (on the 'posts' path), for RingProducer.caughtUp. */
+  #posted = 0;
+  #publishScheduled = false;
   readonly #lines: string[] = [];
   #bytes = 0;
   /** Texts posted while the thread starts: to fallback if it never runs (#keepUntilRunning). */
@@ -81,12 +110,14 @@ export class ThreadedAppender extends EventEmitter {
   #lateSaid = 0;
   #lateCause = 'end()';
 
-  constructor(options: unknown, parsed: AppenderOptions) {
+  constructor(options: unknown, parsed: AppenderOptions, internals: ThreadedInternals = {}) {
     super();
     this.#closeTimeout = parsed.closeTimeout;
     this.#fallback = createFallback(parsed.fallback);
     this.#fallbackName = fallbackName(parsed.fallback);
-    const workerData: ThreadData = { options, state: this.#state, counters: this.#counters };
+    const ring = createSharedRing(internals.ringBytes ?? RING_BYTES);
+    this.#ring = new RingProducer(ring);
+    const workerData: ThreadData = { options, state: this.#state, counters: this.#counters, ring };
     this.#worker = new Worker(WORKER_URL, { workerData });
     this.ready = new Promise((resolve, reject) => {
       this.#settleReady = (error) => {
@@ -117,11 +148,27 @@ export class ThreadedAppender extends EventEmitter {
 
   /** Takes record lines (pino writes one per call). Never throws, never blocks. */
   write(chunk: string | Buffer): boolean {
-    const lines = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
     if (this.#ended || this.#closed) {
-      this.#lost(lines);
+      this.#lost(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
       return false;
     }
+    if (this.#path === 'posts' && this.#lines.length === 0 && this.#ring.caughtUp(this.#posted)) {
+      this.#path = 'ring';
+    }
+    if (this.#path === 'ring') {
+      if (typeof chunk === 'string' ? this.#ring.writeString(chunk) : this.#ring.writeBytes(chunk)) {
+        if (this.#ring.unpublished >= PUBLISH_BYTES) this.#publish();
+        else if (!this.#publishScheduled) {
+          this.#publishScheduled = true;
+          setImmediate(this.#publishLater);
+        }
+        return true;
+      }
+      // Full: what it holds goes first, then the posts, until the thread has taken all.
+      this.#publish();
+      this.#path = 'posts';
+    }
+    const lines = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
     this.#lines.push(lines);
     this.#bytes += lines.length;
     if (this.#bytes >= POST_BYTES) this.#post();
@@ -138,6 +185,7 @@ export class ThreadedAppender extends EventEmitter {
       queueMicrotask(() => cb?.(null));
       return;
     }
+    this.#publish();
     this.#post();
     const id = ++this.#nextFlush;
     this.#flushes.set(id, () => cb?.(null));
@@ -148,11 +196,30 @@ export class ThreadedAppender extends EventEmitter {
   /** Ends: the shipping thread delivers or reports everything, then 'close' is emitted. */
   end(): this {
     if (this.#ended || this.#closed) return this;
+    this.#publish();
     this.#post();
     this.#ended = true;
     this.#worker.ref();
     this.#worker.postMessage({ type: 'end' });
     return this;
+  }
+
+  readonly #publishLater = (): void => {
+    this.#publishScheduled = false;
+    this.#publish();
+  };
+
+  /** Makes the ring's lines visible to the thread, and wakes it if it sleeps. */
+  #publish(): void {
+    if (this.#ring.publish() && !this.#closed && this.#threadAlive()) {
+      this.#worker.postMessage({ type: 'wake' });
+    }
+  }
+
+  /** The ring's lines the thread never took (it is gone): to fallback, before any later text. */
+  #loseRing(): void {
+    const rest = this.#ring.takeBack();
+    if (rest !== undefined) this.#lost(rest);
   }
 
   readonly #postLater = (): void => {
@@ -169,6 +236,7 @@ export class ThreadedAppender extends EventEmitter {
     if (this.#closed || this.#ended || !this.#threadAlive()) this.#lost(text);
     else {
       this.#worker.postMessage(text);
+      this.#posted++;
       this.#keepUntilRunning(text);
     }
   }
@@ -240,6 +308,7 @@ export class ThreadedAppender extends EventEmitter {
     }
     this.#lateCause = 'the shipping thread stopped';
     this.#finish();
+    this.#loseRing();
     this.#loseUnconfirmed();
     this.#post();
   }
@@ -254,8 +323,8 @@ export class ThreadedAppender extends EventEmitter {
   }
 
   /** Lines the shipping thread cannot take: to fallback, counted, reported at exit (or now). */
-  #lost(lines: string): void {
-    const body = Buffer.from(lines);
+  #lost(lines: string | Buffer): void {
+    const body = typeof lines === 'string' ? Buffer.from(lines) : lines;
     const records = recordsIn(body);
     if (records === 0) return;
     this.#fallback.write(body);
@@ -279,6 +348,7 @@ export class ThreadedAppender extends EventEmitter {
   #onProcessExit(): void {
     if (!this.#closed && this.#threadAlive()) {
       if (!this.#ended) {
+        this.#publish();
         this.#post();
         this.#ended = true;
         this.#lateCause = 'the exit report';
@@ -291,7 +361,10 @@ export class ThreadedAppender extends EventEmitter {
         );
       }
       // A thread that failed to start (or is starting still) never took what was posted to it.
-      if (!this.#ran()) this.#loseUnconfirmed();
+      if (!this.#ran()) {
+        this.#loseRing();
+        this.#loseUnconfirmed();
+      }
     }
     this.#post();
     this.#exited = true;

@@ -319,6 +319,27 @@ describe('on its own shipping thread (createThreadedAppender)', () => {
     expectOneToN(await numbersIn(join(logs, 'threaded.log')), 100_000);
   }, 60_000);
 
+  it('a ring that fills over and over: the lines that did not fit are posted, and every record arrives once, in order', async () => {
+    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
+      cwd: dir,
+      listeners: 1,
+    });
+    const run = await runApp({
+      options: { address: collector.addresses[0] },
+      count: 30_000,
+      name: 'tiny',
+      threaded: true,
+      ringBytes: 2048,
+      // Pauses let the thread take everything, so the app goes back to the ring between bursts.
+      paceEvery: 3000,
+      paceMs: 1,
+      flush: true,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('flushed: 30000 acknowledged\n');
+    expectOneToN(await numbersIn(join(logs, 'tiny.log')), 30_000);
+  }, 60_000);
+
   it('resolves without waiting for the thread to start; what the app logs meanwhile arrives, once', async () => {
     const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
       cwd: dir,

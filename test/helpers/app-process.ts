@@ -26,7 +26,7 @@ const threaded = process.env.LW_THREADED === '1';
 let turned = false;
 setImmediate(() => { turned = true; });
 const transport = threaded
-  ? await createThreadedAppender(options)
+  ? await createThreadedAppender(options, process.env.LW_RING_BYTES ? { ringBytes: Number(process.env.LW_RING_BYTES) } : {})
   : inProcess
   ? await createAppender(options)
   : alsoFile
@@ -79,6 +79,8 @@ export interface AppOptions {
   readonly inProcess?: boolean;
   /** The appender on its own shipping thread (`createThreadedAppender`); the app just ends. */
   readonly threaded?: boolean;
+  /** The threaded appender's ring size (an internal: a tiny ring fills at once). */
+  readonly ringBytes?: number;
   /** After logging, `logger.flush()` and print the acknowledged count (in process or threaded). */
   readonly flush?: boolean;
   /** Call the stream's end() after logging, then log this many records more. */
@@ -112,6 +114,7 @@ export function runApp(app: AppOptions): Promise<AppRun> {
       LW_ALSO_FILE: app.alsoFile ?? '',
       LW_IN_PROCESS: app.inProcess === true ? '1' : '0',
       LW_THREADED: app.threaded === true ? '1' : '0',
+      LW_RING_BYTES: app.ringBytes === undefined ? '' : String(app.ringBytes),
       LW_FLUSH: app.flush === true ? '1' : '0',
       LW_AFTER_END: String(app.afterEnd ?? 0),
       LW_EXIT_LOG: app.logAtExit === true ? '1' : '0',
