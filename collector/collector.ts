@@ -139,7 +139,10 @@ function linkAcceptance(
       clock,
       log: core.log,
     },
-    ndjson: { config: config.read, writer, counters, stopping, badInputLog },
+    ndjson: {
+      ...{ config: config.read, writer, counters, stopping, badInputLog },
+      bodyBuffer: (bytes) => core.bodySlabs.cut(bytes),
+    },
     counters,
     badInputLog,
     bodyBuffer: (bytes) => core.bodySlabs.cut(bytes),

@@ -156,7 +156,7 @@ export class CheckpointStore {
   async commit(delta: CheckpointDelta): Promise<void> {
     if (delta.sources.size === 0 && delta.outputs.size === 0 && delta.tail === undefined) return;
     if (this.#tornTail) await this.#cutTornTail();
-    const line = Buffer.from(`${JSON.stringify(serialize(this.#gen, delta, false))}\n`);
+    const line = Buffer.from(journalLine(this.#gen, delta));
     if (this.#journalBytes + line.length > Math.max(this.#compactAt, 4 * this.#snapshotBytes)) {
       await this.#compact(delta);
     } else {
@@ -209,7 +209,7 @@ export class CheckpointStore {
       tail: this.state.tail,
     };
     applyDelta(next, delta);
-    const snapshot = Buffer.from(`${JSON.stringify(serialize(this.#gen + 1, next, true))}\n`);
+    const snapshot = Buffer.from(recordLine(`"version":${VERSION},"gen":${this.#gen + 1}`, next));
     const path = join(this.#dir, SNAPSHOT_FILE);
     const tmp = `${path}.tmp`;
     try {
@@ -250,27 +250,57 @@ function applyDelta(state: CheckpointState, delta: CheckpointDelta): void {
   if (delta.tail !== undefined) state.tail = delta.tail;
 }
 
-type SourceTuple = [number, number, number];
-type OutputTuple = [string, string, number, number];
+/** One journal line: `delta` as `{"gen":G,"sources":{…},"outputs":{…}[,"tail":{…}]}` and an LF. */
+export function journalLine(gen: number, delta: CheckpointDelta): string {
+  return recordLine(`"gen":${jsonNumber(gen)}`, delta);
+}
 
-function serialize(
-  gen: number,
-  changes: {
+/**
+ * A snapshot or journal line: `head`'s fields, then the changes, as JSON, and an LF. Built as
+ * a string (every tick saves one or two lines), and from the maps in their order: an id an
+ * object would reorder (one like an array index) or swallow (`__proto__`) is written as is.
+ */
+function recordLine(
+  head: string,
+  delta: {
     readonly sources: ReadonlyMap<string, SourceMark | null>;
     readonly outputs: ReadonlyMap<string, OutputMark | null>;
     readonly tail?: ReadonlyMap<string, number> | undefined;
   },
-  snapshot: boolean,
-): object {
-  const s: Record<string, SourceTuple | null> = {};
-  for (const [id, m] of changes.sources) s[id] = m === null ? null : [m.last, m.seen, m.lost];
-  const o: Record<string, OutputTuple | null> = {};
-  for (const [path, m] of changes.outputs) o[path] = m === null ? null : [m.dev, m.ino, m.size, m.seen];
-  const record: Record<string, unknown> = snapshot
-    ? { version: VERSION, gen, sources: s, outputs: o }
-    : { gen, sources: s, outputs: o };
-  if (changes.tail !== undefined) record.tail = Object.fromEntries(changes.tail);
-  return record;
+): string {
+  let line = `{${head},"sources":{`;
+  let sep = '';
+  for (const [id, m] of delta.sources) {
+    const value = m === null ? 'null' : `[${jsonNumber(m.last)},${jsonNumber(m.seen)},${jsonNumber(m.lost)}]`;
+    line += `${sep}${JSON.stringify(id)}:${value}`;
+    sep = ',';
+  }
+  line += '},"outputs":{';
+  sep = '';
+  for (const [path, m] of delta.outputs) {
+    const value =
+      m === null
+        ? 'null'
+        : `[${JSON.stringify(m.dev)},${JSON.stringify(m.ino)},${jsonNumber(m.size)},${jsonNumber(m.seen)}]`;
+    line += `${sep}${JSON.stringify(path)}:${value}`;
+    sep = ',';
+  }
+  line += '}';
+  if (delta.tail !== undefined) {
+    line += ',"tail":{';
+    sep = '';
+    for (const [path, bytes] of delta.tail) {
+      line += `${sep}${JSON.stringify(path)}:${jsonNumber(bytes)}`;
+      sep = ',';
+    }
+    line += '}';
+  }
+  return `${line}}\n`;
+}
+
+/** A number as JSON.stringify writes it (null when not finite). */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 /** Parses a snapshot or a journal line (where null forgets a key). */

@@ -1,10 +1,13 @@
 /**
  * The plain NDJSON listener (PROTOCOL.md §10): raw records, one per line, no messages, no
  * acks — how pino-socket and other NDJSON shippers reach the collector. Each chunk's whole
- * lines go to the writer as one batch (two when the chunk ends a line the one before left
- * open: only that line is copied). A line over max_body is rejected (counted, and noted in
- * _rejected.log without its bytes, as an EVENTS body over max_body is) and the connection
- * closed (PROTOCOL.md §10); every whole line received before it or beside it is still written.
+ * lines go to the writer as one batch: a view of the chunk, or, when the chunk ends a line the
+ * one before left open, that line and the chunk's lines copied into one pooled buffer (as the
+ * frame decoder copies an EVENTS body). One pass over the lines counts them and checks their
+ * shape (`{`…`}`), so the writer's shape check need not scan them again. A line over max_body
+ * is rejected (counted, and noted in _rejected.log without its bytes, as an EVENTS body over
+ * max_body is) and the connection closed (PROTOCOL.md §10); every whole line received before
+ * it or beside it is still written.
  */
 
 import type { Link } from '../../shared/net/link.js';
@@ -23,15 +26,20 @@ export interface NdjsonDeps {
   /** STOP began: what came before is written, nothing after. */
   readonly stopping: () => boolean;
   readonly badInputLog: Pick<PeerLogLimit, 'warn'>;
+  /** `bytes` bytes of pooled memory, given back by the writer once written (default: a new Buffer). */
+  readonly bodyBuffer?: (bytes: number) => Buffer;
 }
 
 const LF = 0x0a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
 
-/** LF-terminated lines: how many, and the longest (without its LF). */
+/** LF-terminated lines: how many, the longest (without its LF), and whether each is `{`…`}`. */
 interface Lines {
   readonly body: Buffer;
   readonly count: number;
   readonly longest: number;
+  readonly braced: boolean;
 }
 
 /** A run of good lines, or a line over max_body (its bytes are not kept). */
@@ -55,11 +63,13 @@ function cutLongLines(part: Lines, maxBody: number): Piece[] {
 function lines(body: Buffer): Lines {
   let count = 0;
   let longest = 0;
+  let braced = true;
   for (let from = 0, lf = body.indexOf(LF); lf !== -1; from = lf + 1, lf = body.indexOf(LF, from)) {
     count += 1;
     if (lf - from > longest) longest = lf - from;
+    if (lf === from || body[from] !== OPEN_BRACE || body[lf - 1] !== CLOSE_BRACE) braced = false;
   }
-  return { body, count, longest };
+  return { body, count, longest, braced };
 }
 
 /** The route of an ndjson peer's records: source and host made from its address. */
@@ -114,38 +124,41 @@ class NdjsonStream {
       } else this.onHeld(this.#partialBytes);
       return;
     }
-    // Only the line the previous chunk left open is copied; the rest goes on as a view.
-    let from = 0;
-    let head: Lines | undefined;
-    if (this.#partial.length > 0) {
-      from = chunk.indexOf(LF) + 1;
-      head = lines(Buffer.concat([...this.#partial, chunk.subarray(0, from)]));
-    }
-    const tail = from <= lastLf ? lines(chunk.subarray(from, lastLf + 1)) : undefined;
+    const whole = chunk.subarray(0, lastLf + 1);
+    const body = this.#partial.length === 0 ? whole : this.#joined(whole);
     const rest = chunk.subarray(lastLf + 1);
     this.#partial = rest.length === 0 ? [] : [rest];
     const before = this.#partialBytes;
     this.#partialBytes = rest.length;
-    this.#submit(head, tail);
+    this.#submit(lines(body));
     if (this.#partialBytes !== before) this.onHeld(this.#partialBytes);
   }
 
-  closed(): void {
-    if (this.#partialBytes > 0)
-      this.#submit(lines(Buffer.concat([...this.#partial, Buffer.from('\n')])), undefined);
+  /** The open line's bytes, then `whole`, in one buffer: the chunk's lines go as one batch. */
+  #joined(whole: Buffer): Buffer {
+    const body =
+      this.deps.bodyBuffer?.(this.#partialBytes + whole.length) ??
+      Buffer.allocUnsafe(this.#partialBytes + whole.length);
+    let at = 0;
+    for (const part of this.#partial) at += part.copy(body, at);
+    whole.copy(body, at);
+    return body;
   }
 
-  /** Whole lines of one chunk: the head (completing an open line) and the tail, one batch each. */
-  #submit(head: Lines | undefined, tail: Lines | undefined): void {
+  closed(): void {
+    if (this.#partialBytes > 0) this.#submit(lines(Buffer.concat([...this.#partial, Buffer.from('\n')])));
+  }
+
+  /** Whole lines of one chunk, as one batch (cut around any line over max_body). */
+  #submit(part: Lines): void {
     const maxBody = this.deps.config().maxBody;
-    const long = Math.max(head?.longest ?? 0, tail?.longest ?? 0) > maxBody;
     this.deps.counters.batches += 1;
-    for (const part of [head, tail]) {
-      if (part === undefined) continue;
-      if (!long) this.#submitPiece(part);
-      else for (const piece of cutLongLines(part, maxBody)) this.#submitPiece(piece);
+    if (part.longest <= maxBody) {
+      this.#submitPiece(part);
+      return;
     }
-    if (long) this.#tooLong();
+    for (const piece of cutLongLines(part, maxBody)) this.#submitPiece(piece);
+    this.#tooLong();
   }
 
   #submitPiece(piece: Piece): void {
@@ -156,6 +169,7 @@ class NdjsonStream {
       // No body: the writer rejects the one record as body_too_large and counts it.
       body: piece === 'too_long' ? undefined : piece.body,
       mode: 'ndjson',
+      braced: piece !== 'too_long' && piece.braced,
       done: () => {},
       fail: () => {},
     });

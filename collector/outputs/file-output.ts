@@ -131,7 +131,8 @@ export class FileOutput implements Output {
     const format = FORMATS[this.settings.format];
     if (format.verbatim && this.settings.validate === 'shape') {
       // The hot path: one pass, no Buffer per line; undefined sends invalid UTF-8 line by line below.
-      const scan = scanShape(body, count, skip);
+      const braced = job.braced === true && body === job.body && count === job.count;
+      const scan = scanShape(body, count, skip, braced);
       if (scan !== undefined) {
         if (!scan.ok) return { good: [], rejected: [reject(scan.reason, body, count - skip)] };
         records.written += scan.good;

@@ -80,6 +80,8 @@ export class OutputFile implements FileIdentity {
   readonly #abs: string;
   readonly #handle: FileHandle;
   readonly #writev: WritevFn;
+  /** dev and ino as numbers, when both are exact as numbers (see whereabouts). */
+  readonly #numericId: { readonly dev: number; readonly ino: number } | undefined;
   #closed = false;
 
   private constructor(
@@ -97,6 +99,8 @@ export class OutputFile implements FileIdentity {
     this.ino = id.ino;
     this.openedSize = size;
     this.#writev = writev;
+    const [dev, ino] = [Number(id.dev), Number(id.ino)];
+    this.#numericId = Number.isSafeInteger(dev) && Number.isSafeInteger(ino) ? { dev, ino } : undefined;
   }
 
   /**
@@ -186,10 +190,18 @@ export class OutputFile implements FileIdentity {
   /**
    * Whether the path still names this file (see Whereabouts). Two stat calls that read cached
    * inodes, done in place like the fstat in write(): the writer asks once per tick and file.
+   * The path's identity is compared as numbers when this file's dev and ino are exact as
+   * numbers (a number past 2^53 that rounds cannot equal one below it): a bigint stat costs
+   * several times a plain one. Otherwise it is compared exactly, as decimal strings.
    */
   whereabouts(): Whereabouts {
     try {
       if (fstatSync(this.#handle.fd).nlink === 0) return 'deleted';
+      const id = this.#numericId;
+      if (id !== undefined) {
+        const named = lstatSync(this.#abs, { throwIfNoEntry: false });
+        return named !== undefined && named.dev === id.dev && named.ino === id.ino ? 'named' : 'moved';
+      }
       const named = lstatSync(this.#abs, { bigint: true, throwIfNoEntry: false });
       if (named === undefined || String(named.dev) !== this.dev || String(named.ino) !== this.ino)
         return 'moved';

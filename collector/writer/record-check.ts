@@ -85,12 +85,15 @@ export type ShapeScan =
  * pass without a Buffer per line: the writer's hot path for the `json` format. UTF-8 is
  * checked once over the whole body (an LF never falls inside a multi-byte sequence, so a
  * valid body has only valid lines); when the body is not valid UTF-8 it returns undefined and
- * the caller checks line by line, so the verdicts are exactly those of checkRecord.
+ * the caller checks line by line, so the verdicts are exactly those of checkRecord. `braced`
+ * says the body is already known to be `count` lines that each pass the brace check
+ * (BatchJob.braced): then only UTF-8 is left to check, and no line is scanned again.
  */
-export function scanShape(body: Buffer, count: number, skip: number): ShapeScan | undefined {
+export function scanShape(body: Buffer, count: number, skip: number, braced = false): ShapeScan | undefined {
   const problem = countProblem(body, count);
   if (problem !== undefined) return { ok: false, reason: problem };
   if (!isUtf8(body)) return undefined;
+  if (braced && skip === 0) return { ok: true, chunks: [body], good: count, rejected: [] };
   const chunks: Buffer[] = [];
   const rejected: RejectedLine[] = [];
   let good = 0;

@@ -26,11 +26,9 @@ export interface CommittedTick {
   readonly ackWaitsMs: readonly number[];
 }
 
-/** When each batch reached the writer (performance.now()), for ackWaitsMs. */
-const arrivals = new WeakMap<BatchJob, number>();
-
+/** Notes when a session batch reached the writer, for ackWaitsMs (only those are ACKed). */
 export function noteArrival(job: BatchJob): void {
-  arrivals.set(job, performance.now());
+  if (job.mode === 'session') job.arrivedAt = performance.now();
 }
 
 export class TickTally {
@@ -77,8 +75,7 @@ export class TickTally {
     const now = performance.now();
     const ackWaitsMs: number[] = [];
     for (const job of this.#jobs) {
-      const arrived = arrivals.get(job);
-      if (job.mode === 'session' && arrived !== undefined) ackWaitsMs.push(now - arrived);
+      if (job.mode === 'session' && job.arrivedAt !== undefined) ackWaitsMs.push(now - job.arrivedAt);
     }
     return { services: this.#services, durationMs: now - this.#started, ackWaitsMs };
   }

@@ -22,6 +22,13 @@ export interface BatchJob {
    * 'ndjson': no numbers at all (§10).
    */
   readonly mode: 'session' | 'udp' | 'ndjson';
+  /**
+   * True when the intake already found `body` to be exactly `count` LF-terminated lines, each
+   * beginning with `{` and ending with `}` (UTF-8 not checked): the shape check then scans no line.
+   */
+  readonly braced?: boolean;
+  /** When the writer took the job (performance.now()): set by Writer.submit, for the ACK wait metric. */
+  arrivedAt?: number;
   /** Called after the write is durable per the durability setting: `mark` is the source's mark. */
   readonly done: (mark: number) => void;
   /** Called when the write failed: nothing was acknowledged, the session should close. */

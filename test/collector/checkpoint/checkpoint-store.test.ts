@@ -1,12 +1,14 @@
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type CheckpointDelta,
   CheckpointStore,
   emptyDelta,
   JOURNAL_FILE,
+  journalLine,
   SNAPSHOT_FILE,
 } from '../../../collector/checkpoint/checkpoint-store.js';
 
@@ -120,5 +122,66 @@ describe('CheckpointStore', () => {
     await again.commit(delta({ a: 6 }));
     await again.close();
     expect((await open()).state.sources.get('a')?.last).toBe(6);
+  });
+});
+
+describe('journalLine', () => {
+  it('is one JSON line holding exactly the delta, whatever the ids', () => {
+    const id = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('__proto__', '42', '0', 'constructor'));
+    const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+    const source = fc.option(fc.record({ last: count, seen: count, lost: count }), { nil: null });
+    const output = fc.option(
+      fc.record({
+        dev: fc.string({ maxLength: 4 }),
+        ino: fc.string({ maxLength: 4 }),
+        size: count,
+        seen: count,
+      }),
+      { nil: null },
+    );
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.array(fc.tuple(id, source), { maxLength: 5 }),
+        fc.array(fc.tuple(id, output), { maxLength: 5 }),
+        fc.option(fc.array(fc.tuple(id, count), { maxLength: 3 }), { nil: undefined }),
+        (gen, sources, outputs, tail) => {
+          const d: CheckpointDelta = { sources: new Map(sources), outputs: new Map(outputs) };
+          if (tail !== undefined) d.tail = new Map(tail);
+          const line = journalLine(gen, d);
+          expect(line.endsWith('\n')).toBe(true);
+          expect(line.indexOf('\n')).toBe(line.length - 1);
+          const back = JSON.parse(line) as Record<string, Record<string, unknown>>;
+          const entries = (o: Record<string, unknown>) => new Map(Object.entries(o));
+          expect(back.gen).toBe(gen);
+          expect(entries(back.sources!)).toEqual(
+            new Map([...d.sources].map(([k, m]) => [k, m === null ? null : [m.last, m.seen, m.lost]])),
+          );
+          expect(entries(back.outputs!)).toEqual(
+            new Map([...d.outputs].map(([k, m]) => [k, m === null ? null : [m.dev, m.ino, m.size, m.seen]])),
+          );
+          if (d.tail === undefined) expect(back).not.toHaveProperty('tail');
+          else expect(entries(back.tail!)).toEqual(new Map(d.tail));
+        },
+      ),
+    );
+  });
+
+  it.each([
+    ['the journal', undefined],
+    ['a snapshot', 1],
+  ])('keeps a source named __proto__ or like an index across a restart, in %s', async (_, compactAt) => {
+    const store = await open(compactAt);
+    const d = emptyDelta();
+    d.sources.set('__proto__', { last: 5, seen: 7, lost: 0 });
+    d.sources.set('42', { last: 6, seen: 7, lost: 0 });
+    await store.commit(d);
+    await store.close();
+    const again = await open();
+    expect(again.state.sources.get('__proto__')?.last).toBe(5);
+    expect(again.state.sources.get('42')?.last).toBe(6);
+    expect((await readFile(join(dir, SNAPSHOT_FILE)).catch(() => undefined)) !== undefined).toBe(
+      compactAt !== undefined,
+    );
   });
 });

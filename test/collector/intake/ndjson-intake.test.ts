@@ -1,6 +1,6 @@
 /**
  * The ndjson intake cuts any chunking of a byte stream into batches of whole lines, in order,
- * each body a view of its chunk except the one line a chunk boundary split (copied).
+ * one per chunk: a view of the chunk, or a copy when the chunk ends a line the one before left open.
  */
 
 import { EventEmitter } from 'node:events';
@@ -29,7 +29,7 @@ class RawLink extends FakeLink {
 
 const quiet: CollectorLog = { info() {}, warn() {}, error() {}, trace() {} };
 
-function intake(maxBody = 1024) {
+function intake(maxBody = 1024, bodyBuffer?: (bytes: number) => Buffer) {
   const jobs: BatchJob[] = [];
   const counters = createCounters();
   const host = {
@@ -39,6 +39,7 @@ function intake(maxBody = 1024) {
     counters,
     log: quiet,
     badInputLog: { warn() {} },
+    bodyBuffer,
   } as unknown as NdjsonDeps;
   const link = new RawLink();
   acceptNdjson(link, 'svc', host);
@@ -85,17 +86,34 @@ describe('acceptNdjson', () => {
     );
   });
 
-  it('copies only the line a chunk boundary split', () => {
-    const { link, jobs } = intake();
-    const second = Buffer.from('c"}\n{"d":4}\n{"e":5}\n');
-    link.raw.emit('data', Buffer.from('{"a":1}\n{"b'));
-    link.raw.emit('data', second);
+  it('hands over one batch per chunk: a view of it, or the open line and its lines in one pooled buffer', () => {
+    const pooled: Buffer[] = [];
+    const { link, jobs } = intake(1024, (bytes) => {
+      pooled.push(Buffer.alloc(bytes));
+      return pooled.at(-1)!;
+    });
+    const first = Buffer.from('{"a":1}\n{"b');
+    link.raw.emit('data', first);
+    link.raw.emit('data', Buffer.from('c"}\n{"d":4}\n{"e":5}\n'));
     expect(jobs.map((j) => [j.body!.toString(), j.count])).toEqual([
       ['{"a":1}\n', 1],
-      ['{"bc"}\n', 1],
-      ['{"d":4}\n{"e":5}\n', 2],
+      ['{"bc"}\n{"d":4}\n{"e":5}\n', 3],
     ]);
-    expect(jobs[2]!.body!.buffer).toBe(second.buffer);
+    expect(jobs[0]!.body!.buffer).toBe(first.buffer);
+    expect(pooled).toHaveLength(1);
+    expect(jobs[1]!.body).toBe(pooled[0]);
+  });
+
+  it('marks a batch braced only when every line begins with { and ends with }', () => {
+    fc.assert(
+      fc.property(fc.array(fc.stringMatching(/^[a-z{}]{0,6}$/), { minLength: 1, maxLength: 8 }), (lines) => {
+        const { link, jobs } = intake();
+        link.raw.emit('data', Buffer.from(lines.map((l) => `${l}\n`).join('')));
+        const braced = lines.every((l) => l.length > 0 && l.startsWith('{') && l.endsWith('}'));
+        expect(jobs).toHaveLength(1);
+        expect(jobs[0]!.braced).toBe(braced);
+      }),
+    );
   });
 
   it('writes every whole line of a chunk around a line over max_body, rejects that one, and closes', () => {
@@ -104,8 +122,7 @@ describe('acceptNdjson', () => {
     link.raw.emit('data', Buffer.from('"}\n{"d":4}\n{"a very long line":1}\n{"e":5}\n{"f":6}\n{"g'));
     expect(jobs.map((j) => [j.body?.toString(), j.count])).toEqual([
       ['{"a":1}\n', 1],
-      ['{"b"}\n', 1],
-      ['{"d":4}\n', 1],
+      ['{"b"}\n{"d":4}\n', 2],
       [undefined, 1], // no body: the writer rejects it as body_too_large, and counts it
       ['{"e":5}\n{"f":6}\n', 2],
     ]);

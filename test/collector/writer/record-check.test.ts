@@ -206,3 +206,24 @@ describe('scanShape', () => {
     );
   });
 });
+
+describe('scanShape of a braced body (BatchJob.braced)', () => {
+  it('gives what the full scan gives, and still sends invalid UTF-8 line by line', () => {
+    const line = fc.oneof(
+      fc.string({ maxLength: 8 }).map((s) => `{${s.replace(/\n/g, '')}}`),
+      fc.constant('{\u00e9}'),
+      fc.constant('{\xff}'), // stands for a byte that is not UTF-8, put in below
+    );
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 10 }), (lines) => {
+        const body = Buffer.concat(
+          lines.map((l) => (l === '{\xff}' ? Buffer.from([0x7b, 0xff, 0x7d, 10]) : Buffer.from(`${l}\n`))),
+        );
+        const braced = scanShape(body, lines.length, 0, true);
+        expect(braced).toEqual(scanShape(body, lines.length, 0));
+        if (lines.includes('{\xff}')) expect(braced).toBeUndefined();
+        else expect(braced).toEqual({ ok: true, chunks: [body], good: lines.length, rejected: [] });
+      }),
+    );
+  });
+});
