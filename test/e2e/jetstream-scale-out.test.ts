@@ -114,7 +114,8 @@ it('writes every record exactly once through collector, leader and writer kills'
         count: PER_APP,
         first: i * PER_APP + 1,
         paceEvery: 100,
-        paceMs: 50,
+        // Paced so that the apps still log through every fail-over below (about 25 s each).
+        paceMs: 100,
         timeoutMs: 180_000,
         options: {
           address: [first.addresses[0], second.addresses[0]],
