@@ -12,8 +12,9 @@
  *
  * ACKs are cumulative and coalesced: each commit of the writer answers with the source's mark.
  * While more batches of this session are still being written, the ACK is held for them, at
- * most `ack_delay` (read live, so RELOAD changes it); once none is left, or the session drains
- * or is superseded, it leaves on the next turn. A held ACK waits for batches already received,
+ * most `ack_delay` (read live, so RELOAD changes it); once none is left, once it covers
+ * ACK_AT_BYTES of bodies, or when the session drains or is superseded, it leaves on the next
+ * turn. A held ACK waits for batches already received,
  * never for more input (PROTOCOL.md §4), so a client waiting on its window is answered at once:
  *
  *   none ──commit, nothing more in flight──▶ next_turn ──sent──▶ none
@@ -34,6 +35,13 @@ import { lastRecordNumber, type Route } from '../writer/write-job.js';
 import type { Writer } from '../writer/writer.js';
 import type { DataSlots } from './data-slots.js';
 import type { CollectorContext, SessionHandle } from './dispatch-context.js';
+
+/**
+ * A held ACK that covers this many body bytes leaves without waiting for the rest in flight: a
+ * client whose window is full of a bulk stream keeps sending instead of draining it whole
+ * before each ACK, and one ACK line per MiB costs nothing.
+ */
+export const ACK_AT_BYTES = 1024 * 1024;
 
 /** The reason of `INVALID command=EVENTS` when the collector could not write a batch. */
 export const WRITE_FAILED = 'write_failed';
@@ -87,6 +95,8 @@ export class Session implements SessionHandle {
   private ackTimer: TimerHandle | undefined;
   /** Batches handed to the writer and not yet answered. */
   inFlight = 0;
+  /** Body bytes written since the last ACK left. */
+  private ackBytes = 0;
   /** `transport/remote` of the peer, set at REGISTER (STATUS, own log). */
   private peer = '';
   /** When READY was sent and when the last ACK was: undefined until READY. */
@@ -234,6 +244,7 @@ export class Session implements SessionHandle {
       mode: 'session',
       done: (mark) => {
         this.inFlight -= 1;
+        this.ackBytes += body?.length ?? 0;
         this.ack(mark);
       },
       fail: () => {
@@ -256,7 +267,8 @@ export class Session implements SessionHandle {
   private ack(mark: number): void {
     if (mark > this.ackDue) this.ackDue = mark;
     const delay = Math.min(this.deps.settings().ackDelay, MAX_TIMER_MS);
-    if (this.inFlight > 0 && this.state === 'ready' && delay > 0) {
+    const hold = this.inFlight > 0 && this.state === 'ready' && delay > 0 && this.ackBytes < ACK_AT_BYTES;
+    if (hold) {
       if (this.ackState !== 'none') return;
       this.ackState = 'held';
       this.ackTimer = this.deps.clock.setTimeout(() => this.releaseAck(), delay);
@@ -279,6 +291,7 @@ export class Session implements SessionHandle {
     this.ackState = 'none';
     if (this.ackDue > this.ackSent && !this.messenger.closed) {
       this.ackSent = this.ackDue;
+      this.ackBytes = 0;
       this.ackedAt = this.deps.clock.date();
       this.messenger.send(message('ACK', { seq: this.ackDue }));
     }

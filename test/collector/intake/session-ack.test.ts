@@ -18,7 +18,7 @@ import { type Message, message } from '../../../shared/protocol/message.js';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function setup(ackDelay: number) {
+function setup(ackDelay: number, bodyBytes = 0) {
   const clock = new ManualClock();
   const jobs: BatchJob[] = [];
   const sent: Message[] = [];
@@ -55,7 +55,9 @@ function setup(ackDelay: number) {
     reply: (msg) => void messenger.send(msg),
   };
   session.register(message('REGISTER', { version: 1, source: 's', service: 'svc', host: 'h', next: 1 }), ctx);
-  for (let seq = 1; seq <= 3; seq++) session.events(message('EVENTS', { seq, count: 1, bytes: 0 }), ctx);
+  const body = bodyBytes > 0 ? Buffer.alloc(bodyBytes, 0x61) : undefined;
+  for (let seq = 1; seq <= 3; seq++)
+    session.events(message('EVENTS', { seq, count: 1, bytes: bodyBytes }, body), ctx);
   const acks = () => sent.filter((m) => m.command === 'ACK').map((m) => Number(m.params.seq));
   return {
     clock,
@@ -107,6 +109,22 @@ describe('Session ACKs', () => {
     jobs[1]!.done(2);
     await turn();
     expect(acks()).toEqual([1, 2]);
+  });
+
+  it('lets a held ACK go once it covers ACK_AT_BYTES of bodies, with more still in flight', async () => {
+    // Three batches of 600 KiB: the first alone is held; with the second it covers 1.2 MiB.
+    const { clock, jobs, acks } = setup(600_000, 600 * 1024);
+    jobs[0]!.done(1);
+    await turn();
+    expect(acks()).toEqual([]);
+    jobs[1]!.done(2);
+    await turn();
+    expect(acks()).toEqual([2]);
+    expect(clock.pending).toBe(0);
+    // Counted afresh after each ACK: the third is the last in flight and goes at once anyway.
+    jobs[2]!.done(3);
+    await turn();
+    expect(acks()).toEqual([2, 3]);
   });
 
   it('lets a held ACK go at once when the session drains (STOP)', async () => {
