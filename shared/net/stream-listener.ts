@@ -62,9 +62,7 @@ class StreamListener implements Listener {
     this.#onLink = onLink;
     this.#where = `listen ${formatAddress(address)}`;
     this.#transport = address.scheme;
-    // ACKs and READY are small writes a client waits on: Nagle's algorithm must not hold them
-    // behind an unacknowledged segment.
-    this.#server = createServer({ noDelay: true }, (raw) => this.#accept(raw));
+    this.#server = createServer((raw) => this.#accept(raw));
     const scheme = address.scheme;
     // ndjson may run over TLS too, to ask its peers for client certificates.
     if (scheme === 'tls' || scheme === 'wss' || (scheme === 'ndjson' && options.tls !== undefined))
