@@ -124,6 +124,7 @@ function linkAcceptance(
   onBytes: (transport: string, bytes: number) => void,
 ): LinkAcceptance {
   const { config, writer, counters, badInputLog, sessions, backpressure, clock } = core;
+  const bodyBuffer = (bytes: number): Buffer => core.bodySlabs.cut(bytes);
   return new LinkAcceptance({
     config: config.read,
     dispatcher,
@@ -139,13 +140,10 @@ function linkAcceptance(
       clock,
       log: core.log,
     },
-    ndjson: {
-      ...{ config: config.read, writer, counters, stopping, badInputLog },
-      bodyBuffer: (bytes) => core.bodySlabs.cut(bytes),
-    },
+    ndjson: { config: config.read, writer, counters, stopping, badInputLog, bodyBuffer },
     counters,
     badInputLog,
-    bodyBuffer: (bytes) => core.bodySlabs.cut(bytes),
+    bodyBuffer,
     stopping,
     onBytes,
   });

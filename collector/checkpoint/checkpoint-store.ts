@@ -3,6 +3,7 @@ import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorCode, LogwireError } from '../../shared/errors.js';
 import type { Durability } from '../config/config-types.js';
+import { journalLine, snapshotLine } from './checkpoint-line.js';
 
 /**
  * How the checkpoint lives on disk: a snapshot plus a journal, so a save costs one append of
@@ -209,7 +210,7 @@ export class CheckpointStore {
       tail: this.state.tail,
     };
     applyDelta(next, delta);
-    const snapshot = Buffer.from(recordLine(`"version":${VERSION},"gen":${this.#gen + 1}`, next));
+    const snapshot = Buffer.from(snapshotLine(VERSION, this.#gen + 1, next));
     const path = join(this.#dir, SNAPSHOT_FILE);
     const tmp = `${path}.tmp`;
     try {
@@ -248,59 +249,6 @@ function applyDelta(state: CheckpointState, delta: CheckpointDelta): void {
     else state.outputs.set(key, value);
   }
   if (delta.tail !== undefined) state.tail = delta.tail;
-}
-
-/** One journal line: `delta` as `{"gen":G,"sources":{…},"outputs":{…}[,"tail":{…}]}` and an LF. */
-export function journalLine(gen: number, delta: CheckpointDelta): string {
-  return recordLine(`"gen":${jsonNumber(gen)}`, delta);
-}
-
-/**
- * A snapshot or journal line: `head`'s fields, then the changes, as JSON, and an LF. Built as
- * a string (every tick saves one or two lines), and from the maps in their order: an id an
- * object would reorder (one like an array index) or swallow (`__proto__`) is written as is.
- */
-function recordLine(
-  head: string,
-  delta: {
-    readonly sources: ReadonlyMap<string, SourceMark | null>;
-    readonly outputs: ReadonlyMap<string, OutputMark | null>;
-    readonly tail?: ReadonlyMap<string, number> | undefined;
-  },
-): string {
-  let line = `{${head},"sources":{`;
-  let sep = '';
-  for (const [id, m] of delta.sources) {
-    const value = m === null ? 'null' : `[${jsonNumber(m.last)},${jsonNumber(m.seen)},${jsonNumber(m.lost)}]`;
-    line += `${sep}${JSON.stringify(id)}:${value}`;
-    sep = ',';
-  }
-  line += '},"outputs":{';
-  sep = '';
-  for (const [path, m] of delta.outputs) {
-    const value =
-      m === null
-        ? 'null'
-        : `[${JSON.stringify(m.dev)},${JSON.stringify(m.ino)},${jsonNumber(m.size)},${jsonNumber(m.seen)}]`;
-    line += `${sep}${JSON.stringify(path)}:${value}`;
-    sep = ',';
-  }
-  line += '}';
-  if (delta.tail !== undefined) {
-    line += ',"tail":{';
-    sep = '';
-    for (const [path, bytes] of delta.tail) {
-      line += `${sep}${JSON.stringify(path)}:${jsonNumber(bytes)}`;
-      sep = ',';
-    }
-    line += '}';
-  }
-  return `${line}}\n`;
-}
-
-/** A number as JSON.stringify writes it (null when not finite). */
-function jsonNumber(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 /** Parses a snapshot or a journal line (where null forgets a key). */

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { journalLine } from '../../../collector/checkpoint/checkpoint-line.js';
 import {
   type CheckpointDelta,
   CheckpointStore,
   emptyDelta,
   JOURNAL_FILE,
-  journalLine,
   SNAPSHOT_FILE,
 } from '../../../collector/checkpoint/checkpoint-store.js';
 
