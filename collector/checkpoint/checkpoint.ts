@@ -12,6 +12,7 @@ import {
   type SourceMark,
 } from './checkpoint-store.js';
 import { UdpLossCounter } from './checkpoint-udp.js';
+import { SaveQueue } from './save-queue.js';
 import { SourceRecency } from './source-recency.js';
 import { openStateDir } from './state-dir.js';
 
@@ -60,12 +61,6 @@ export type { OutputMark, SourceMark } from './checkpoint-store.js';
  * clients' resends are written once, not next to a copy.
  */
 
-/** Files opened one after another whose identities go to the disk in one save (noteOpened). */
-interface Opening {
-  readonly delta: CheckpointDelta;
-  readonly saved: Promise<void>;
-}
-
 const NOTHING_STAGED: ReadonlyMap<string, null> = new Map();
 const NO_TAIL: ReadonlyMap<string, number> = new Map();
 
@@ -78,10 +73,8 @@ export class Checkpoint {
   #ttl: number;
   /** Changes not yet handed to the store. */
   #staged: CheckpointDelta = emptyDelta();
-  /** Changes being committed, oldest first; read between staged and the store's state. */
-  readonly #inflight: CheckpointDelta[] = [];
-  /** The tail of the commit queue; never rejects. */
-  #queue: Promise<void> = Promise.resolve();
+  /** Saves under way, in order (save-queue.ts); their changes are read before the store's. */
+  readonly #saves: SaveQueue;
   #closed = false;
   readonly #udp: UdpLossCounter;
   /** The sources with a mark in the merged view, least recently active first. */
@@ -89,14 +82,13 @@ export class Checkpoint {
   #evicted = 0;
   /** The tails declared since the last save (every output's part of the tick under way). */
   readonly #declared = new Map<string, number>();
-  /** Opened files whose identities are saved together, while it is the last save queued. */
-  #opening: Opening | undefined;
 
   private constructor(stateDir: string, options: CheckpointOptions, lock: StateLock, store: CheckpointStore) {
     this.stateDir = stateDir;
     this.#options = options;
     this.#lock = lock;
     this.#store = store;
+    this.#saves = new SaveQueue((delta) => store.commit(delta));
     this.#clock = options.clock ?? Date.now;
     this.#ttl = options.sourceTtl ?? DEFAULT_SOURCE_TTL;
     this.#udp = new UdpLossCounter(options.maxUdpSources);
@@ -124,7 +116,13 @@ export class Checkpoint {
   }
 
   source(source: string): SourceMark | undefined {
-    return lookup(source, this.#staged.sources, this.#inflight, (d) => d.sources, this.#store.state.sources);
+    return lookup(
+      source,
+      this.#staged.sources,
+      this.#saves.inflight,
+      (d) => d.sources,
+      this.#store.state.sources,
+    );
   }
 
   /** True when `source` has a mark (a known source does not count against max_sources again). */
@@ -203,7 +201,13 @@ export class Checkpoint {
   }
 
   output(path: string): OutputMark | undefined {
-    return lookup(path, this.#staged.outputs, this.#inflight, (d) => d.outputs, this.#store.state.outputs);
+    return lookup(
+      path,
+      this.#staged.outputs,
+      this.#saves.inflight,
+      (d) => d.outputs,
+      this.#store.state.outputs,
+    );
   }
 
   /**
@@ -211,7 +215,13 @@ export class Checkpoint {
    * to. After a failed tick, `OutputSet.cutBack` takes these for the files the tick touched.
    */
   savedOutput(path: string): OutputFileState | undefined {
-    const mark = lookup(path, NOTHING_STAGED, this.#inflight, (d) => d.outputs, this.#store.state.outputs);
+    const mark = lookup(
+      path,
+      NOTHING_STAGED,
+      this.#saves.inflight,
+      (d) => d.outputs,
+      this.#store.state.outputs,
+    );
     return mark === undefined ? undefined : { path, dev: mark.dev, ino: mark.ino, size: mark.size };
   }
 
@@ -241,25 +251,9 @@ export class Checkpoint {
       return Promise.resolve();
     }
     this.#staged.outputs.delete(file.path);
-    const opening = this.#opening ?? this.#openOpening();
+    const opening = this.#saves.opening();
     opening.delta.outputs.set(file.path, { dev: file.dev, ino: file.ino, size: file.size, seen: now });
     return opening.saved;
-  }
-
-  /**
-   * A new group of opened files, saved as one journal line (one fsync with durability = fsync):
-   * a thousand new files opened in one tick cost one save, not a thousand in a row. Files join
-   * it until its save starts or anything else is queued behind it, so each identity still
-   * reaches the disk after every change queued before its noteOpened, never before.
-   */
-  #openOpening(): Opening {
-    const delta = emptyDelta();
-    const saved = this.#commit(delta, () => {
-      if (this.#opening === opening) this.#opening = undefined;
-    });
-    const opening: Opening = { delta, saved };
-    this.#opening = opening;
-    return opening;
   }
 
   /**
@@ -272,7 +266,7 @@ export class Checkpoint {
     for (const [path, bytes] of tail) this.#declared.set(path, (this.#declared.get(path) ?? 0) + bytes);
     const delta = emptyDelta();
     delta.tail = new Map(this.#declared);
-    return this.#commit(delta);
+    return this.#saves.commit(delta);
   }
 
   /** True when something is staged. */
@@ -287,13 +281,13 @@ export class Checkpoint {
    */
   save(): Promise<void> {
     if (this.#closed) return Promise.reject(new LogwireError('LW_ERR_CLOSED', 'the checkpoint is closed'));
-    if (!this.dirty) return this.#queue;
+    if (!this.dirty) return this.#saves.settled;
     const delta = this.#staged;
     this.#staged = emptyDelta();
     this.#declared.clear();
     // Everything declared is now written and being saved: no tail is in flight any more.
     delta.tail = NO_TAIL;
-    return this.#commit(delta).catch((error: unknown) => {
+    return this.#saves.commit(delta).catch((error: unknown) => {
       // Put back what no later change has replaced, so the next save carries it.
       for (const [k, v] of delta.sources) if (!this.#staged.sources.has(k)) this.#staged.sources.set(k, v);
       for (const [k, v] of delta.outputs) if (!this.#staged.outputs.has(k)) this.#staged.outputs.set(k, v);
@@ -361,14 +355,14 @@ export class Checkpoint {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#queue;
+    await this.#saves.settled;
     await this.#store.close();
     await this.#lock.release();
   }
 
   /** The mark on disk or being written: what a crash now would leave. */
   #durable(source: string): SourceMark | undefined {
-    return lookup(source, NOTHING_STAGED, this.#inflight, (d) => d.sources, this.#store.state.sources);
+    return lookup(source, NOTHING_STAGED, this.#saves.inflight, (d) => d.sources, this.#store.state.sources);
   }
 
   /** Stages `mark`; a source new to the table first makes room for itself. */
@@ -389,26 +383,9 @@ export class Checkpoint {
     }
   }
 
-  /** Queues `delta`'s save; `onStart` runs as it starts (the delta is then no longer changed). */
-  #commit(delta: CheckpointDelta, onStart?: () => void): Promise<void> {
-    // Whatever is queued from now on must follow: an opening group takes no more files.
-    this.#opening = undefined;
-    this.#inflight.push(delta);
-    const run = this.#queue
-      .then(() => {
-        onStart?.();
-        return this.#store.commit(delta);
-      })
-      .finally(() => {
-        this.#inflight.splice(this.#inflight.indexOf(delta), 1);
-      });
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
   /** Keys of the merged view, without those staged or committing to be forgotten. */
   *#keys(kind: 'sources' | 'outputs'): IterableIterator<string> {
-    const layers = [this.#staged[kind], ...this.#inflight.map((d) => d[kind]), this.#store.state[kind]];
+    const layers = [this.#staged[kind], ...this.#saves.inflight.map((d) => d[kind]), this.#store.state[kind]];
     const present = (key: string): boolean =>
       (kind === 'sources' ? this.source(key) : this.output(key)) !== undefined;
     yield* mergedKeys(layers, present);
