@@ -59,7 +59,12 @@ try {
       appender.write(message);
       ring.tookText();
     } else if (message.type === 'wake') pump();
-    else if (message.type === 'flush') appender.flush(() => post({ type: 'flushed', id: message.id }));
+    else if (message.type === 'flush')
+      appender.flush(() => {
+        // The app reads the counters once flushed: they must already say what the flush waited for.
+        publishCounters();
+        post({ type: 'flushed', id: message.id });
+      });
     else if (message.type === 'end') appender.end();
   });
   // From now on what the app's thread wrote or posted is this appender's to deliver or report.
