@@ -54,6 +54,11 @@ const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
  */
 const EXIT_SLACK_MS = 10_000;
 
+/** The shipping thread starts or runs: what is posted reaches an appender (or will). */
+function isAlive(state: number): boolean {
+  return state === THREAD_STARTING || state === THREAD_RUNNING;
+}
+
 /** Not options of the appender: for tests (a tiny ring fills at once). */
 export interface ThreadedInternals {
   readonly ringBytes?: number;
@@ -266,8 +271,7 @@ export class ThreadedAppender extends EventEmitter {
 
   /** Starting or running: posts reach an appender (or will). */
   #threadAlive(): boolean {
-    const state = Atomics.load(this.#state, 0);
-    return state === THREAD_STARTING || state === THREAD_RUNNING;
+    return isAlive(Atomics.load(this.#state, 0));
   }
 
   #onMessage(message: ToMain): void {
@@ -377,7 +381,7 @@ export class ThreadedAppender extends EventEmitter {
     const until = performance.now() + limit;
     for (;;) {
       const state = Atomics.load(this.#state, 0);
-      if (state !== THREAD_STARTING && state !== THREAD_RUNNING) return true;
+      if (!isAlive(state)) return true;
       const left = until - performance.now();
       if (left <= 0) return false;
       Atomics.wait(this.#state, 0, state, left);

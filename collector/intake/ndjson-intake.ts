@@ -31,6 +31,7 @@ export interface NdjsonDeps {
 }
 
 const LF = 0x0a;
+const LF_ONLY = Buffer.from([LF]);
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 
@@ -146,7 +147,8 @@ class NdjsonStream {
   }
 
   closed(): void {
-    if (this.#partialBytes > 0) this.#submit(lines(Buffer.concat([...this.#partial, Buffer.from('\n')])));
+    // The open line, ended by the close: joined as a chunk's open line is.
+    if (this.#partialBytes > 0) this.#submit(lines(this.#joined(LF_ONLY)));
   }
 
   /** Whole lines of one chunk, as one batch (cut around any line over max_body). */
