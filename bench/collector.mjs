@@ -21,6 +21,10 @@
  *   LOGWIRE_BENCH_ONLY=ndjson LOGWIRE_BENCH_PROFILE=/tmp/prof node bench/collector.mjs
  *       (one part only; the collector runs under node --cpu-prof, a .cpuprofile per run)
  *
+ * The first run of a process is slower for whichever case goes first (this process's own code
+ * is not yet optimised), so the order alternates too: logwire first in even runs, the peer
+ * first in odd ones (LOGWIRE_BENCH_ROUND shifts the count, for the suite's one-run rounds).
+ *
  * Env: LOGWIRE_BENCH_LINES (1,000,000), LOGWIRE_BENCH_RUNS (5 of each case),
  * LOGWIRE_BENCH_SESSIONS (4), LOGWIRE_BENCH_ONLY (events,ndjson), LOGWIRE_BENCH_RSYSLOG_TUNED.
  * Needs rsyslogd on the PATH (or env RSYSLOGD) for (b); without it (b) runs the collector only.
@@ -492,6 +496,13 @@ const { lines, ends } = batchEnds(data);
 const input = { data, lines };
 const rsyslogVersion = hasRsyslog();
 const only = process.env.LOGWIRE_BENCH_ONLY ?? 'events,ndjson';
+const ROUND = Number(process.env.LOGWIRE_BENCH_ROUND ?? 0);
+/** Runs the two cases of run `i`, logwire's first in even runs and the peer's in odd ones. */
+async function inTurn(i, ours, peer) {
+  if ((i + ROUND) % 2 === 0) return [await ours(), await peer()];
+  const theirs = await peer();
+  return [await ours(), theirs];
+}
 
 console.log(
   `# collector bench: ${fmt(lines)} lines, ${fmt1(data.length / 1e6)} MB (${Math.round(data.length / lines)} B/line), ${RUNS} runs each, alternating`,
@@ -507,11 +518,21 @@ if (only.includes('events')) {
   const many = sessionStreams(data, ends, SESSIONS);
   const results = { c1: [], s1: [], cn: [], sn: [] };
   for (let i = 0; i < RUNS; i++) {
-    results.c1.push(await eventsCollector(input, one));
-    results.s1.push(await eventsSink(input, one));
+    const [c1, s1] = await inTurn(
+      i,
+      () => eventsCollector(input, one),
+      () => eventsSink(input, one),
+    );
+    results.c1.push(c1);
+    results.s1.push(s1);
     if (SESSIONS > 1) {
-      results.cn.push(await eventsCollector(input, many));
-      results.sn.push(await eventsSink(input, many));
+      const [cn, sn] = await inTurn(
+        i,
+        () => eventsCollector(input, many),
+        () => eventsSink(input, many),
+      );
+      results.cn.push(cn);
+      results.sn.push(sn);
     }
   }
   const c1 = row('EVENTS → collector → file, 1 session', results.c1);
@@ -527,8 +548,10 @@ if (only.includes('events')) {
 if (only.includes('ndjson')) {
   const results = { c: [], r: [] };
   for (let i = 0; i < RUNS; i++) {
-    results.c.push(await ndjsonCollector(input));
-    if (rsyslogVersion !== undefined) results.r.push(await ndjsonRsyslog(input));
+    const rsyslog = () => (rsyslogVersion === undefined ? undefined : ndjsonRsyslog(input));
+    const [c, r] = await inTurn(i, () => ndjsonCollector(input), rsyslog);
+    results.c.push(c);
+    if (r !== undefined) results.r.push(r);
   }
   const c = row('NDJSON → collector ndjson listener → file', results.c);
   if (rsyslogVersion !== undefined) {

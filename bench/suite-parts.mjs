@@ -195,10 +195,10 @@ export async function appenderRun(transport, mode, count) {
 }
 
 /**
- * One round of bench/collector.mjs (each case once, alternating): lines/s per case, parsed
- * from its Markdown rows.
+ * One round of bench/collector.mjs (each case once, alternating; in odd rounds the peers go
+ * first): lines/s per case, parsed from its Markdown rows.
  */
-export async function collectorRound(lines) {
+export async function collectorRound(lines, round = 0) {
   const child = spawn(process.execPath, [join(ROOT, 'bench', 'collector.mjs')], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -207,6 +207,7 @@ export async function collectorRound(lines) {
       LOGWIRE_BENCH_LINES: String(lines),
       LOGWIRE_BENCH_RUNS: '1',
       LOGWIRE_BENCH_SESSIONS: '1',
+      LOGWIRE_BENCH_ROUND: String(round),
     },
   });
   let out = '';

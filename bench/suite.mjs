@@ -117,7 +117,7 @@ if (selected('collector')) {
   );
   const collectorRounds = [];
   for (let round = 0; round < PLAN.rounds; round++)
-    collectorRounds.push(await collectorRound(PLAN.collectorLines));
+    collectorRounds.push(await collectorRound(PLAN.collectorLines, collectorRounds.length));
   const cr = (key) => median(collectorRounds.map((r) => r[key]));
   const eventsVsRsyslog = ratio(collectorRounds.map((r) => r.events / r.rsyslog));
   const ndjsonVsRsyslog = ratio(collectorRounds.map((r) => r.ndjson / r.rsyslog));

@@ -163,9 +163,10 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     udp,
     access: core.access,
   });
-  const acceptance = linkAcceptance(core, dispatcher, stopping, (transport, bytes) =>
-    metrics.bytesReceived(transport, bytes),
-  );
+  const acceptance = linkAcceptance(core, dispatcher, stopping, (transport, bytes) => {
+    writer.noteArrived(bytes);
+    metrics.bytesReceived(transport, bytes);
+  });
   const scraped = await loadMetrics(config.current, () => metricsSource(core, acceptance));
   const metrics: MetricsSink = scraped ?? NO_METRICS;
   const intake = streamIntake(core);

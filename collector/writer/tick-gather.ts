@@ -21,8 +21,11 @@ export const GATHER_BYTES = 512 * 1024;
 export const GATHER_MS = 2;
 
 export interface GatherSource {
-  /** How many jobs have been submitted so far (any growth means input is still coming). */
-  readonly submitted: () => number;
+  /**
+   * Grows whenever input comes: jobs submitted, or bytes read of a message not yet whole (a
+   * large batch spans several reads, so counting jobs alone would end the gathering mid-batch).
+   */
+  readonly arrived: () => number;
   /** The bytes queued for the next tick. */
   readonly queuedBytes: () => number;
 }
@@ -30,10 +33,10 @@ export interface GatherSource {
 /** Resolves when the tick should go: enough is queued, input paused for a turn, or time is up. */
 export async function gatherInput(source: GatherSource, limitMs = GATHER_MS): Promise<void> {
   const started = performance.now();
-  let seen = source.submitted();
+  let seen = source.arrived();
   while (source.queuedBytes() < GATHER_BYTES && performance.now() - started < limitMs) {
     await nextTurn();
-    const now = source.submitted();
+    const now = source.arrived();
     if (now === seen) return;
     seen = now;
   }

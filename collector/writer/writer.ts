@@ -86,6 +86,8 @@ export class Writer {
   /** Batches submitted and batches answered so far; idle() waits for the first to be reached. */
   private submitted = 0;
   private answered = 0;
+  /** Bytes read from peers so far, whole messages or not (noteArrived). */
+  private arrived = 0;
   private idleWaiters: Array<{ until: number; resolve: () => void }> = [];
   /** Session batches submitted and not yet answered, per source, and who waits for none. */
   private readonly pending = new Map<string, { batches: number; waiters: Array<() => void> }>();
@@ -95,7 +97,7 @@ export class Writer {
   private retryTimer: NodeJS.Timeout | undefined;
   /** What tick-gather.ts watches to see whether input is still streaming in. */
   private readonly gathering = {
-    submitted: () => this.submitted,
+    arrived: () => this.submitted + this.arrived,
     queuedBytes: () => this.queuedBytes,
   };
 
@@ -134,6 +136,14 @@ export class Writer {
       this.running = true;
       setImmediate(() => void this.drain());
     }
+  }
+
+  /**
+   * Told of every read from a peer: a batch spanning several reads is still arriving before it
+   * is submitted, and a tick gathered meanwhile waits for it (tick-gather.ts).
+   */
+  noteArrived(bytes: number): void {
+    this.arrived += bytes;
   }
 
   /** Readies the output a new session will write to (Router.prepare); never fails. */

@@ -185,6 +185,9 @@ class StreamListener implements Listener {
       return;
     }
     this.#raw.add(raw);
+    // READY and ACKs are small writes a client waits on: with Nagle's algorithm one waits for
+    // the TCP ACK of the one before, which a client with nothing to send delays 40 ms.
+    raw.setNoDelay(true);
     raw.on('error', () => {}); // during a handshake nobody else listens; a link reports its own
     raw.once('close', () => this.#raw.delete(raw));
     const scheme = this.#given.scheme;

@@ -27,7 +27,7 @@ async function streamDuring(turns: number, bytes: number): Promise<number> {
     }
   })();
   // A generous time limit: a machine too busy to turn the loop in 2 ms does not end it early.
-  await gatherInput({ submitted: () => submitted, queuedBytes: () => queued }, 60_000);
+  await gatherInput({ arrived: () => submitted, queuedBytes: () => queued }, 60_000);
   done = true;
   const waited = turn;
   await pump;
@@ -47,7 +47,7 @@ it('goes at once when a tick is already big enough', async () => {
   const counting = setInterval(() => {
     turns += 1;
   }, 0);
-  await gatherInput({ submitted: () => turns, queuedBytes: () => GATHER_BYTES });
+  await gatherInput({ arrived: () => turns, queuedBytes: () => GATHER_BYTES });
   clearInterval(counting);
   expect(turns).toBe(0);
 });
@@ -63,7 +63,7 @@ it('stops waiting for a stream that never fills a tick (bounded by time)', async
     }
   };
   const pumping = pump();
-  await gatherInput({ submitted: () => submitted, queuedBytes: () => 1 });
+  await gatherInput({ arrived: () => submitted, queuedBytes: () => 1 });
   streaming = false;
   await pumping;
   expect(submitted).toBeGreaterThan(1);

@@ -143,6 +143,43 @@ it('gathers batches that arrive turn after turn into one tick, and writes a lone
   await inPlace.close();
 });
 
+it('keeps gathering while a batch spanning several reads is still arriving', async () => {
+  const counted: number[] = [];
+  const inPlace = await OutputSet.open({
+    dir: join(dir, 'spanning'),
+    fileIdleClose: 0,
+    writev: async (handle, chunks) => {
+      counted.push(chunks.length);
+      return writevSync(handle.fd, chunks);
+    },
+  });
+  const w = fileWriter(
+    { template: PathTemplate.parse('{service}.log'), format: 'json', validate: 'shape', durability: 'write' },
+    {
+      outputs: inPlace,
+      checkpoint,
+      counters: createCounters(),
+      onError: (e) => expect.fail(String(e)),
+      gatherMs: 60_000,
+    },
+  );
+  const acks: number[] = [];
+  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  w.submit(batch(1, records(1, 10, 100), acks));
+  // The next batch comes in four reads, one per turn: no job is submitted until its last.
+  for (let read = 0; read < 3; read++) {
+    await turn();
+    w.noteArrived(16 * 1024);
+  }
+  await turn();
+  w.submit(batch(11, records(11, 10, 100), acks));
+  await w.idle();
+  // Without the reads counted, the first tick goes after one quiet turn, alone.
+  expect(counted).toEqual([2]);
+  expect(acks).toEqual([10, 20]);
+  await inPlace.close();
+});
+
 it('writes a batch over the tick size alone', async () => {
   const { w } = writer();
   const acks: number[] = [];

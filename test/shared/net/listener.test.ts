@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { connect as netConnect, Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { LogwireError } from '../../../shared/errors.js';
 import { ManualClock } from '../../../shared/net/clock.js';
@@ -64,6 +64,24 @@ describe('listen', () => {
       const { listener } = await start('ws/$4:0/logs');
       expect(listener.address).toMatchObject({ scheme: 'ws', host: '127.0.0.1', path: '/logs' });
       expect(formatAddress(listener.address)).toMatch(/^ws\/127\.0\.0\.1:\d+\/logs$/);
+    });
+  });
+
+  describe('accepted TCP sockets', () => {
+    it("send without Nagle's algorithm, so a small ACK is not held behind the one before", async () => {
+      const noDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+      try {
+        const { listener, inbox } = await start('tcp/127.0.0.1:0');
+        const socket = rawClient(listener);
+        await inbox.nth(0);
+        // The calls made on the collector's end of this connection, and what each asked for.
+        const asked = (noDelay.mock.contexts as Socket[]).flatMap((on, i) =>
+          on.remotePort === socket.localPort ? [noDelay.mock.calls[i]?.[0]] : [],
+        );
+        expect(asked).toEqual([true]);
+      } finally {
+        noDelay.mockRestore();
+      }
     });
   });
 
