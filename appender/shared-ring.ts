@@ -30,9 +30,6 @@ const CONTROL_WORDS = 5;
 /** A UTF-16 code unit is at most 3 bytes of UTF-8. */
 const MAX_BYTES_PER_UNIT = 3;
 
-/** Buffer's own UTF-8 writer (what `write(text, at, length, 'utf8')` ends in, minus its checks). */
-type Utf8Writable = Buffer & { utf8Write(text: string, offset: number, length: number): number };
-
 export interface SharedRing {
   readonly control: Int32Array;
   readonly bytes: Uint8Array;
@@ -49,7 +46,7 @@ export function createSharedRing(size: number): SharedRing {
 
 export class RingProducer {
   readonly #control: Int32Array;
-  readonly #bytes: Utf8Writable;
+  readonly #bytes: Buffer;
   readonly #size: number;
   /** Where the next write goes (published or not). */
   #write = 0;
@@ -59,11 +56,7 @@ export class RingProducer {
 
   constructor(ring: SharedRing) {
     this.#control = ring.control;
-    this.#bytes = Buffer.from(
-      ring.bytes.buffer,
-      ring.bytes.byteOffset,
-      ring.bytes.byteLength,
-    ) as Utf8Writable;
+    this.#bytes = Buffer.from(ring.bytes.buffer, ring.bytes.byteOffset, ring.bytes.byteLength);
     this.#size = ring.bytes.byteLength;
   }
 
@@ -80,7 +73,7 @@ export class RingProducer {
     // Most writes fit by the bound, without measuring the text first.
     const at = this.#placeFor(bound) ?? this.#placeFor(Buffer.byteLength(text));
     if (at === undefined) return false;
-    this.#write = at + this.#bytes.utf8Write(text, at, this.#size - at);
+    this.#write = at + this.#bytes.write(text, at, this.#size - at, 'utf8');
     return true;
   }
 

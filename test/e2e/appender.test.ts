@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runApp } from '../helpers/app-process.js';
 import { testCert } from '../helpers/certs.js';
 import { killAllCollectors, startCollector } from '../helpers/collector-process.js';
+import { freePort } from '../helpers/net-fixtures.js';
 import { eventually, numbersIn } from '../helpers/records.js';
 
 let dir: string;
@@ -131,7 +132,7 @@ it('reports the unacknowledged count at close when the collector never acknowled
 
 it('with a spool, process.exit() right after logging while the collector is down loses nothing', async () => {
   const spool = join(dir, 'spool');
-  const port = 1 + (await freePort());
+  const port = await freePort();
   const address = `tcp/127.0.0.1:${port}`;
   const first = await runApp({
     options: { address, spool, closeTimeout: 500, backoff: [100] },
@@ -513,13 +514,3 @@ it('fails over to the next address when the first does not answer', async () => 
   expect(run.code, run.stderr).toBe(0);
   expectOneToN(await numbersIn(join(logs, 'failover.log')), 10_000);
 });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}

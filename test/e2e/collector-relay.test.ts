@@ -9,7 +9,6 @@
 
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +20,7 @@ import {
   LOGWIRE_BIN,
   startCollector,
 } from '../helpers/collector-process.js';
+import { freePort } from '../helpers/net-fixtures.js';
 import { eventually, numbersIn } from '../helpers/records.js';
 
 let dir: string;
@@ -37,15 +37,6 @@ function expectOneToN(numbers: readonly number[], n: number): void {
   for (let i = 0; i < n; i++)
     if (numbers[i] !== i + 1)
       expect.fail(`record ${i + 1} missing, out of order or twice (found ${numbers[i]})`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
 }
 
 /** An upstream collector writing files under `<dir>/<name>`. */

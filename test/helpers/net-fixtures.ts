@@ -1,10 +1,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Link } from '../../shared/net/link.js';
 import type { Messenger } from '../../shared/net/messenger.js';
 import type { Message } from '../../shared/protocol/message.js';
+
+/**
+ * A loopback TCP port nothing listens on just now: for a peer that is down, or one a test
+ * starts later (its `--listen` needs the port before it runs).
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
 
 /** Waits for `promise`, failing the test with `what` after `ms` (a bound, not a timing assert). */
 export function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
