@@ -158,7 +158,8 @@ export async function appenderRun(transport, mode, count) {
   let length;
   let deliveredAt;
   for (;;) {
-    await sleep(10);
+    // Polled every 2 ms: at 10,000 records a run takes about 200 ms.
+    await sleep(2);
     const t = now();
     const file = logFiles(collector.output)[0];
     if (file !== undefined) {

@@ -2,7 +2,8 @@
  * Every benchmark in one run (`npm run bench`), peers alternating round by round, ratios with
  * 95 % intervals; prints the tables and writes docs/benchmarks.md and docs/benchmarks.svg.
  *
- *   npm run build && npm run bench              (full: 4 sizes × 3 modes, 1,000,000 records, 5 rounds)
+ *   npm run build && npm run bench              (full: 4 sizes × 3 modes, 1,000,000 records, 5 rounds;
+ *                                                15 at 10,000 records and 10 at 100,000)
  *   npm run build && npm run bench -- --quick   (small sizes, 2 rounds: a few minutes)
  *   node bench/suite.mjs --quick --no-write     (print only)
  *   node bench/suite.mjs --quick --only scale   (one part, printed only; --only may repeat)
@@ -54,6 +55,11 @@ const PLAN = QUICK
       rates: [10_000, 50_000, 100_000],
       latencySeconds: 10,
     };
+/**
+ * Rounds for an appender size: small runs take a fraction of a second and their ratios are the
+ * noisiest (start-up and scheduling dominate), so they get more rounds.
+ */
+const roundsFor = (size) => PLAN.rounds * (size <= 10_000 ? 3 : size <= 100_000 ? 2 : 1);
 const COMMAND = QUICK ? 'npm run build && npm run bench -- --quick' : 'npm run build && npm run bench';
 const MODES = [
   ['worker', 'transport (pino.transport)'],
@@ -72,13 +78,14 @@ const say = (text) => {
 if (selected('appender')) {
   say('## The appender against pino-socket\n');
   say(
-    "Emit: the logging loop on the main thread. Acked: from spawning the app until every record is in the file (logwire: acknowledged; pino-socket acknowledges nothing, so: written). CPU: the app's main thread. Ratios are logwire / pino-socket, geometric mean of the per-round ratios with the 95 % interval.\n",
+    `Emit: the logging loop on the main thread. Acked: from spawning the app until every record is in the file (logwire: acknowledged; pino-socket acknowledges nothing, so: written). CPU: the app's main thread. Ratios are logwire / pino-socket, geometric mean of the per-round ratios with the 95 % interval. Rounds, the peers alternating: ${PLAN.sizes.map((size) => `${roundsFor(size)} at ${fmt(size)} records`).join(', ')}.\n`,
   );
   for (const [mode, label] of MODES) {
     const rows = [];
     for (const size of PLAN.sizes) {
       const runs = { logwire: [], 'pino-socket': [] };
-      for (let round = 0; round < PLAN.rounds; round++) {
+      const rounds = roundsFor(size);
+      for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? ['logwire', 'pino-socket'] : ['pino-socket', 'logwire'];
         for (const transport of order) {
           // pino-socket has no threaded form of its own: its peer there is pino-socket as a transport.
@@ -96,7 +103,7 @@ if (selected('appender')) {
         showRatio(acked),
         showRatio(per('mainCpuMs')),
         `${fmt(median(runs.logwire.map((r) => r.rssMiB)))} / ${fmt(median(runs['pino-socket'].map((r) => r.rssMiB)))}`,
-        `${runs['pino-socket'].filter((r) => !r.complete).length} of ${PLAN.rounds}`,
+        `${runs['pino-socket'].filter((r) => !r.complete).length} of ${rounds}`,
       ]);
       if (mode === 'worker') goals.push(goal(`transport, ${fmt(size)} records: acked time`, acked, '≤', 1.0));
       if (mode === 'thread') goals.push(goal(`threaded, ${fmt(size)} records: acked time`, acked, '≤', 0.8));
@@ -113,10 +120,11 @@ if (selected('appender')) {
 if (selected('collector')) {
   say('## The collector against rsyslog and a no-parsing sink\n');
   say(
-    `The same ${fmt(PLAN.collectorLines)} pre-built records (bench/collector.mjs, one round per line below, cases alternating): EVENTS acknowledged over one session, ndjson to the collector's ndjson listener, the same ndjson to rsyslog (imtcp → omfile), and the EVENTS bytes to a Node server that only counts them.\n`,
+    `The same ${fmt(PLAN.collectorLines)} pre-built records (bench/collector.mjs; ${PLAN.rounds + 2} rounds, each a fresh process running every case once, logwire first in even rounds and its peers first in odd ones; medians below): EVENTS acknowledged over one session, ndjson to the collector's ndjson listener, the same ndjson to rsyslog (imtcp → omfile), and the EVENTS bytes to a Node server that only counts them.\n`,
   );
   const collectorRounds = [];
-  for (let round = 0; round < PLAN.rounds; round++)
+  // Two more rounds than elsewhere: a round is cheap, and rsyslog's own rate varies run to run.
+  for (let round = 0; round < PLAN.rounds + 2; round++)
     collectorRounds.push(await collectorRound(PLAN.collectorLines, collectorRounds.length));
   const cr = (key) => median(collectorRounds.map((r) => r[key]));
   const eventsVsRsyslog = ratio(collectorRounds.map((r) => r.events / r.rsyslog));
