@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { runApp } from '../helpers/app-process.js';
 import { killAllCollectors, startCollector } from '../helpers/collector-process.js';
-import { eventually, numbersIn } from '../helpers/records.js';
+import { freePort } from '../helpers/net-fixtures.js';
+import { eventually, expectOneToN, numbersIn } from '../helpers/records.js';
 
 let dir: string;
 const servers: Server[] = [];
@@ -37,21 +38,6 @@ async function collector(name: string, listen: string, maxBody?: number) {
     `output = "${join(dir, name)}"\nlisten = ["${listen}"]\n${maxBody === undefined ? '' : `max_body = ${maxBody}\n`}`,
   );
   return startCollector(['--config', config], { cwd: dir, listeners: 1 });
-}
-
-function expectOneToN(numbers: number[], n: number): void {
-  expect(numbers.length).toBe(n);
-  for (let i = 0; i < n; i++)
-    if (numbers[i] !== i + 1) expect.fail(`record ${i + 1} missing, out of order or twice`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
 }
 
 /**

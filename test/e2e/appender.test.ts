@@ -11,7 +11,7 @@ import { runApp } from '../helpers/app-process.js';
 import { testCert } from '../helpers/certs.js';
 import { killAllCollectors, startCollector } from '../helpers/collector-process.js';
 import { freePort } from '../helpers/net-fixtures.js';
-import { eventually, numbersIn } from '../helpers/records.js';
+import { eventually, expectOneToN, numbersIn } from '../helpers/records.js';
 
 let dir: string;
 let logs: string;
@@ -25,12 +25,6 @@ afterEach(async () => {
   await killAllCollectors();
   await rm(dir, { recursive: true, force: true });
 });
-
-function expectOneToN(numbers: number[], n: number): void {
-  expect(numbers.length).toBe(n);
-  for (let i = 0; i < n; i++)
-    if (numbers[i] !== i + 1) expect.fail(`record ${i + 1} missing or out of order`);
-}
 
 async function configWithEveryListener(): Promise<string> {
   const cert = testCert();

@@ -21,7 +21,7 @@ import {
   startCollector,
 } from '../helpers/collector-process.js';
 import { freePort } from '../helpers/net-fixtures.js';
-import { eventually, numbersIn } from '../helpers/records.js';
+import { eventually, expectOneToN, numbersIn } from '../helpers/records.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -31,13 +31,6 @@ afterEach(async () => {
   await killAllCollectors();
   await rm(dir, { recursive: true, force: true });
 });
-
-function expectOneToN(numbers: readonly number[], n: number): void {
-  expect(numbers.length).toBe(n);
-  for (let i = 0; i < n; i++)
-    if (numbers[i] !== i + 1)
-      expect.fail(`record ${i + 1} missing, out of order or twice (found ${numbers[i]})`);
-}
 
 /** An upstream collector writing files under `<dir>/<name>`. */
 function upstream(name: string, port = 0): Promise<CollectorProcess> {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { expect } from 'vitest';
 import { type Message, message } from '../../shared/protocol/message.js';
 
 /** `count` pino-like records numbered from `seq`, as one EVENTS body. */
@@ -25,6 +26,14 @@ export async function numbersIn(path: string): Promise<number[]> {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => (JSON.parse(line) as { n: number }).n);
+}
+
+/** `numbers` is exactly 1…n, in order: every record once, none missing, none twice. */
+export function expectOneToN(numbers: readonly number[], n: number): void {
+  expect(numbers.length).toBe(n);
+  for (let i = 0; i < n; i++)
+    if (numbers[i] !== i + 1)
+      expect.fail(`record ${i + 1} missing, out of order or twice (found ${numbers[i]})`);
 }
 
 /** Waits until `check` passes, polling on a short interval, or throws after the timeout. */

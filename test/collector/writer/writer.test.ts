@@ -101,14 +101,20 @@ it('commits a backlog in ticks of at most 1 MiB, in order, acknowledging each on
   expect(await readFile(join(dir, 'out', 'svc.log'), 'utf8')).toBe(all.map((l) => `${l}\n`).join(''));
 });
 
-it('gathers batches that arrive turn after turn into one tick, and writes a lone batch after one turn', async () => {
-  // Writes made in place, as the collector makes a tick's: a tick takes no turn of its own.
-  const counted: number[] = [];
+/**
+ * A writer whose writes are made in place, as the collector makes a tick's (a tick takes no turn
+ * of its own), counting the bodies each write takes. A machine too busy to turn the loop a few
+ * times in 2 ms does not end its gathering early.
+ */
+async function gatheringWriter(
+  name: string,
+): Promise<{ w: Writer; writes: number[]; close: () => Promise<void> }> {
+  const writes: number[] = [];
   const inPlace = await OutputSet.open({
-    dir: join(dir, 'in-place'),
+    dir: join(dir, name),
     fileIdleClose: 0,
     writev: async (handle, chunks) => {
-      counted.push(chunks.length);
+      writes.push(chunks.length);
       return writevSync(handle.fd, chunks);
     },
   });
@@ -119,11 +125,14 @@ it('gathers batches that arrive turn after turn into one tick, and writes a lone
       checkpoint,
       counters: createCounters(),
       onError: (e) => expect.fail(String(e)),
-      // A machine too busy to turn the loop six times in 2 ms does not end the gathering early.
       gatherMs: 60_000,
     },
   );
-  const writes = counted;
+  return { w, writes, close: () => inPlace.close() };
+}
+
+it('gathers batches that arrive turn after turn into one tick, and writes a lone batch after one turn', async () => {
+  const { w, writes, close } = await gatheringWriter('in-place');
   const acks: number[] = [];
   // A stream: one small batch per turn of the event loop, as socket reads bring them.
   for (let b = 0; b < 6; b++) {
@@ -140,29 +149,11 @@ it('gathers batches that arrive turn after turn into one tick, and writes a lone
   await w.idle();
   expect(writes).toHaveLength(1);
   expect(acks.at(-1)).toBe(61);
-  await inPlace.close();
+  await close();
 });
 
 it('keeps gathering while a batch spanning several reads is still arriving', async () => {
-  const counted: number[] = [];
-  const inPlace = await OutputSet.open({
-    dir: join(dir, 'spanning'),
-    fileIdleClose: 0,
-    writev: async (handle, chunks) => {
-      counted.push(chunks.length);
-      return writevSync(handle.fd, chunks);
-    },
-  });
-  const w = fileWriter(
-    { template: PathTemplate.parse('{service}.log'), format: 'json', validate: 'shape', durability: 'write' },
-    {
-      outputs: inPlace,
-      checkpoint,
-      counters: createCounters(),
-      onError: (e) => expect.fail(String(e)),
-      gatherMs: 60_000,
-    },
-  );
+  const { w, writes, close } = await gatheringWriter('spanning');
   const acks: number[] = [];
   const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   w.submit(batch(1, records(1, 10, 100), acks));
@@ -175,9 +166,9 @@ it('keeps gathering while a batch spanning several reads is still arriving', asy
   w.submit(batch(11, records(11, 10, 100), acks));
   await w.idle();
   // Without the reads counted, the first tick goes after one quiet turn, alone.
-  expect(counted).toEqual([2]);
+  expect(writes).toEqual([2]);
   expect(acks).toEqual([10, 20]);
-  await inPlace.close();
+  await close();
 });
 
 it('writes a batch over the tick size alone', async () => {
