@@ -6,10 +6,13 @@
  * over), the stream's leader node is SIGKILLed (and started again later), and the writing
  * collector is SIGKILLed once and restarted. The files hold every record exactly once, and
  * the stream rejected duplicates (the batches the killed collector had stored but not acknowledged).
+ * The apps reach each collector through a proxy that hands them its answers late, so a collector
+ * killed at any moment leaves batches stored and not yet acknowledged.
  */
 
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,19 +36,50 @@ const STREAM = 'LOGWIRE';
 let dir: string;
 let cluster: NatsCluster | undefined;
 let nc: NatsConnection | undefined;
+const proxies: Server[] = [];
 afterAll(async () => {
+  for (const proxy of proxies) proxy.close();
   await killAllCollectors();
   await nc?.close();
   await cluster?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Re-checks an async condition after each answer, until it holds or the time is up. */
+/**
+ * A TCP proxy to the collector on `port` that passes the apps' bytes at once and the collector's
+ * answers `delayMs` late, in order. When the collector goes, the apps' connections are cut at
+ * once and the answers still held are lost: ACKs of batches the stream already stored.
+ */
+async function lateAnswers(port: number, delayMs: number): Promise<string> {
+  const server = createServer((client) => {
+    const upstream = tcpConnect(port, '127.0.0.1');
+    const cut = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', cut).on('close', cut);
+    upstream.on('error', cut).on('close', cut);
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      setTimeout(() => {
+        if (!client.destroyed) client.write(chunk);
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxies.push(server);
+  return `tcp/127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+/**
+ * Re-checks an async condition every 20 ms, until it holds or the time is up. Not after each
+ * answer: a check that parses the whole output file would take a core from the collectors.
+ */
 async function eventually(condition: () => Promise<boolean>, what: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -85,8 +119,9 @@ it('writes every record exactly once through collector, leader and writer kills'
   cluster = await NatsCluster.start(join(dir, 'nats'), 3);
   nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1 });
   const jetstreamFlags = cluster.urls.flatMap((url) => ['--jetstream', url]);
-  // The first collector holds its ACKs for a second (ack_delay): when it is killed, batches it
-  // stored are still unacknowledged, come again through the second, and the stream drops them.
+  // The first collector saves with fsync. When a collector is killed, the batches it stored whose
+  // ACKs were still on their way (lateAnswers) come again through the other, and the stream
+  // drops them.
   const slowAcks = join(dir, 'front-a.toml');
   await writeFile(slowAcks, 'durability = "fsync"\n');
   const front = (name: string, extra: string[] = ['--config', slowAcks]) =>
@@ -107,6 +142,13 @@ it('writes every record exactly once through collector, leader and writer kills'
   let writer = await startCollector(writerArgs(0), { cwd: dir, listeners: 1 });
   const writerPort = writer.port('tcp');
 
+  const viaProxies = [await lateAnswers(first.port('tcp'), 300), await lateAnswers(second.port('tcp'), 300)];
+  const appOptions = (i: number) => ({
+    address: viaProxies,
+    source: `app${i}`,
+    spool: join(dir, `spool-${i}`),
+    closeTimeout: 9_000,
+  });
   const apps: Promise<AppRun>[] = [];
   for (let i = 0; i < APPS; i++)
     apps.push(
@@ -117,12 +159,7 @@ it('writes every record exactly once through collector, leader and writer kills'
         // Paced so that the apps still log through every fail-over below (about 25 s each).
         paceMs: 100,
         timeoutMs: 180_000,
-        options: {
-          address: [first.addresses[0], second.addresses[0]],
-          source: `app${i}`,
-          spool: join(dir, `spool-${i}`),
-          closeTimeout: 9_000,
-        },
+        options: appOptions(i),
       }),
     );
   const events: string[] = [];
@@ -152,8 +189,7 @@ it('writes every record exactly once through collector, leader and writer kills'
   await cluster.restart(leader);
   await note('leader restarted');
 
-  // A duplicate needs a kill between a PubAck and its ACK (a few ms of fsync): while none has
-  // shown up yet, fail over again, back and forth (each collector restarted on its port).
+  // A duplicate needs a kill between a PubAck and its ACK's arrival: while none has shown up yet, fail over again, back and forth (each collector restarted on its port).
   let duplicates = 0;
   let running = true;
   const appsDone = Promise.all(apps).finally(() => {
@@ -191,12 +227,35 @@ it('writes every record exactly once through collector, leader and writer kills'
   await note('apps done');
   process.stderr.write(`jetstream: batches stored when ${events.join(', ')}\n`);
   for (const run of runs) expect(run.code, run.stderr).toBe(0);
+  // On a loaded machine an app may end before its last batches are acknowledged (a fail-over
+  // just then): what its closeTimeout could not wait for stays in its spool, as it says, and its
+  // next start ships it. Start those apps again, logging nothing new.
+  for (const [i, run] of runs.entries()) {
+    if (!/records stay in spool/.test(run.stderr)) continue;
+    process.stderr.write(`jetstream: app${i} started again for what it left in its spool\n`);
+    const again = await runApp({
+      count: 0,
+      timeoutMs: 60_000,
+      options: { ...appOptions(i), closeTimeout: 9_000 },
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/records stay in spool/);
+  }
   const file = join(dir, 'files', 'app.log');
   await eventually(
     async () => (await numbersWritten(file)).size >= TOTAL,
     'every record in the files',
     120_000,
-  );
+  ).catch(async (error: unknown) => {
+    // Slow or lost: say which, and where the gaps are.
+    const have = await numbersWritten(file);
+    const missing: number[] = [];
+    for (let n = 1; n <= TOTAL && missing.length < 10; n++) if (!have.has(n)) missing.push(n);
+    const said = runs.map((run, i) => `app${i}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    throw new Error(
+      `${String(error)}: ${have.size} of ${TOTAL} numbers in the files; first missing ${missing}\n${said.join('\n')}`,
+    );
+  });
   const seen = await numbersWritten(file);
   const wrong = [...seen].filter(([n, times]) => times !== 1 || n < 1 || n > TOTAL);
   expect(wrong.slice(0, 10)).toEqual([]);
