@@ -164,7 +164,7 @@ export async function startCollector(initial: CollectorConfig, options: StartOpt
     access: core.access,
   });
   const acceptance = linkAcceptance(core, dispatcher, stopping, (transport, bytes) => {
-    writer.noteArrived(bytes);
+    writer.noteBytesRead(bytes);
     metrics.bytesReceived(transport, bytes);
   });
   const scraped = await loadMetrics(config.current, () => metricsSource(core, acceptance));

@@ -86,8 +86,8 @@ export class Writer {
   /** Batches submitted and batches answered so far; idle() waits for the first to be reached. */
   private submitted = 0;
   private answered = 0;
-  /** Bytes read from peers so far, whole messages or not (noteArrived). */
-  private arrived = 0;
+  /** Bytes read from peers so far, whole messages or not (noteBytesRead). */
+  private bytesRead = 0;
   private idleWaiters: Array<{ until: number; resolve: () => void }> = [];
   /** Session batches submitted and not yet answered, per source, and who waits for none. */
   private readonly pending = new Map<string, { batches: number; waiters: Array<() => void> }>();
@@ -97,7 +97,7 @@ export class Writer {
   private retryTimer: NodeJS.Timeout | undefined;
   /** What tick-gather.ts watches to see whether input is still streaming in. */
   private readonly gathering = {
-    arrived: () => this.submitted + this.arrived,
+    arrived: () => this.submitted + this.bytesRead,
     queuedBytes: () => this.queuedBytes,
   };
 
@@ -142,8 +142,8 @@ export class Writer {
    * Told of every read from a peer: a batch spanning several reads is still arriving before it
    * is submitted, and a tick gathered meanwhile waits for it (tick-gather.ts).
    */
-  noteArrived(bytes: number): void {
-    this.arrived += bytes;
+  noteBytesRead(bytes: number): void {
+    this.bytesRead += bytes;
   }
 
   /** Readies the output a new session will write to (Router.prepare); never fails. */

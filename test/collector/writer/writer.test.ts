@@ -160,7 +160,7 @@ it('keeps gathering while a batch spanning several reads is still arriving', asy
   // The next batch comes in four reads, one per turn: no job is submitted until its last.
   for (let read = 0; read < 3; read++) {
     await turn();
-    w.noteArrived(16 * 1024);
+    w.noteBytesRead(16 * 1024);
   }
   await turn();
   w.submit(batch(11, records(11, 10, 100), acks));
