@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runApp } from '../helpers/app-process.js';
 import { testCert } from '../helpers/certs.js';
-import { killAllCollectors, startCollector } from '../helpers/collector-process.js';
+import { type CollectorProcess, killAllCollectors, startCollector } from '../helpers/collector-process.js';
 import { freePort } from '../helpers/net-fixtures.js';
 import { eventually, expectOneToN, numbersIn } from '../helpers/records.js';
 
@@ -25,6 +25,11 @@ afterEach(async () => {
   await killAllCollectors();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** A collector on a loopback TCP port of its own, writing into `logs`. */
+function tcpCollector(): Promise<CollectorProcess> {
+  return startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], { cwd: dir, listeners: 1 });
+}
 
 async function configWithEveryListener(): Promise<string> {
   const cert = testCert();
@@ -97,10 +102,7 @@ it('loses nothing and duplicates nothing when the collector is killed and restar
 }, 120_000);
 
 it('reports the unacknowledged count at close when the collector never acknowledges', async () => {
-  const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
-    cwd: dir,
-    listeners: 1,
-  });
+  const collector = await tcpCollector();
   const app = runApp({
     options: { address: collector.addresses[0], closeTimeout: 1000 },
     count: 20_000,
@@ -148,10 +150,7 @@ it('with a spool, process.exit() right after logging while the collector is down
 
 describe('in process (pino(await createAppender(options)), no worker)', () => {
   it('ships every record exactly once and in order, and ends with the stream', async () => {
-    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
-      cwd: dir,
-      listeners: 1,
-    });
+    const collector = await tcpCollector();
     const run = await runApp({
       options: { address: collector.addresses[0] },
       count: 20_000,
@@ -225,10 +224,7 @@ describe('in process (pino(await createAppender(options)), no worker)', () => {
   }, 60_000);
 
   it('process.exit() with records in flight to a collector gone silent: all of them are counted', async () => {
-    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
-      cwd: dir,
-      listeners: 1,
-    });
+    const collector = await tcpCollector();
     const fallback = join(dir, 'fallback.ndjson');
     const app = runApp({
       options: { address: collector.addresses[0], fallback },
@@ -304,10 +300,7 @@ describe('in process (pino(await createAppender(options)), no worker)', () => {
 
 describe('on its own shipping thread (createThreadedAppender)', () => {
   it('ships every record exactly once and in order; a natural exit waits for the acknowledgements', async () => {
-    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
-      cwd: dir,
-      listeners: 1,
-    });
+    const collector = await tcpCollector();
     const run = await runApp({
       options: { address: collector.addresses[0] },
       count: 100_000,
@@ -320,10 +313,7 @@ describe('on its own shipping thread (createThreadedAppender)', () => {
   }, 60_000);
 
   it('a ring that fills over and over: the lines that did not fit are posted, and every record arrives once, in order', async () => {
-    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
-      cwd: dir,
-      listeners: 1,
-    });
+    const collector = await tcpCollector();
     const run = await runApp({
       options: { address: collector.addresses[0] },
       count: 30_000,
@@ -341,10 +331,7 @@ describe('on its own shipping thread (createThreadedAppender)', () => {
   }, 60_000);
 
   it('resolves without waiting for the thread to start; what the app logs meanwhile arrives, once', async () => {
-    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
-      cwd: dir,
-      listeners: 1,
-    });
+    const collector = await tcpCollector();
     const run = await runApp({
       options: { address: collector.addresses[0] },
       count: 3000,
@@ -359,10 +346,7 @@ describe('on its own shipping thread (createThreadedAppender)', () => {
   }, 60_000);
 
   it('logger.flush() calls back once everything logged is acknowledged', async () => {
-    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
-      cwd: dir,
-      listeners: 1,
-    });
+    const collector = await tcpCollector();
     const run = await runApp({
       options: { address: collector.addresses[0] },
       count: 5000,
@@ -375,10 +359,7 @@ describe('on its own shipping thread (createThreadedAppender)', () => {
   }, 60_000);
 
   it('records logged after end() go to fallback and are counted at exit; the rest arrive', async () => {
-    const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
-      cwd: dir,
-      listeners: 1,
-    });
+    const collector = await tcpCollector();
     const fallback = join(dir, 'fallback.ndjson');
     const run = await runApp({
       options: { address: collector.addresses[0], fallback },
@@ -483,10 +464,7 @@ it('over UDP: records arrive, a record larger than a datagram is dropped and cou
 });
 
 it('works inside targets, beside another transport', async () => {
-  const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
-    cwd: dir,
-    listeners: 1,
-  });
+  const collector = await tcpCollector();
   const beside = join(dir, 'beside.log');
   const run = await runApp({
     options: { address: collector.addresses[0] },
@@ -500,10 +478,7 @@ it('works inside targets, beside another transport', async () => {
 });
 
 it('fails over to the next address when the first does not answer', async () => {
-  const collector = await startCollector(['--listen', 'tcp/127.0.0.1:0', '--output', logs], {
-    cwd: dir,
-    listeners: 1,
-  });
+  const collector = await tcpCollector();
   const down = `tcp/127.0.0.1:${await freePort()}`;
   const run = await runApp({
     options: { address: [down, collector.addresses[0]] },
